@@ -1,0 +1,6 @@
+//! openrouter-files
+#![deny(missing_docs)]
+
+mod date;
+#[cfg(feature = "emulator")]
+pub mod emulator;
