@@ -75,7 +75,7 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
 }
 
 /// Formats a time as an IMF-fixdate, for tests and the emulator's `Retry-After` headers.
-#[cfg_attr(not(any(test, feature = "emulator")), allow(dead_code))]
+#[cfg(test)]
 pub(crate) fn format_http_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let days = secs.div_euclid(86_400);

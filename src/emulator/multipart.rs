@@ -137,10 +137,27 @@ impl<R: Read> MultipartReader<R> {
         let mut written = 0u64;
         loop {
             if let Some(i) = finder.find(self.pending()) {
-                sink.write_all(&self.pending()[..i])?;
-                written += i as u64;
-                self.start += i + self.delimiter.len();
-                return Ok(written);
+                // A delimiter counts only when "--" or CRLF follows it (RFC 2046).
+                let after = i + self.delimiter.len();
+                if self.pending().len() < after + 2 {
+                    if self.fill()? {
+                        continue;
+                    }
+                    return Err(MultipartError::Malformed(
+                        "body ends inside a boundary line",
+                    ));
+                }
+                let tail = &self.pending()[after..after + 2];
+                if tail == b"--" || tail == b"\r\n" {
+                    sink.write_all(&self.pending()[..i])?;
+                    written += i as u64;
+                    self.start += after;
+                    return Ok(written);
+                }
+                sink.write_all(&self.pending()[..=i])?;
+                written += i as u64 + 1;
+                self.start += i + 1;
+                continue;
             }
             let safe = self.pending().len().saturating_sub(keep);
             if safe > 0 {

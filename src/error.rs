@@ -1,0 +1,257 @@
+//! The crate's error type: one [`Error`] for every operation, with an [`ApiError`] inside when
+//! the server answered with a failure status.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a Files API call.
+///
+/// Match on the variant for the cases you branch on, or use the helpers: [`Error::status`],
+/// [`Error::request_id`], [`Error::is_retryable`]. The API key never appears in any message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a non-2xx status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// Caught locally, before anything was sent: a limit outside 1..=1000, an empty id, a
+    /// workspace that is not a UUID, a file that is empty or over the upload limit.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The request did not complete: connection, DNS, TLS, timeout, redirect or protocol error.
+    #[error("{method} {path} failed: {source}")]
+    Transport {
+        /// The HTTP method.
+        method: &'static str,
+        /// The request path, without the query string.
+        path: String,
+        /// What ureq reported.
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    /// A local file could not be read or written.
+    #[error("{}: {source}", path.as_ref().map_or("I/O error".to_string(), |p| p.display().to_string()))]
+    Io {
+        /// The file involved, when there is one.
+        path: Option<PathBuf>,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A 2xx response whose body is not what the API documents.
+    #[error("unexpected response to {what}: {source} (body starts: {snippet:?})")]
+    Decode {
+        /// The operation whose response could not be read.
+        what: &'static str,
+        /// The start of the body as received, lossily decoded.
+        snippet: String,
+        /// What the JSON decoder reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The server broke the API's rules in a way that is not a decoding error, such as a list
+    /// cursor that repeats.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// A download ended before the length the server announced.
+    #[error("download truncated: expected {expected} bytes, received {received}")]
+    Truncated {
+        /// The announced `Content-Length`.
+        expected: u64,
+        /// The bytes received before the connection ended.
+        received: u64,
+    },
+    /// The client could not be built: missing API key, unusable base URL or header value.
+    #[error("configuration error: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status, when the server answered with a failure status.
+    pub fn status(&self) -> Option<u16> {
+        self.api().map(ApiError::status)
+    }
+
+    /// The server's request id for the failed call, when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api().and_then(ApiError::request_id)
+    }
+
+    /// The [`ApiError`] inside, when the server answered with a failure status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same call again later may succeed: connection failures, timeouts,
+    /// truncated downloads, and the statuses 408, 429, 500, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => api.kind().is_retryable(),
+            Error::Transport { source, .. } => crate::retry::is_retryable_transport(source),
+            Error::Truncated { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<Option<PathBuf>>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The kind of a failure status, for branching without remembering numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// 400: invalid parameters or body.
+    BadRequest,
+    /// 401: missing or wrong API key.
+    Unauthorized,
+    /// 403: the key may not do this.
+    Forbidden,
+    /// 404: no such file (in this workspace).
+    NotFound,
+    /// 408: the server gave up waiting for the request.
+    RequestTimeout,
+    /// 413: the upload is too large.
+    PayloadTooLarge,
+    /// 429: rate limited; see [`ApiError::retry_after`].
+    RateLimited,
+    /// 500 and other 5xx not listed here.
+    Server,
+    /// 502: the upstream provider failed.
+    BadGateway,
+    /// 503: temporarily unavailable.
+    Unavailable,
+    /// 504: the upstream timed out.
+    GatewayTimeout,
+    /// Any other status.
+    Other,
+}
+
+impl ApiErrorKind {
+    /// The kind for an HTTP status.
+    pub fn from_status(status: u16) -> ApiErrorKind {
+        match status {
+            400 => ApiErrorKind::BadRequest,
+            401 => ApiErrorKind::Unauthorized,
+            403 => ApiErrorKind::Forbidden,
+            404 => ApiErrorKind::NotFound,
+            408 => ApiErrorKind::RequestTimeout,
+            413 => ApiErrorKind::PayloadTooLarge,
+            429 => ApiErrorKind::RateLimited,
+            502 => ApiErrorKind::BadGateway,
+            503 => ApiErrorKind::Unavailable,
+            504 => ApiErrorKind::GatewayTimeout,
+            500..=599 => ApiErrorKind::Server,
+            _ => ApiErrorKind::Other,
+        }
+    }
+
+    /// Whether a call that failed this way may succeed if tried again.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ApiErrorKind::RequestTimeout
+                | ApiErrorKind::RateLimited
+                | ApiErrorKind::Server
+                | ApiErrorKind::BadGateway
+                | ApiErrorKind::Unavailable
+                | ApiErrorKind::GatewayTimeout
+        )
+    }
+}
+
+/// A failure status from the server, with everything it said about it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) code: Option<i64>,
+    pub(crate) message: String,
+    pub(crate) metadata: Option<Value>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body_snippet: Option<String>,
+    pub(crate) attempts: u32,
+}
+
+impl ApiError {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The kind of failure, from the status.
+    pub fn kind(&self) -> ApiErrorKind {
+        ApiErrorKind::from_status(self.status)
+    }
+
+    /// The `code` in the server's error body, when it sent the documented JSON shape.
+    pub fn code(&self) -> Option<i64> {
+        self.code
+    }
+
+    /// The server's message, or a description of the status when the body had none.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `metadata` object in the server's error body, if any.
+    pub fn metadata(&self) -> Option<&Value> {
+        self.metadata.as_ref()
+    }
+
+    /// The request id header the server sent (`x-request-id` and similar), if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// How long the server asked the client to wait (`Retry-After`, `retry-after-ms`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The start (at most 1 KiB) of a body that was not the documented JSON error shape, such
+    /// as an HTML page from a proxy.
+    pub fn body_snippet(&self) -> Option<&str> {
+        self.body_snippet.as_deref()
+    }
+
+    /// How many times the call was tried before this answer (1 when it was not retried).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}: {}", self.status, self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry after {} s)", wait.as_secs_f64())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ApiError> for Error {
+    fn from(api: ApiError) -> Error {
+        Error::Api(Box::new(api))
+    }
+}

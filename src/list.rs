@@ -1,0 +1,226 @@
+//! Listing files: a request builder, one [`Page`] at a time, or lazy iterators over pages and
+//! files that fetch the next page only when the current one is used up.
+
+use std::collections::{HashSet, VecDeque};
+
+use ureq::http::Method;
+
+use crate::client::FilesClient;
+use crate::error::{Error, Result};
+use crate::model::{FileMetadata, Order, Page, Provider, Shape};
+use crate::transport::{Call, Replay, read_json};
+
+/// A list request; nothing is sent until [`ListRequest::page`] is called or an iterator is
+/// advanced.
+///
+/// ```no_run
+/// # let client = openrouter_files::FilesClient::from_env()?;
+/// // Every file, fetched 100 at a time as the loop goes.
+/// for file in client.list().limit(100) {
+///     println!("{}", file?.filename);
+/// }
+/// // One page and its cursor.
+/// let page = client.list().limit(10).page()?;
+/// if let Some(cursor) = page.cursor {
+///     let next = client.list().limit(10).cursor(&cursor).page()?;
+/// }
+/// // Page by page.
+/// for page in client.list().pages() {
+///     println!("{} files", page?.data.len());
+/// }
+/// # Ok::<(), openrouter_files::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a list request does nothing until .page() or iteration"]
+pub struct ListRequest {
+    client: FilesClient,
+    limit: Option<u32>,
+    cursor: Option<String>,
+    order: Option<Order>,
+}
+
+impl FilesClient {
+    /// Starts a list request for this client's workspace.
+    pub fn list(&self) -> ListRequest {
+        ListRequest {
+            client: self.clone(),
+            limit: None,
+            cursor: None,
+            order: None,
+        }
+    }
+}
+
+impl ListRequest {
+    /// Files per page, 1 to 1000 (the server's default when unset). Checked before sending.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Starts after this cursor (from [`Page::cursor`]).
+    pub fn cursor(mut self, cursor: &str) -> Self {
+        self.cursor = Some(cursor.to_string());
+        self
+    }
+
+    /// Lists another workspace (a UUID).
+    pub fn workspace(mut self, workspace: &str) -> Self {
+        self.client = self.client.in_workspace(workspace);
+        self
+    }
+
+    /// Lists a provider's storage instead of OpenRouter's.
+    pub fn provider(mut self, provider: impl Into<Provider>) -> Self {
+        self.client = self.client.with_provider(Some(provider.into()));
+        self
+    }
+
+    /// The sort order (OpenRouter storage supports only [`Order::Asc`]).
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = Some(order);
+        self
+    }
+
+    /// Fetches one page.
+    pub fn page(&self) -> Result<Page> {
+        let position = self.cursor.clone().map(Position::Cursor);
+        self.fetch(position.as_ref())
+    }
+
+    /// A lazy iterator over pages.
+    pub fn pages(self) -> Pages {
+        let next = Some(self.cursor.clone().map(Position::Cursor));
+        Pages {
+            request: self,
+            next,
+            seen: HashSet::new(),
+        }
+    }
+
+    fn fetch(&self, position: Option<&Position>) -> Result<Page> {
+        let mut query = Vec::new();
+        if let Some(limit) = self.limit {
+            if !(1..=1000).contains(&limit) {
+                return Err(Error::InvalidInput(format!(
+                    "limit must be from 1 to 1000, not {limit}"
+                )));
+            }
+            query.push(("limit", limit.to_string()));
+        }
+        match position {
+            Some(Position::Cursor(c)) => query.push(("cursor", c.clone())),
+            Some(Position::After(id)) => query.push(("after", id.clone())),
+            Some(Position::AfterId(id)) => query.push(("after_id", id.clone())),
+            None => {}
+        }
+        if let Some(order) = self.order {
+            query.push(("order", order.as_str().to_string()));
+        }
+        let call = Call {
+            method: Method::GET,
+            segments: &[],
+            query,
+            replay: Replay::Idempotent,
+            identity: false,
+        };
+        let reply = self.client.execute(&call, None)?;
+        read_json(reply, "list")
+    }
+}
+
+impl IntoIterator for ListRequest {
+    type Item = Result<FileMetadata>;
+    type IntoIter = Files;
+
+    fn into_iter(self) -> Files {
+        Files {
+            pages: self.pages(),
+            buffer: VecDeque::new(),
+        }
+    }
+}
+
+/// Where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Position {
+    /// OpenRouter's opaque cursor.
+    Cursor(String),
+    /// OpenAI-style: the last id seen.
+    After(String),
+    /// Anthropic-style: the last id seen.
+    AfterId(String),
+}
+
+/// Where the page after `page` starts, or None when it was the last.
+fn next_position(page: &Page) -> Option<Position> {
+    if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        return page.has_more.then(|| Position::Cursor(cursor.to_string()));
+    }
+    let last = page
+        .last_id
+        .clone()
+        .filter(|id| !id.is_empty() && page.has_more)?;
+    match page.shape {
+        Some(Shape::OpenAi) => Some(Position::After(last)),
+        Some(Shape::Anthropic) => Some(Position::AfterId(last)),
+        _ => None,
+    }
+}
+
+/// A lazy iterator over the pages of a list; see [`ListRequest::pages`].
+///
+/// It stops after the page with `has_more: false` or without a cursor, and after the first
+/// error. A cursor the server hands out twice ends it with [`Error::Protocol`] instead of
+/// looping.
+#[derive(Debug)]
+pub struct Pages {
+    request: ListRequest,
+    /// `Some(position)` while there is a page to fetch.
+    next: Option<Option<Position>>,
+    seen: HashSet<Position>,
+}
+
+impl Iterator for Pages {
+    type Item = Result<Page>;
+
+    fn next(&mut self) -> Option<Result<Page>> {
+        let position = self.next.take()?;
+        let page = match self.request.fetch(position.as_ref()) {
+            Ok(page) => page,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(next) = next_position(&page) {
+            if !self.seen.insert(next.clone()) || Some(&next) == position.as_ref() {
+                return Some(Err(Error::Protocol(format!(
+                    "the server repeated a list position ({next:?}); stopping instead of looping"
+                ))));
+            }
+            self.next = Some(Some(next));
+        }
+        Some(Ok(page))
+    }
+}
+
+/// A lazy iterator over files; see [`ListRequest`]'s `IntoIterator`.
+#[derive(Debug)]
+pub struct Files {
+    pages: Pages,
+    buffer: VecDeque<FileMetadata>,
+}
+
+impl Iterator for Files {
+    type Item = Result<FileMetadata>;
+
+    fn next(&mut self) -> Option<Result<FileMetadata>> {
+        loop {
+            if let Some(file) = self.buffer.pop_front() {
+                return Some(Ok(file));
+            }
+            match self.pages.next()? {
+                Ok(page) => self.buffer.extend(page.data),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Our own small streaming `multipart/form-data` encoder for uploads: one `file` part, an
+//! exact `Content-Length`, names escaped the way browsers do (WHATWG), and a random boundary.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{Cursor, Read};
+
+/// The body of a one-file form: `preamble ++ file ++ epilogue`.
+pub(crate) struct FilePart {
+    boundary: String,
+    preamble: Vec<u8>,
+    epilogue: Vec<u8>,
+}
+
+impl FilePart {
+    /// The framing around a file part named `file` with this filename and part content type.
+    pub(crate) fn new(filename: &str, content_type: &str) -> FilePart {
+        let boundary = format!("openrouter-files-{}", random_hex());
+        let preamble = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+            escape(filename),
+            escape(content_type),
+        )
+        .into_bytes();
+        let epilogue = format!("\r\n--{boundary}--\r\n").into_bytes();
+        FilePart {
+            boundary,
+            preamble,
+            epilogue,
+        }
+    }
+
+    /// The request's `Content-Type`.
+    pub(crate) fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={}", self.boundary)
+    }
+
+    /// The exact body length for a file of `file_len` bytes.
+    pub(crate) fn body_len(&self, file_len: u64) -> u64 {
+        self.preamble.len() as u64 + file_len + self.epilogue.len() as u64
+    }
+
+    /// The whole body, streaming `file` between the framing.
+    pub(crate) fn body<'a>(&self, file: impl Read + 'a) -> impl Read + 'a {
+        Cursor::new(self.preamble.clone())
+            .chain(file)
+            .chain(Cursor::new(self.epilogue.clone()))
+    }
+}
+
+/// Escapes a quoted header parameter as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`;
+/// other characters, UTF-8 included, stay as they are.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// 32 hex digits; a boundary needs to be unlikely in the content, not secret.
+fn random_hex() -> String {
+    let word = || {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.finish()
+    };
+    format!("{:016x}{:016x}", word(), word())
+}
+
+/// The part content type for a file name: a few common types by extension, else
+/// `application/octet-stream`. The server detects the real type from the content.
+pub(crate) fn guess_content_type(filename: &str) -> &'static str {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "flac" => "audio/flac",
+        "ogg" | "oga" => "audio/ogg",
+        "json" => "application/json",
+        "jsonl" | "ndjson" => "application/x-ndjson",
+        "csv" => "text/csv",
+        "md" | "markdown" => "text/markdown",
+        "txt" | "text" | "log" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_framed_exactly() {
+        let part = FilePart::new("a\"b\r\nX-Injected: 1.txt", "text/plain");
+        let mut body = Vec::new();
+        part.body(&b"hello"[..]).read_to_end(&mut body).unwrap();
+        assert_eq!(body.len() as u64, part.body_len(5));
+        let text = String::from_utf8(body).unwrap();
+        let boundary = part
+            .content_type()
+            .split_once("boundary=")
+            .unwrap()
+            .1
+            .to_string();
+        assert!(text.starts_with(&format!("--{boundary}\r\n")));
+        assert!(text.contains("filename=\"a%22b%0D%0AX-Injected: 1.txt\""));
+        assert!(!text.contains("\r\nX-Injected"));
+        assert!(
+            text.ends_with(&format!("\r\nhello\r\n--{boundary}--\r\n").replacen(
+                "\r\nhello",
+                "hello",
+                1
+            ))
+        );
+    }
+
+    #[test]
+    fn boundaries_differ() {
+        assert_ne!(
+            FilePart::new("a", "b").boundary,
+            FilePart::new("a", "b").boundary
+        );
+    }
+
+    #[test]
+    fn content_type_by_extension() {
+        assert_eq!(guess_content_type("Report.PDF"), "application/pdf");
+        assert_eq!(guess_content_type("data.jsonl"), "application/x-ndjson");
+        assert_eq!(guess_content_type("noext"), "application/octet-stream");
+    }
+}

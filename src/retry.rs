@@ -1,0 +1,212 @@
+//! When and how long to wait before trying a failed call again: exponential backoff with full
+//! jitter, and the server's `Retry-After`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::time::{Duration, SystemTime};
+
+/// How a client retries failed calls.
+///
+/// The default tries a call up to 3 times in all (2 retries), waiting a random time up to
+/// `base_delay × 2^attempt` (capped at `max_delay`) between tries, or what the server's
+/// `Retry-After` asks when that is at most `max_retry_after`.
+///
+/// ```
+/// use std::time::Duration;
+/// use openrouter_files::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_retries(5)
+///     .base_delay(Duration::from_millis(250))
+///     .max_retry_after(Duration::from_secs(120));
+/// let never = RetryPolicy::none();
+/// assert_eq!(never.retries(), 0);
+/// # let _ = patient;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> RetryPolicy {
+        RetryPolicy::default().max_retries(0)
+    }
+
+    /// How many times a failed call is tried again (default 2).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The backoff unit: the wait before retry `n` is random in `0..=base × 2^n` (default 500 ms).
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The longest backoff between two tries (default 8 s).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The longest `Retry-After` the client waits for (default 60 s). A longer one ends the call
+    /// at once with the error, which carries the requested wait.
+    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+        self.max_retry_after = delay;
+        self
+    }
+
+    /// The configured number of retries.
+    pub fn retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The wait before retry number `retry` (0 for the first), or None when the server asked
+    /// for longer than [`RetryPolicy::max_retry_after`].
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        if let Some(wait) = retry_after {
+            return (wait <= self.max_retry_after).then_some(wait);
+        }
+        let ceiling = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.min(30)))
+            .min(self.max_delay);
+        Some(ceiling.mul_f64(random_fraction()))
+    }
+}
+
+/// A number in `[0, 1]` that differs from call to call; backoff needs spread, not secrecy.
+fn random_fraction() -> f64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
+/// HTTP date.
+pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = crate::date::parse_http_date(value)?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Whether a transport failure may pass if the call is tried again.
+pub(crate) fn is_retryable_transport(error: &ureq::Error) -> bool {
+    use io::ErrorKind::*;
+    match error {
+        ureq::Error::Timeout(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        // Resets, refusals, early EOF, timeouts and DNS failures (which have no stable kind)
+        // are all worth another try; errors about the request itself are not.
+        ureq::Error::Io(e) => !matches!(
+            e.kind(),
+            InvalidInput | InvalidData | PermissionDenied | Unsupported | NotFound
+        ),
+        _ => false,
+    }
+}
+
+/// Whether a transport failure happened before any byte of the request could have reached the
+/// server, so that even an upload may be sent again.
+pub(crate) fn failed_before_sending(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect),
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Io(e) => e.kind() == io::ErrorKind::ConnectionRefused,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_under_the_exponential_ceiling() {
+        let policy = RetryPolicy::default()
+            .base_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(300));
+        for retry in 0..6 {
+            let ceiling = Duration::from_millis((100u64 << retry).min(300));
+            let wait = policy.delay(retry, None).unwrap();
+            assert!(wait <= ceiling, "retry {retry}: {wait:?} > {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_above_the_cap_stops_retrying() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        assert_eq!(
+            policy.delay(0, Some(Duration::from_secs(3))),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(policy.delay(0, Some(Duration::from_secs(6))), None);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_milliseconds() {
+        let mut headers = ureq::http::HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(30);
+        headers.insert(
+            "retry-after",
+            crate::date::format_http_date(later).parse().unwrap(),
+        );
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        headers.insert("retry-after-ms", "1500".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
+        headers.clear();
+        headers.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn jitter_varies() {
+        let samples: Vec<f64> = (0..20).map(|_| random_fraction()).collect();
+        assert!(samples.iter().all(|f| (0.0..=1.0).contains(f)));
+        assert!(samples.windows(2).any(|w| w[0] != w[1]));
+    }
+}
