@@ -505,7 +505,9 @@ fn respond(
     body: Vec<u8>,
 ) -> (u16, u64) {
     let len = body.len() as u64;
-    let mut response = Response::from_data(body).with_status_code(status);
+    let mut response = Response::from_data(body)
+        .with_status_code(status)
+        .with_chunked_threshold(usize::MAX);
     for (name, value) in headers {
         if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             response.add_header(h);
@@ -558,7 +560,8 @@ fn download(
     .filter_map(|(n, v)| Header::from_bytes(n.as_bytes(), v.as_bytes()).ok())
     .collect();
     let len = file.size_bytes;
-    let response = Response::new(200.into(), headers, data, Some(len as usize), None);
+    let response = Response::new(200.into(), headers, data, Some(len as usize), None)
+        .with_chunked_threshold(usize::MAX);
     let _ = request.respond(response);
     (200, len)
 }

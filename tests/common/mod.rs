@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: emulator-backed clients, raw HTTP, and a small
+//! scripted std::net server for byte-level checks. Everything binds 127.0.0.1.
+#![allow(dead_code)]
+
+pub mod scripted;
+
+use openrouter_files::emulator::Emulator;
+use openrouter_files::{FilesClient, RetryPolicy};
+
+/// An emulator and a client pointed at it, with retries off unless a test turns them on.
+pub fn emulator_and_client() -> (Emulator, FilesClient) {
+    let emulator = Emulator::start().expect("emulator starts");
+    let client = client_for(&emulator);
+    (emulator, client)
+}
+
+/// A client for `emulator` with fast, retry-free settings.
+pub fn client_for(emulator: &Emulator) -> FilesClient {
+    FilesClient::builder()
+        .api_key(emulator.api_key())
+        .base_url(emulator.base_url())
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client builds")
+}
+
+/// A raw ureq agent that hands back every status as a response.
+pub fn raw_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// A small text file's worth of bytes the API accepts.
+pub fn text(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "openrouter-files-test-{}-{name}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
