@@ -116,10 +116,10 @@ impl FilesClient {
             return Err(Error::Config("OPENROUTER_API_KEY is not set".into()));
         }
         let mut builder = FilesClient::builder().api_key(key.trim());
-        if let Ok(url) = std::env::var("OPENROUTER_BASE_URL") {
-            if !url.trim().is_empty() {
-                builder = builder.base_url(url.trim());
-            }
+        if let Ok(url) = std::env::var("OPENROUTER_BASE_URL")
+            && !url.trim().is_empty()
+        {
+            builder = builder.base_url(url.trim());
         }
         builder.build()
     }

@@ -148,10 +148,10 @@ impl Error {
     pub fn from_read(error: io::Error) -> Error {
         let is_ours = error.get_ref().is_some_and(|inner| inner.is::<Error>());
         if is_ours {
-            if let Some(inner) = error.into_inner() {
-                if let Ok(ours) = inner.downcast::<Error>() {
-                    return *ours;
-                }
+            if let Some(inner) = error.into_inner()
+                && let Ok(ours) = inner.downcast::<Error>()
+            {
+                return *ours;
             }
             return Error::Protocol("download failed".into());
         }

@@ -36,8 +36,11 @@ pub struct Upload<'a> {
     filename: String,
     source: Source<'a>,
     content_type: Option<String>,
-    progress: Option<Box<dyn FnMut(u64, Option<u64>) + 'a>>,
+    progress: Option<UploadProgress<'a>>,
 }
+
+/// An upload's progress callback; it runs on the calling thread, so it need not be `Send`.
+type UploadProgress<'a> = Box<dyn FnMut(u64, Option<u64>) + 'a>;
 
 enum Source<'a> {
     Path(PathBuf),

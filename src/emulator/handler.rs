@@ -19,7 +19,7 @@ const MAX_FIELD_BYTES: u64 = 1024 * 1024;
 enum Answer {
     Json(u16, Value),
     Raw(u16, Vec<(String, String)>, Vec<u8>),
-    Download(StoredFile, Option<u64>),
+    Download(Box<StoredFile>, Option<u64>),
     Drop,
 }
 
@@ -150,7 +150,7 @@ fn answer(
         (Method::Delete, ["files", _]) => delete(shared, &scope, id.unwrap_or_default()),
         (Method::Get, ["files", _, "content"]) => with_file(shared, &scope, id, |f| {
             if f.downloadable {
-                Answer::Download(f.clone(), truncate_at)
+                Answer::Download(Box::new(f.clone()), truncate_at)
             } else {
                 error(400, "Only files created server-side can be downloaded")
             }
@@ -222,12 +222,13 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -151,11 +151,9 @@ mod tests {
     use super::*;
 
     fn detect_bytes(bytes: &[u8]) -> Option<&'static str> {
-        let path = std::env::temp_dir().join(format!(
-            "sniff-{}-{}",
-            std::process::id(),
-            bytes.len() ^ bytes.first().copied().unwrap_or(0) as usize * 7919
-        ));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("sniff-{}-{n}", std::process::id()));
         std::fs::write(&path, bytes).unwrap();
         let got = detect(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
