@@ -71,15 +71,19 @@ pub(crate) fn handle(shared: &Arc<Shared>, mut request: Request) {
     let method = request.method().to_string();
     let read = AtomicU64::new(0);
     let answer = answer(shared, &mut request, &path, query.as_deref(), &read);
-    let (status, sent) = send(shared, request, answer);
-    lock(&shared.log).push(LoggedRequest {
-        method,
-        path,
-        query,
-        status,
-        request_bytes: read.load(Ordering::Relaxed),
-        response_bytes: sent,
-    });
+    // The entry is logged just before the answer is written, so a client that has its answer
+    // always finds its request in the log.
+    let log = |status, response_bytes| {
+        lock(&shared.log).push(LoggedRequest {
+            method,
+            path,
+            query,
+            status,
+            request_bytes: read.load(Ordering::Relaxed),
+            response_bytes,
+        });
+    };
+    send(shared, request, answer, log);
 }
 
 /// Takes the next queued fault that applies to this request.
@@ -482,20 +486,20 @@ fn store_upload(
     }
 }
 
-/// Writes the answer; returns the status and the body bytes sent.
-fn send(shared: &Shared, request: Request, answer: Answer) -> (u16, u64) {
+/// Logs the status and body size with `log`, then writes the answer.
+fn send(shared: &Shared, request: Request, answer: Answer, log: impl FnOnce(u16, u64)) {
     match answer {
         Answer::Json(status, value) => {
             let body = value.to_string().into_bytes();
             let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-            respond(request, status, &headers, body)
+            respond(request, status, &headers, body, log)
         }
-        Answer::Raw(status, headers, body) => respond(request, status, &headers, body),
+        Answer::Raw(status, headers, body) => respond(request, status, &headers, body, log),
         Answer::Drop => {
+            log(0, 0);
             shared.relay.hijack(request.remote_addr(), b"");
-            (0, 0)
         }
-        Answer::Download(file, truncate_at) => download(shared, request, &file, truncate_at),
+        Answer::Download(file, truncate_at) => download(shared, request, &file, truncate_at, log),
     }
 }
 
@@ -504,8 +508,9 @@ fn respond(
     status: u16,
     headers: &[(String, String)],
     body: Vec<u8>,
-) -> (u16, u64) {
-    let len = body.len() as u64;
+    log: impl FnOnce(u16, u64),
+) {
+    log(status, body.len() as u64);
     let mut response = Response::from_data(body)
         .with_status_code(status)
         .with_chunked_threshold(usize::MAX);
@@ -515,7 +520,6 @@ fn respond(
         }
     }
     let _ = request.respond(response);
-    (status, len)
 }
 
 fn download(
@@ -523,14 +527,8 @@ fn download(
     request: Request,
     file: &StoredFile,
     truncate_at: Option<u64>,
-) -> (u16, u64) {
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file.filename
-            .replace('"', "%22")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    );
+    log: impl FnOnce(u16, u64),
+) {
     if let Some(cut) = truncate_at {
         let mut raw = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
@@ -541,18 +539,21 @@ fn download(
         if let Ok(f) = File::open(&file.path) {
             let _ = f.take(cut.min(file.size_bytes)).read_to_end(&mut raw);
         }
-        let sent = (raw.len() - start) as u64;
+        log(200, (raw.len() - start) as u64);
         shared.relay.hijack(request.remote_addr(), &raw);
-        return (200, sent);
+        return;
     }
     let Ok(data) = File::open(&file.path) else {
-        return respond(
-            request,
-            500,
-            &[],
-            b"{\"error\":{\"code\":500,\"message\":\"File vanished\"}}".to_vec(),
-        );
+        let body = json!({"error": {"code": 500, "message": "File vanished"}});
+        return respond(request, 500, &[], body.to_string().into_bytes(), log);
     };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file.filename
+            .replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    );
     let headers = [
         ("Content-Type", "application/octet-stream".to_string()),
         ("Content-Disposition", disposition),
@@ -563,6 +564,6 @@ fn download(
     let len = file.size_bytes;
     let response = Response::new(200.into(), headers, data, Some(len as usize), None)
         .with_chunked_threshold(usize::MAX);
+    log(200, len);
     let _ = request.respond(response);
-    (200, len)
 }
