@@ -142,6 +142,13 @@ fn answer(
     let params = parse_query(query.unwrap_or(""));
     let scope = match scope(shared, &params) {
         Ok(scope) => scope,
+        // Retrieve and delete document no 400: a workspace or provider that cannot exist
+        // holds no such file.
+        Err(_)
+            if matches!(request.method(), Method::Get | Method::Delete) && segments.len() == 2 =>
+        {
+            return error(404, "Resource not found");
+        }
         Err(answer) => return answer,
     };
     let id = segments.get(1).map(|s| percent_decode(s));
