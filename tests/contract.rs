@@ -193,7 +193,11 @@ fn every_operation_with_every_parameter_is_accepted_and_decodes() {
     let meta = scoped
         .retrieve("or_file_011CNha8iCJcU1wXNR6q4V8w")
         .expect("retrieve");
-    assert_eq!(meta.id.ends_with("file_011CNha8iCJcU1wXNR6q4V8w"), true);
+    assert!(
+        meta.id.ends_with("file_011CNha8iCJcU1wXNR6q4V8w"),
+        "{}",
+        meta.id
+    );
     c.check("retrieve");
     let gone = scoped
         .delete("or_file_011CNha8iCJcU1wXNR6q4V8w")

@@ -48,6 +48,13 @@ fn standard_message(status: u16) -> &'static str {
     }
 }
 
+/// A fresh `X-Request-Id` header, as the real API sends with every answer.
+fn request_id() -> Header {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = format!("req_emu_{:08}", NEXT.fetch_add(1, Ordering::Relaxed));
+    Header::from_bytes(&b"X-Request-Id"[..], id.as_bytes()).expect("ASCII header")
+}
+
 /// Counts the body bytes a handler reads.
 struct Counted<'a> {
     inner: &'a mut dyn Read,
@@ -521,6 +528,7 @@ fn respond(
     let mut response = Response::from_data(body)
         .with_status_code(status)
         .with_chunked_threshold(usize::MAX);
+    response.add_header(request_id());
     for (name, value) in headers {
         if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             response.add_header(h);
@@ -569,8 +577,9 @@ fn download(
     .filter_map(|(n, v)| Header::from_bytes(n.as_bytes(), v.as_bytes()).ok())
     .collect();
     let len = file.size_bytes;
-    let response = Response::new(200.into(), headers, data, Some(len as usize), None)
+    let mut response = Response::new(200.into(), headers, data, Some(len as usize), None)
         .with_chunked_threshold(usize::MAX);
+    response.add_header(request_id());
     log(200, len);
     let _ = request.respond(response);
 }
