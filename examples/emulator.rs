@@ -12,7 +12,8 @@ use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
 
 const USAGE: &str =
     "usage: emulator [--port N] [--api-key KEY] [--api-version 2026-07-19|2026-08-22]
-                [--upload-limit BYTES] [--accept-any-content] [--seed-downloadable NAME:BYTES]...";
+                [--upload-limit BYTES] [--accept-any-content] [--seed-downloadable NAME:BYTES]...
+                [--seed-files N]";
 
 /// Deterministic filler bytes for a seeded file of a given size (xorshift, so it is not text).
 struct Filler {
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut builder = Emulator::builder();
     let mut seeds = Vec::new();
+    let mut seed_files = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -70,6 +72,9 @@ fn run() -> Result<(), String> {
                 })
             }
             "--accept-any-content" => builder = builder.accept_any_content(true),
+            "--seed-files" => {
+                seed_files = value()?.parse().map_err(|e| format!("--seed-files: {e}"))?;
+            }
             "--seed-downloadable" => {
                 let spec = value()?;
                 let (name, size) = spec
@@ -97,6 +102,19 @@ fn run() -> Result<(), String> {
             .seed_reader_in(DEFAULT_WORKSPACE, &name, filler)
             .map_err(|e| format!("cannot seed {name}: {e}"))?;
         println!("seeded {id} {name} {size}");
+    }
+    for i in 0..seed_files {
+        let name = format!("seed-{i:05}.txt");
+        emulator
+            .seed_file_in(
+                DEFAULT_WORKSPACE,
+                &name,
+                format!("seed file {i}\n").as_bytes(),
+            )
+            .map_err(|e| format!("cannot seed {name}: {e}"))?;
+    }
+    if seed_files > 0 {
+        println!("seeded {seed_files} small files");
     }
     println!("base_url {}", emulator.base_url());
     println!("api_key {}", emulator.api_key());

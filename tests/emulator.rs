@@ -608,3 +608,20 @@ fn a_100_mb_upload_is_accepted_and_one_byte_more_is_refused_early() {
     }
     assert!(raw.emulator.requests().iter().any(|r| r.status == 413));
 }
+
+#[test]
+fn stats_count_connections_and_requests_without_auth() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    raw.get("/files");
+    raw_agent()
+        .get(format!("http://{}/_emulator/stats", raw.emulator.addr()))
+        .call()
+        .unwrap();
+    let mut resp = raw_agent()
+        .get(format!("http://{}/_emulator/stats", raw.emulator.addr()))
+        .call()
+        .unwrap();
+    let stats: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(stats["connections"], 3);
+    assert_eq!(stats["requests"], 2);
+}

@@ -13,6 +13,8 @@ use super::store::{DEFAULT_WORKSPACE, Scope, StoredFile, decode_cursor, encode_c
 use super::{ApiVersion, Fault, LoggedRequest, Shared, lock, sniff};
 
 const API_PREFIX: &str = "/api/v1";
+/// Not part of the API: connection and request counts for benchmarks and other processes.
+pub(crate) const STATS_PATH: &str = "/_emulator/stats";
 const MAX_FIELD_BYTES: u64 = 1024 * 1024;
 
 /// An answer the handler has decided on, before it is written.
@@ -115,6 +117,15 @@ fn answer(
     query: Option<&str>,
     read: &AtomicU64,
 ) -> Answer {
+    if path == STATS_PATH {
+        return Answer::Json(
+            200,
+            json!({
+                "connections": shared.relay.accepted(),
+                "requests": lock(&shared.log).len(),
+            }),
+        );
+    }
     let route = path.strip_prefix(API_PREFIX).unwrap_or("");
     let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
     let is_download = request.method() == &Method::Get

@@ -1,0 +1,525 @@
+//! Benchmarks this crate against curl on the same loopback emulator, in the same run.
+//!
+//! ```text
+//! cargo run --release --example bench              # 100 MB transfers, 5,000 files, 5 runs
+//! cargo run --release --example bench -- --quick   # small sizes, 1 run (what CI runs)
+//! ```
+//!
+//! The emulator runs in its own process (this binary with `--serve`), and each measured run
+//! is its own process too (this binary with `--scenario …`, or curl), timed by GNU time
+//! (`/usr/bin/time`), which also reports the peak RSS. Runs alternate ours, curl, ours, curl
+//! after one warm-up of each. The benchmark never fails on timings.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+
+use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
+use openrouter_files::{FilesClient, RetryPolicy, Upload};
+
+struct Settings {
+    runs: usize,
+    bytes: u64,
+    files: usize,
+    retrieves: usize,
+}
+
+/// One measured process: wall seconds and peak RSS in KiB.
+#[derive(Clone, Copy)]
+struct Sample {
+    secs: f64,
+    rss_kib: u64,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("--serve") => serve(&args[1..]),
+        Some("--scenario") => scenario(&args[1..]),
+        _ => bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// Child mode: an emulator with `files` small files and one large downloadable file.
+fn serve(args: &[String]) -> Res {
+    let files: usize = args[0].parse()?;
+    let bytes: u64 = args[1].parse()?;
+    let emulator = Emulator::builder().accept_any_content(true).start()?;
+    for i in 0..files {
+        emulator.seed_file_in(DEFAULT_WORKSPACE, &format!("f{i:05}.txt"), b"small file\n")?;
+    }
+    let big = emulator.seed_reader_in(DEFAULT_WORKSPACE, "big.bin", Filler::new(bytes))?;
+    println!("{} {} {}", emulator.base_url(), emulator.api_key(), big);
+    std::io::stdout().flush()?;
+    // Runs until the parent closes stdin.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Child mode: one measured operation through the client.
+fn scenario(args: &[String]) -> Res {
+    let (name, base, key) = (&args[0], &args[1], &args[2]);
+    let client = FilesClient::builder()
+        .api_key(key)
+        .base_url(base)
+        .retry(RetryPolicy::none())
+        .build()?;
+    match name.as_str() {
+        "upload" => {
+            client.upload(Upload::path(&args[3]))?;
+        }
+        "download" => {
+            client.download_to(&args[3], &args[4])?;
+        }
+        "list" => {
+            let pages = client.list().limit(args[3].parse()?).pages().count();
+            println!("{pages}");
+        }
+        "retrieve" => {
+            for _ in 0..args[4].parse::<usize>()? {
+                client.retrieve(&args[3])?;
+            }
+        }
+        other => return Err(format!("unknown scenario {other}").into()),
+    }
+    Ok(())
+}
+
+/// Deterministic, non-text filler bytes.
+struct Filler {
+    state: u64,
+    left: u64,
+}
+
+impl Filler {
+    fn new(len: u64) -> Filler {
+        Filler {
+            state: 0x9E37_79B9_7F4A_7C15,
+            left: len,
+        }
+    }
+}
+
+impl Read for Filler {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.left as usize);
+        for chunk in buf[..n].chunks_mut(8) {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            chunk.copy_from_slice(&self.state.to_le_bytes()[..chunk.len()]);
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn bench(args: &[String]) -> Res {
+    let quick = args.iter().any(|a| a == "--quick");
+    let settings = if quick {
+        Settings {
+            runs: 1,
+            bytes: 5_000_000,
+            files: 500,
+            retrieves: 20,
+        }
+    } else {
+        Settings {
+            runs: 5,
+            bytes: 100_000_000,
+            files: 5_000,
+            retrieves: 200,
+        }
+    };
+    if !Path::new("/usr/bin/time").exists() {
+        return Err("GNU time is needed at /usr/bin/time (Debian package `time`)".into());
+    }
+    let work = std::env::temp_dir().join(format!("openrouter-files-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = run_all(&settings, &work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    key: String,
+    big_id: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(settings: &Settings) -> Res<Server> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "--serve",
+            &settings.files.to_string(),
+            &settings.bytes.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    let mut parts = line.split_whitespace().map(str::to_string);
+    let (Some(base), Some(key), Some(big_id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("emulator did not start: {line:?}").into());
+    };
+    Ok(Server {
+        child,
+        base,
+        key,
+        big_id,
+    })
+}
+
+/// Runs `program args` under GNU time; returns the wall time (measured here, to the
+/// microsecond), the peak RSS (from GNU time) and the program's stdout.
+fn measure(program: &str, args: &[String]) -> Res<(Sample, String)> {
+    let started = std::time::Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "BENCH %e %M", program])
+        .args(args)
+        .output()?;
+    let secs = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("{program} failed: {stderr}").into());
+    }
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("BENCH "))
+        .ok_or("no timing")?;
+    let rss_kib: u64 = line.split_whitespace().nth(2).ok_or("no rss")?.parse()?;
+    Ok((
+        Sample { secs, rss_kib },
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+/// Connections and requests the emulator has seen so far.
+fn stats(server: &Server) -> Res<(u64, u64)> {
+    let root = server.base.trim_end_matches("/api/v1");
+    let text = ureq::get(format!("{root}/_emulator/stats"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    Ok((
+        v["connections"].as_u64().unwrap_or(0),
+        v["requests"].as_u64().unwrap_or(0),
+    ))
+}
+
+/// A measured pair series: ours and curl alternate; returns samples and per-run
+/// (connections, requests) deltas for ours.
+struct Series {
+    name: String,
+    ours: Vec<Sample>,
+    curl: Vec<Sample>,
+    ours_conns: Vec<u64>,
+    ours_requests: Vec<u64>,
+    curl_conns: Vec<u64>,
+    note: String,
+}
+
+fn series(
+    name: &str,
+    settings: &Settings,
+    server: &Server,
+    ours: &dyn Fn() -> Res<(Sample, String)>,
+    curl: &dyn Fn() -> Res<(Sample, String)>,
+    after: &dyn Fn() -> Res,
+) -> Res<Series> {
+    let mut s = Series {
+        name: name.to_string(),
+        ours: Vec::new(),
+        curl: Vec::new(),
+        ours_conns: Vec::new(),
+        ours_requests: Vec::new(),
+        curl_conns: Vec::new(),
+        note: String::new(),
+    };
+    let warmups = if settings.runs > 1 { 1 } else { 0 };
+    for run in 0..warmups + settings.runs {
+        let counted = run >= warmups;
+        let before = stats(server)?;
+        let (sample, out) = ours()?;
+        let mid = stats(server)?;
+        after()?;
+        let mid_after = stats(server)?;
+        let (curl_sample, _) = curl()?;
+        let end = stats(server)?;
+        after()?;
+        if counted {
+            s.ours.push(sample);
+            s.curl.push(curl_sample);
+            // Each stats call opens one connection and is one request itself.
+            s.ours_conns.push(mid.0 - before.0 - 1);
+            s.ours_requests.push(mid.1 - before.1 - 1);
+            s.curl_conns.push(end.0 - mid_after.0 - 1);
+            s.note = out.trim().to_string();
+        }
+    }
+    Ok(s)
+}
+
+fn run_all(settings: &Settings, work: &Path) -> Res {
+    let me = std::env::current_exe()?.to_string_lossy().into_owned();
+    let server = start_server(settings)?;
+    let admin = FilesClient::builder()
+        .api_key(&server.key)
+        .base_url(&server.base)
+        .build()?;
+    let upload_path = work.join("upload.bin");
+    std::io::copy(
+        &mut Filler::new(settings.bytes),
+        &mut std::fs::File::create(&upload_path)?,
+    )?;
+    let auth = format!("Authorization: Bearer {}", server.key);
+    let (base, key) = (server.base.clone(), server.key.clone());
+    let s = |v: &str| v.to_string();
+    let clean_uploads = || -> Res {
+        let uploaded: Vec<String> = admin
+            .list()
+            .limit(1000)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|f| f.filename == "upload.bin")
+            .map(|f| f.id)
+            .collect();
+        for id in uploaded {
+            admin.delete(&id)?;
+        }
+        Ok(())
+    };
+    let out_path = work.join("download.bin");
+    let clean_download = || -> Res {
+        let _ = std::fs::remove_file(&out_path);
+        Ok(())
+    };
+    let nothing = || -> Res { Ok(()) };
+    let mut all = Vec::new();
+
+    let up = upload_path.to_string_lossy().into_owned();
+    all.push(series(
+        &format!("upload {} MB", settings.bytes / 1_000_000),
+        settings,
+        &server,
+        &|| {
+            measure(
+                &me,
+                &[
+                    s("--scenario"),
+                    s("upload"),
+                    base.clone(),
+                    key.clone(),
+                    up.clone(),
+                ],
+            )
+        },
+        &|| {
+            measure(
+                "curl",
+                &[
+                    s("-sS"),
+                    s("--fail"),
+                    s("-o"),
+                    s("/dev/null"),
+                    s("-H"),
+                    auth.clone(),
+                    s("-F"),
+                    format!("file=@{up}"),
+                    format!("{base}/files"),
+                ],
+            )
+        },
+        &clean_uploads,
+    )?);
+
+    let out = out_path.to_string_lossy().into_owned();
+    all.push(series(
+        &format!("download {} MB to a file", settings.bytes / 1_000_000),
+        settings,
+        &server,
+        &|| {
+            measure(
+                &me,
+                &[
+                    s("--scenario"),
+                    s("download"),
+                    base.clone(),
+                    key.clone(),
+                    server.big_id.clone(),
+                    out.clone(),
+                ],
+            )
+        },
+        &|| {
+            measure(
+                "curl",
+                &[
+                    s("-sS"),
+                    s("--fail"),
+                    s("-o"),
+                    out.clone(),
+                    s("-H"),
+                    auth.clone(),
+                    format!("{base}/files/{}/content", server.big_id),
+                ],
+            )
+        },
+        &clean_download,
+    )?);
+
+    for limit in [1000usize, 100] {
+        // curl cannot follow cursors: give it the same URLs, found beforehand, in one process.
+        let config = work.join(format!("list-{limit}.curl"));
+        let mut text = format!("header = \"{auth}\"\nsilent\nfail\n");
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut request = admin.list().limit(limit as u32);
+            if let Some(c) = &cursor {
+                request = request.cursor(c);
+            }
+            let url = match &cursor {
+                Some(c) => format!("{base}/files?limit={limit}&cursor={c}"),
+                None => format!("{base}/files?limit={limit}"),
+            };
+            text.push_str(&format!("url = \"{url}\"\noutput = \"/dev/null\"\n"));
+            let page = request.page()?;
+            if !page.has_more {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        std::fs::write(&config, text)?;
+        let config = config.to_string_lossy().into_owned();
+        let mut series = series(
+            &format!("list {} files, limit {limit}", settings.files + 1),
+            settings,
+            &server,
+            &|| {
+                measure(
+                    &me,
+                    &[
+                        s("--scenario"),
+                        s("list"),
+                        base.clone(),
+                        key.clone(),
+                        limit.to_string(),
+                    ],
+                )
+            },
+            &|| measure("curl", &[s("-K"), config.clone()]),
+            &nothing,
+        )?;
+        let expected = (settings.files + 1).div_ceil(limit);
+        series.note = format!("{} pages, expected {expected}", series.note);
+        all.push(series);
+    }
+
+    let config = work.join("retrieve.curl");
+    let mut text = format!("header = \"{auth}\"\nsilent\nfail\n");
+    for _ in 0..settings.retrieves {
+        text.push_str(&format!(
+            "url = \"{base}/files/{}\"\noutput = \"/dev/null\"\n",
+            server.big_id
+        ));
+    }
+    std::fs::write(&config, text)?;
+    let config = config.to_string_lossy().into_owned();
+    all.push(series(
+        &format!("{} sequential retrieves", settings.retrieves),
+        settings,
+        &server,
+        &|| {
+            measure(
+                &me,
+                &[
+                    s("--scenario"),
+                    s("retrieve"),
+                    base.clone(),
+                    key.clone(),
+                    server.big_id.clone(),
+                    settings.retrieves.to_string(),
+                ],
+            )
+        },
+        &|| measure("curl", &[s("-K"), config.clone()]),
+        &nothing,
+    )?);
+
+    report(settings, &all);
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn span(v: &[f64]) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    format!("{:.4} ({:.4}–{:.4})", median(v.to_vec()), min, max)
+}
+
+fn report(settings: &Settings, all: &[Series]) {
+    println!(
+        "\n{} counted runs each after a warm-up; wall seconds median (min–max); ratio = ours/curl per pair, median.",
+        settings.runs
+    );
+    println!(
+        "| scenario | ours s | curl s | ratio | ours peak RSS | curl peak RSS | ours conns/reqs per run | curl conns |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for s in all {
+        let ours: Vec<f64> = s.ours.iter().map(|x| x.secs).collect();
+        let curl: Vec<f64> = s.curl.iter().map(|x| x.secs).collect();
+        let ratios: Vec<f64> = ours
+            .iter()
+            .zip(&curl)
+            .map(|(o, c)| o / c.max(0.001))
+            .collect();
+        let rss = |v: &[Sample]| v.iter().map(|x| x.rss_kib).max().unwrap_or(0) as f64 / 1024.0;
+        println!(
+            "| {} | {} | {} | {:.2} | {:.1} MB | {:.1} MB | {}/{} | {} |{}",
+            s.name,
+            span(&ours),
+            span(&curl),
+            median(ratios),
+            rss(&s.ours),
+            rss(&s.curl),
+            s.ours_conns.iter().max().unwrap_or(&0),
+            s.ours_requests.iter().max().unwrap_or(&0),
+            s.curl_conns.iter().max().unwrap_or(&0),
+            if s.note.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", s.note)
+            },
+        );
+    }
+}
