@@ -7,8 +7,9 @@
 //!
 //! The emulator runs in its own process (this binary with `--serve`), and each measured run
 //! is its own process too (this binary with `--scenario …`, or curl), timed by GNU time
-//! (`/usr/bin/time`), which also reports the peak RSS. Runs alternate ours, curl, ours, curl
-//! after one warm-up of each. The benchmark never fails on timings.
+//! (`/usr/bin/time`), which reports the peak RSS; wall time is measured around the process.
+//! After one warm-up of each, 6 counted runs of each alternate in ABBA order (ours, curl,
+//! curl, ours, …). The benchmark never fails on timings.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -80,6 +81,12 @@ fn scenario(args: &[String]) -> Res {
         "download" => {
             client.download_to(&args[3], &args[4])?;
         }
+        "download-nosync" => {
+            // Diagnostic: the same transfer into a plain file, without the temp file, fsync
+            // and rename that `download_to` does for atomicity (curl does none of them).
+            let mut file = std::fs::File::create(&args[4])?;
+            std::io::copy(&mut client.download(&args[3])?, &mut file)?;
+        }
         "list" => {
             let pages = client.list().limit(args[3].parse()?).pages().count();
             println!("{pages}");
@@ -134,7 +141,7 @@ fn bench(args: &[String]) -> Res {
         }
     } else {
         Settings {
-            runs: 5,
+            runs: 6,
             bytes: 100_000_000,
             files: 5_000,
             retrieves: 200,
@@ -259,22 +266,30 @@ fn series(
     let warmups = if settings.runs > 1 { 1 } else { 0 };
     for run in 0..warmups + settings.runs {
         let counted = run >= warmups;
-        let before = stats(server)?;
-        let (sample, out) = ours()?;
-        let mid = stats(server)?;
-        after()?;
-        let mid_after = stats(server)?;
-        let (curl_sample, _) = curl()?;
-        let end = stats(server)?;
-        after()?;
-        if counted {
-            s.ours.push(sample);
-            s.curl.push(curl_sample);
+        // ABBA order (ours first on even runs, curl first on odd ones), so that neither
+        // side always runs right after the other's writes.
+        let measured = |which: &dyn Fn() -> Res<(Sample, String)>| -> Res<_> {
+            let before = stats(server)?;
+            let (sample, out) = which()?;
+            let end = stats(server)?;
+            after()?;
             // Each stats call opens one connection and is one request itself.
-            s.ours_conns.push(mid.0 - before.0 - 1);
-            s.ours_requests.push(mid.1 - before.1 - 1);
-            s.curl_conns.push(end.0 - mid_after.0 - 1);
-            s.note = out.trim().to_string();
+            Ok((sample, out, end.0 - before.0 - 1, end.1 - before.1 - 1))
+        };
+        let (ours_run, curl_run) = if run % 2 == 0 {
+            let o = measured(ours)?;
+            (o, measured(curl)?)
+        } else {
+            let c = measured(curl)?;
+            (measured(ours)?, c)
+        };
+        if counted {
+            s.ours.push(ours_run.0);
+            s.curl.push(curl_run.0);
+            s.ours_conns.push(ours_run.2);
+            s.ours_requests.push(ours_run.3);
+            s.curl_conns.push(curl_run.2);
+            s.note = ours_run.1.trim().to_string();
         }
     }
     Ok(s)
@@ -364,6 +379,43 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
                 &[
                     s("--scenario"),
                     s("download"),
+                    base.clone(),
+                    key.clone(),
+                    server.big_id.clone(),
+                    out.clone(),
+                ],
+            )
+        },
+        &|| {
+            measure(
+                "curl",
+                &[
+                    s("-sS"),
+                    s("--fail"),
+                    s("-o"),
+                    out.clone(),
+                    s("-H"),
+                    auth.clone(),
+                    format!("{base}/files/{}/content", server.big_id),
+                ],
+            )
+        },
+        &clean_download,
+    )?);
+
+    all.push(series(
+        &format!(
+            "download {} MB, no fsync (diagnostic)",
+            settings.bytes / 1_000_000
+        ),
+        settings,
+        &server,
+        &|| {
+            measure(
+                &me,
+                &[
+                    s("--scenario"),
+                    s("download-nosync"),
                     base.clone(),
                     key.clone(),
                     server.big_id.clone(),
@@ -488,7 +540,7 @@ fn span(v: &[f64]) -> String {
 
 fn report(settings: &Settings, all: &[Series]) {
     println!(
-        "\n{} counted runs each after a warm-up; wall seconds median (min–max); ratio = ours/curl per pair, median.",
+        "\n{} counted runs each after a warm-up, ABBA order; wall seconds median (min–max); ratio = ours/curl per pair, median.",
         settings.runs
     );
     println!(
