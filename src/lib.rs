@@ -88,6 +88,11 @@
 //!   demos (adds `tiny_http` and `memchr`; no async runtime in any combination).
 #![deny(missing_docs)]
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod client;
 mod date;
 mod download;
