@@ -244,6 +244,41 @@ struct Series {
     ours_requests: Vec<u64>,
     curl_conns: Vec<u64>,
     note: String,
+    target: Target,
+}
+
+/// The goal a scenario is held to.
+#[derive(Clone, Copy)]
+enum Target {
+    /// Wall time ≤ 1.10 × curl and peak RSS ≤ 16 MB.
+    Transfer,
+    /// Wall time ≤ 1.2 × curl over exactly one connection.
+    Retrieves,
+    /// Wall time ≤ 1.2 × curl in exactly this many requests.
+    List(u64),
+    /// No target: shown to explain another row.
+    Diagnostic,
+}
+
+impl Target {
+    fn verdict(self, ratio: f64, rss_mb: f64, conns: u64, requests: u64) -> String {
+        let (goal, met) = match self {
+            Target::Transfer => ("≤1.10× curl, ≤16 MB", ratio <= 1.10 && rss_mb <= 16.0),
+            Target::Retrieves => ("≤1.2× curl, 1 connection", ratio <= 1.2 && conns == 1),
+            Target::List(n) => {
+                return format!(
+                    "≤1.2× curl, {n} requests: {}",
+                    if ratio <= 1.2 && requests == n {
+                        "met"
+                    } else {
+                        "missed"
+                    }
+                );
+            }
+            Target::Diagnostic => return "–".to_string(),
+        };
+        format!("{goal}: {}", if met { "met" } else { "missed" })
+    }
 }
 
 fn series(
@@ -262,6 +297,7 @@ fn series(
         ours_requests: Vec::new(),
         curl_conns: Vec::new(),
         note: String::new(),
+        target: Target::Diagnostic,
     };
     let warmups = if settings.runs > 1 { 1 } else { 0 };
     for run in 0..warmups + settings.runs {
@@ -334,7 +370,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
 
     let up = upload_path.to_string_lossy().into_owned();
     all.push(series(
-        &format!("upload {} MB", settings.bytes / 1_000_000),
+        &format!("upload {} MB (curl -F)", settings.bytes / 1_000_000),
         settings,
         &server,
         &|| {
@@ -367,6 +403,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         },
         &clean_uploads,
     )?);
+    all.last_mut().ok_or("no series")?.target = Target::Transfer;
 
     let out = out_path.to_string_lossy().into_owned();
     all.push(series(
@@ -402,6 +439,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         },
         &clean_download,
     )?);
+    all.last_mut().ok_or("no series")?.target = Target::Transfer;
 
     all.push(series(
         &format!(
@@ -439,6 +477,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         },
         &clean_download,
     )?);
+    all.last_mut().ok_or("no series")?.target = Target::Diagnostic;
 
     for limit in [1000usize, 100] {
         // curl cannot follow cursors: give it the same URLs, found beforehand, in one process.
@@ -483,7 +522,8 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
             &nothing,
         )?;
         let expected = (settings.files + 1).div_ceil(limit);
-        series.note = format!("{} pages, expected {expected}", series.note);
+        series.note = format!("{} pages", series.note);
+        series.target = Target::List(expected as u64);
         all.push(series);
     }
 
@@ -517,6 +557,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         &|| measure("curl", &[s("-K"), config.clone()]),
         &nothing,
     )?);
+    all.last_mut().ok_or("no series")?.target = Target::Retrieves;
 
     report(settings, &all);
     Ok(())
@@ -544,9 +585,9 @@ fn report(settings: &Settings, all: &[Series]) {
         settings.runs
     );
     println!(
-        "| scenario | ours s | curl s | ratio | ours peak RSS | curl peak RSS | ours conns/reqs per run | curl conns |"
+        "| scenario | ours s | curl s | ratio | ours peak RSS | curl peak RSS | ours conns / requests per run | curl conns | target |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for s in all {
         let ours: Vec<f64> = s.ours.iter().map(|x| x.secs).collect();
         let curl: Vec<f64> = s.curl.iter().map(|x| x.secs).collect();
@@ -555,23 +596,29 @@ fn report(settings: &Settings, all: &[Series]) {
             .zip(&curl)
             .map(|(o, c)| o / c.max(0.001))
             .collect();
+        let ratio = median(ratios);
         let rss = |v: &[Sample]| v.iter().map(|x| x.rss_kib).max().unwrap_or(0) as f64 / 1024.0;
+        let conns = *s.ours_conns.iter().max().unwrap_or(&0);
+        let requests = *s.ours_requests.iter().max().unwrap_or(&0);
+        let requests = if s.note.is_empty() {
+            requests.to_string()
+        } else {
+            format!("{requests} ({})", s.note)
+        };
         println!(
-            "| {} | {} | {} | {:.2} | {:.1} MB | {:.1} MB | {}/{} | {} |{}",
+            "| {} | {} | {} | {ratio:.2} | {:.1} MB | {:.1} MB | {conns} / {requests} | {} | {} |",
             s.name,
             span(&ours),
             span(&curl),
-            median(ratios),
             rss(&s.ours),
             rss(&s.curl),
-            s.ours_conns.iter().max().unwrap_or(&0),
-            s.ours_requests.iter().max().unwrap_or(&0),
             s.curl_conns.iter().max().unwrap_or(&0),
-            if s.note.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", s.note)
-            },
+            s.target.verdict(
+                ratio,
+                rss(&s.ours),
+                conns,
+                *s.ours_requests.iter().max().unwrap_or(&0)
+            ),
         );
     }
 }

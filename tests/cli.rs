@@ -307,3 +307,53 @@ fn a_transport_error_exits_1() {
     out.stderr.as_slice().read_to_string(&mut err).unwrap();
     assert!(err.contains("GET /files failed"), "{err}");
 }
+
+#[test]
+fn the_standalone_emulator_prints_its_url_and_key_and_serves_until_killed() {
+    // The README's command, with the port left to the OS.
+    let bin = files_bin().with_file_name("emulator");
+    let mut child = Command::new(bin)
+        .args([
+            "--port",
+            "0",
+            "--seed-downloadable",
+            "big.bin:3000000",
+            "--seed-files",
+            "3",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let (mut base_url, mut key) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("base_url ") {
+            base_url = url.to_string();
+        }
+        if let Some(k) = line.strip_prefix("api_key ") {
+            key = k.to_string();
+            break;
+        }
+        printed.push(line);
+    }
+    assert!(
+        printed[0].starts_with("seeded or_file_") && printed[0].ends_with(" big.bin 3000000"),
+        "{printed:?}"
+    );
+    assert!(base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"));
+    let out = Command::new(files_bin())
+        .env("OPENROUTER_API_KEY", &key)
+        .args(["--base-url", &base_url, "ls"])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listing.lines().count(), 4, "{listing}");
+    assert!(listing.starts_with(&format!(
+        "{}\t3000000\t",
+        printed[0].split(' ').nth(1).unwrap()
+    )));
+}
