@@ -5,13 +5,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec_dir="$root/../shared/spec"
+# shellcheck source=.ci/lib.sh
+. "$root/.ci/lib.sh"
 work=$(mktemp -d)
-emulator_pid=""
-cleanup() {
-  [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
@@ -21,12 +19,12 @@ emulator="$root/target/release/examples/emulator"
 
 for version in 2026-07-19 2026-08-22; do
   spec="$spec_dir/openrouter-files.$version.openapi.yaml"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$emulator" --port "$port" --api-version "$version" --accept-any-content \
-    --seed-downloadable seed.bin:4096 > "$work/emulator-$version.log" 2>&1 &
-  emulator_pid=$!
-  for _ in $(seq 50); do grep -q '^api_key' "$work/emulator-$version.log" && break; sleep 0.1; done
-  key=$(awk '/^api_key/ {print $2}' "$work/emulator-$version.log")
+  port=$(free_port)
+  log="$work/emulator-$version.log"
+  start_server "$emulator" --port "$port" --api-version "$version" --accept-any-content \
+    --seed-downloadable seed.bin:4096
+  wait_for_line "$log" '^api_key'
+  key=$(awk '/^api_key/ {print $2}' "$log")
   echo "schemathesis: $version against the emulator on port $port"
   (cd "$work" && "$work/venv/bin/schemathesis" run "$spec" \
       --url "http://127.0.0.1:$port/api/v1" \
@@ -36,6 +34,6 @@ for version in 2026-07-19 2026-08-22; do
       --max-examples 100 \
       --generation-database none \
       --no-color)
-  kill "$emulator_pid"; wait "$emulator_pid" 2>/dev/null || true
-  emulator_pid=""
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  server_pid=""
 done

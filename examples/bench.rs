@@ -260,6 +260,13 @@ enum Target {
     Diagnostic,
 }
 
+impl Series {
+    fn with_target(mut self, target: Target) -> Series {
+        self.target = target;
+        self
+    }
+}
+
 impl Target {
     fn verdict(self, ratio: f64, rss_mb: f64, conns: u64, requests: u64) -> String {
         let (goal, met) = match self {
@@ -344,8 +351,25 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         &mut std::fs::File::create(&upload_path)?,
     )?;
     let auth = format!("Authorization: Bearer {}", server.key);
-    let (base, key) = (server.base.clone(), server.key.clone());
-    let s = |v: &str| v.to_string();
+    let base = server.base.clone();
+    let mb = settings.bytes / 1_000_000;
+    // Our side: this binary in scenario mode, against the server.
+    let ours = |scenario: &str, args: &[String]| {
+        let mut all = vec![
+            "--scenario".into(),
+            scenario.into(),
+            base.clone(),
+            server.key.clone(),
+        ];
+        all.extend_from_slice(args);
+        measure(&me, &all)
+    };
+    // curl's side: always with the key, failing on HTTP errors.
+    let curl = |args: &[String]| {
+        let mut all = vec!["-sS".into(), "--fail".into(), "-H".into(), auth.clone()];
+        all.extend_from_slice(args);
+        measure("curl", &all)
+    };
     let clean_uploads = || -> Res {
         let uploaded: Vec<String> = admin
             .list()
@@ -360,207 +384,116 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         }
         Ok(())
     };
-    let out_path = work.join("download.bin");
+    let out = work.join("download.bin").to_string_lossy().into_owned();
     let clean_download = || -> Res {
-        let _ = std::fs::remove_file(&out_path);
+        let _ = std::fs::remove_file(&out);
         Ok(())
     };
     let nothing = || -> Res { Ok(()) };
-    let mut all = Vec::new();
-
     let up = upload_path.to_string_lossy().into_owned();
-    all.push(series(
-        &format!("upload {} MB (curl -F)", settings.bytes / 1_000_000),
-        settings,
-        &server,
-        &|| {
-            measure(
-                &me,
-                &[
-                    s("--scenario"),
-                    s("upload"),
-                    base.clone(),
-                    key.clone(),
-                    up.clone(),
-                ],
-            )
-        },
-        &|| {
-            measure(
-                "curl",
-                &[
-                    s("-sS"),
-                    s("--fail"),
-                    s("-o"),
-                    s("/dev/null"),
-                    s("-H"),
-                    auth.clone(),
-                    s("-F"),
+    let content_url = format!("{base}/files/{}/content", server.big_id);
+    let curl_download = || curl(&["-o".into(), out.clone(), content_url.clone()]);
+    let mut all = vec![
+        series(
+            &format!("upload {mb} MB (curl -F)"),
+            settings,
+            &server,
+            &|| ours("upload", &[up.clone()]),
+            &|| {
+                curl(&[
+                    "-o".into(),
+                    "/dev/null".into(),
+                    "-F".into(),
                     format!("file=@{up}"),
                     format!("{base}/files"),
-                ],
-            )
-        },
-        &clean_uploads,
-    )?);
-    all.last_mut().ok_or("no series")?.target = Target::Transfer;
-
-    let out = out_path.to_string_lossy().into_owned();
-    all.push(series(
-        &format!("download {} MB to a file", settings.bytes / 1_000_000),
-        settings,
-        &server,
-        &|| {
-            measure(
-                &me,
-                &[
-                    s("--scenario"),
-                    s("download"),
-                    base.clone(),
-                    key.clone(),
-                    server.big_id.clone(),
-                    out.clone(),
-                ],
-            )
-        },
-        &|| {
-            measure(
-                "curl",
-                &[
-                    s("-sS"),
-                    s("--fail"),
-                    s("-o"),
-                    out.clone(),
-                    s("-H"),
-                    auth.clone(),
-                    format!("{base}/files/{}/content", server.big_id),
-                ],
-            )
-        },
-        &clean_download,
-    )?);
-    all.last_mut().ok_or("no series")?.target = Target::Transfer;
-
-    all.push(series(
-        &format!(
-            "download {} MB, no fsync (diagnostic)",
-            settings.bytes / 1_000_000
-        ),
-        settings,
-        &server,
-        &|| {
-            measure(
-                &me,
-                &[
-                    s("--scenario"),
-                    s("download-nosync"),
-                    base.clone(),
-                    key.clone(),
-                    server.big_id.clone(),
-                    out.clone(),
-                ],
-            )
-        },
-        &|| {
-            measure(
-                "curl",
-                &[
-                    s("-sS"),
-                    s("--fail"),
-                    s("-o"),
-                    out.clone(),
-                    s("-H"),
-                    auth.clone(),
-                    format!("{base}/files/{}/content", server.big_id),
-                ],
-            )
-        },
-        &clean_download,
-    )?);
-    all.last_mut().ok_or("no series")?.target = Target::Diagnostic;
+                ])
+            },
+            &clean_uploads,
+        )?
+        .with_target(Target::Transfer),
+        series(
+            &format!("download {mb} MB to a file"),
+            settings,
+            &server,
+            &|| ours("download", &[server.big_id.clone(), out.clone()]),
+            &curl_download,
+            &clean_download,
+        )?
+        .with_target(Target::Transfer),
+        series(
+            &format!("download {mb} MB, no fsync (diagnostic)"),
+            settings,
+            &server,
+            &|| ours("download-nosync", &[server.big_id.clone(), out.clone()]),
+            &curl_download,
+            &clean_download,
+        )?,
+    ];
 
     for limit in [1000usize, 100] {
         // curl cannot follow cursors: give it the same URLs, found beforehand, in one process.
-        let config = work.join(format!("list-{limit}.curl"));
-        let mut text = format!("header = \"{auth}\"\nsilent\nfail\n");
+        let mut urls = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut request = admin.list().limit(limit as u32);
+            let mut url = format!("{base}/files?limit={limit}");
             if let Some(c) = &cursor {
                 request = request.cursor(c);
+                url.push_str(&format!("&cursor={c}"));
             }
-            let url = match &cursor {
-                Some(c) => format!("{base}/files?limit={limit}&cursor={c}"),
-                None => format!("{base}/files?limit={limit}"),
-            };
-            text.push_str(&format!("url = \"{url}\"\noutput = \"/dev/null\"\n"));
+            urls.push(url);
             let page = request.page()?;
             if !page.has_more {
                 break;
             }
             cursor = page.cursor;
         }
-        std::fs::write(&config, text)?;
-        let config = config.to_string_lossy().into_owned();
+        let config = curl_config(work, &format!("list-{limit}"), &urls)?;
         let mut series = series(
             &format!("list {} files, limit {limit}", settings.files + 1),
             settings,
             &server,
-            &|| {
-                measure(
-                    &me,
-                    &[
-                        s("--scenario"),
-                        s("list"),
-                        base.clone(),
-                        key.clone(),
-                        limit.to_string(),
-                    ],
-                )
-            },
-            &|| measure("curl", &[s("-K"), config.clone()]),
+            &|| ours("list", &[limit.to_string()]),
+            &|| curl(&["-K".into(), config.clone()]),
             &nothing,
         )?;
-        let expected = (settings.files + 1).div_ceil(limit);
         series.note = format!("{} pages", series.note);
-        series.target = Target::List(expected as u64);
-        all.push(series);
+        all.push(series.with_target(Target::List((settings.files + 1).div_ceil(limit) as u64)));
     }
 
-    let config = work.join("retrieve.curl");
-    let mut text = format!("header = \"{auth}\"\nsilent\nfail\n");
-    for _ in 0..settings.retrieves {
-        text.push_str(&format!(
-            "url = \"{base}/files/{}\"\noutput = \"/dev/null\"\n",
-            server.big_id
-        ));
-    }
-    std::fs::write(&config, text)?;
-    let config = config.to_string_lossy().into_owned();
-    all.push(series(
-        &format!("{} sequential retrieves", settings.retrieves),
-        settings,
-        &server,
-        &|| {
-            measure(
-                &me,
-                &[
-                    s("--scenario"),
-                    s("retrieve"),
-                    base.clone(),
-                    key.clone(),
-                    server.big_id.clone(),
-                    settings.retrieves.to_string(),
-                ],
-            )
-        },
-        &|| measure("curl", &[s("-K"), config.clone()]),
-        &nothing,
-    )?);
-    all.last_mut().ok_or("no series")?.target = Target::Retrieves;
+    let urls = vec![format!("{base}/files/{}", server.big_id); settings.retrieves];
+    let config = curl_config(work, "retrieve", &urls)?;
+    all.push(
+        series(
+            &format!("{} sequential retrieves", settings.retrieves),
+            settings,
+            &server,
+            &|| {
+                ours(
+                    "retrieve",
+                    &[server.big_id.clone(), settings.retrieves.to_string()],
+                )
+            },
+            &|| curl(&["-K".into(), config.clone()]),
+            &nothing,
+        )?
+        .with_target(Target::Retrieves),
+    );
 
     report(settings, &all);
     Ok(())
+}
+
+/// A curl config file that fetches `urls` in order, in one process (so over kept-alive
+/// connections), discarding the bodies.
+fn curl_config(work: &Path, name: &str, urls: &[String]) -> Res<String> {
+    let path = work.join(format!("{name}.curl"));
+    let mut text = String::new();
+    for url in urls {
+        text.push_str(&format!("url = \"{url}\"\noutput = \"/dev/null\"\n"));
+    }
+    std::fs::write(&path, text)?;
+    Ok(path.to_string_lossy().into_owned())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

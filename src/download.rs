@@ -199,11 +199,7 @@ fn disposition_filename(value: &[u8]) -> Option<String> {
         Some(quoted) => quoted.split_once('"').map_or(quoted, |(n, _)| n),
         None => rest.split(';').next().unwrap_or("").trim(),
     };
-    Some(
-        name.replace("%22", "\"")
-            .replace("%0D", "\r")
-            .replace("%0A", "\n"),
-    )
+    Some(crate::multipart::unescape(name))
 }
 
 impl FilesClient {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::scripted::{Next, Scripted, file_json, json};
+use common::scripted::{Next, Scripted, api_error, file_json, json};
 use common::temp_dir;
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{ApiErrorKind, Error, FilesClient, RetryPolicy, Upload};
@@ -87,12 +87,7 @@ fn two_503s_then_200_succeeds_on_the_third_try_and_logs_each_retry() {
     let _ = log::set_logger(&LOGS).map(|()| log::set_max_level(log::LevelFilter::Debug));
     let server = Scripted::start(|n, _, s| {
         if n < 2 {
-            json(
-                s,
-                503,
-                "",
-                r#"{"error":{"code":503,"message":"Service temporarily unavailable"}}"#,
-            );
+            api_error(s, 503, "", "Service temporarily unavailable");
         } else {
             json(s, 200, "", &file_json("or_file_1"));
         }
@@ -119,12 +114,7 @@ fn two_503s_then_200_succeeds_on_the_third_try_and_logs_each_retry() {
 #[test]
 fn three_503s_with_two_retries_return_the_last_error() {
     let server = Scripted::start(|_, _, s| {
-        json(
-            s,
-            503,
-            "",
-            r#"{"error":{"code":503,"message":"Service temporarily unavailable"}}"#,
-        );
+        api_error(s, 503, "", "Service temporarily unavailable");
         Next::KeepAlive
     });
     let err = client(&server, fast_retries(2)).list().page().unwrap_err();
@@ -137,12 +127,7 @@ fn three_503s_with_two_retries_return_the_last_error() {
 fn retry_after_is_honoured() {
     let server = Scripted::start(|n, _, s| {
         if n == 0 {
-            json(
-                s,
-                429,
-                "Retry-After: 1\r\n",
-                r#"{"error":{"code":429,"message":"Rate limit exceeded"}}"#,
-            );
+            api_error(s, 429, "Retry-After: 1\r\n", "Rate limit exceeded");
         } else {
             json(s, 200, "", &file_json("or_file_1"));
         }
@@ -163,12 +148,7 @@ fn retry_after_is_honoured() {
 #[test]
 fn retry_after_far_above_the_cap_returns_at_once_with_the_wait() {
     let server = Scripted::start(|_, _, s| {
-        json(
-            s,
-            429,
-            "Retry-After: 3600\r\n",
-            r#"{"error":{"code":429,"message":"Rate limit exceeded"}}"#,
-        );
+        api_error(s, 429, "Retry-After: 3600\r\n", "Rate limit exceeded");
         Next::KeepAlive
     });
     let started = Instant::now();
@@ -381,12 +361,7 @@ fn uploads_are_retried_only_when_replayable_and_not_stored() {
     let statuses = |first: u16| {
         Scripted::start(move |n, _, s| {
             if n == 0 {
-                json(
-                    s,
-                    first,
-                    "",
-                    &format!(r#"{{"error":{{"code":{first},"message":"x"}}}}"#),
-                );
+                api_error(s, first, "", "x");
             } else {
                 json(s, 200, "", &file_json("or_file_1"));
             }
@@ -428,14 +403,9 @@ fn uploads_are_retried_only_when_replayable_and_not_stored() {
 fn a_retried_delete_that_then_finds_nothing_counts_as_deleted() {
     let server = Scripted::start(|n, _, s| {
         if n == 0 {
-            json(s, 503, "", r#"{"error":{"code":503,"message":"x"}}"#);
+            api_error(s, 503, "", "x");
         } else {
-            json(
-                s,
-                404,
-                "",
-                r#"{"error":{"code":404,"message":"Resource not found"}}"#,
-            );
+            api_error(s, 404, "", "Resource not found");
         }
         Next::KeepAlive
     });
@@ -445,12 +415,7 @@ fn a_retried_delete_that_then_finds_nothing_counts_as_deleted() {
     assert_eq!(gone.id, "or_file_1");
     assert!(gone.deleted);
     let plain = Scripted::start(|_, _, s| {
-        json(
-            s,
-            404,
-            "",
-            r#"{"error":{"code":404,"message":"Resource not found"}}"#,
-        );
+        api_error(s, 404, "", "Resource not found");
         Next::KeepAlive
     });
     let err = client(&plain, fast_retries(2))
@@ -462,7 +427,7 @@ fn a_retried_delete_that_then_finds_nothing_counts_as_deleted() {
 #[test]
 fn per_call_overrides_change_only_their_clone() {
     let server = Scripted::start(|_, _, s| {
-        json(s, 503, "", r#"{"error":{"code":503,"message":"x"}}"#);
+        api_error(s, 503, "", "x");
         Next::KeepAlive
     });
     let client = client(&server, fast_retries(3));

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Write;
 
-use common::scripted::{Next, Scripted, file_json, json};
+use common::scripted::{Next, Scripted, api_error, file_json, json};
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
 
 fn client(server: &Scripted) -> FilesClient {
@@ -173,12 +173,7 @@ fn small_json_answers_reuse_one_connection() {
         if n % 2 == 0 {
             json(s, 200, "", &file_json("or_file_1"));
         } else {
-            json(
-                s,
-                404,
-                "",
-                r#"{"error":{"code":404,"message":"Resource not found"}}"#,
-            );
+            api_error(s, 404, "", "Resource not found");
         }
         Next::KeepAlive
     });

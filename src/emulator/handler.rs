@@ -11,6 +11,8 @@ use tiny_http::{Header, Method, Request, Response};
 use super::multipart::{self, MultipartError, MultipartReader};
 use super::store::{DEFAULT_WORKSPACE, Scope, StoredFile, decode_cursor, encode_cursor};
 use super::{ApiVersion, Fault, LoggedRequest, Shared, lock, sniff};
+use crate::multipart::escape;
+use crate::transport::is_uuid;
 
 const API_PREFIX: &str = "/api/v1";
 /// Not part of the API: connection and request counts for benchmarks and other processes.
@@ -213,15 +215,6 @@ fn scope(shared: &Shared, params: &[(String, String)]) -> Result<Scope, Answer> 
         workspace,
         provider,
     })
-}
-
-fn is_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -573,13 +566,7 @@ fn download(
         let body = json!({"error": {"code": 500, "message": "File vanished"}});
         return respond(request, 500, &[], body.to_string().into_bytes(), log);
     };
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        file.filename
-            .replace('"', "%22")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    );
+    let disposition = format!("attachment; filename=\"{}\"", escape(&file.filename));
     let headers = [
         ("Content-Type", "application/octet-stream".to_string()),
         ("Content-Disposition", disposition),

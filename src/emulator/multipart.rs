@@ -203,11 +203,7 @@ fn disposition_param(value: &str, key: &str) -> Option<String> {
                 Some(quoted) => quoted.split_once('"').map_or(quoted, |(inner, _)| inner),
                 None => v.split(';').next().unwrap_or("").trim(),
             };
-            return Some(
-                raw.replace("%22", "\"")
-                    .replace("%0D", "\r")
-                    .replace("%0A", "\n"),
-            );
+            return Some(crate::multipart::unescape(raw));
         }
     }
     None

@@ -171,6 +171,12 @@ pub fn json(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &str
     let _ = stream.flush();
 }
 
+/// Writes a complete error response in the spec's shape.
+pub fn api_error(stream: &mut TcpStream, status: u16, extra_headers: &str, message: &str) {
+    let body = format!(r#"{{"error":{{"code":{status},"message":"{message}"}}}}"#);
+    json(stream, status, extra_headers, &body);
+}
+
 /// A file body in the current API's shape.
 pub fn file_json(id: &str) -> String {
     format!(
