@@ -398,7 +398,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
             &format!("upload {mb} MB (curl -F)"),
             settings,
             &server,
-            &|| ours("upload", &[up.clone()]),
+            &|| ours("upload", std::slice::from_ref(&up)),
             &|| {
                 curl(&[
                     "-o".into(),
