@@ -35,7 +35,7 @@ use crate::transport::{Call, Replay, read_json};
 pub struct ListRequest {
     client: FilesClient,
     limit: Option<u32>,
-    cursor: Option<String>,
+    start: Option<Position>,
     order: Option<Order>,
 }
 
@@ -45,7 +45,7 @@ impl FilesClient {
         ListRequest {
             client: self.clone(),
             limit: None,
-            cursor: None,
+            start: None,
             order: None,
         }
     }
@@ -60,7 +60,28 @@ impl ListRequest {
 
     /// Starts after this cursor (from [`Page::cursor`]).
     pub fn cursor(mut self, cursor: &str) -> Self {
-        self.cursor = Some(cursor.to_string());
+        self.start = Some(Position::Cursor(cursor.to_string()));
+        self
+    }
+
+    /// Starts after the file with this id, OpenAI style (`after`). Later pages continue the
+    /// same way.
+    pub fn after(mut self, file_id: &str) -> Self {
+        self.start = Some(Position::After(file_id.to_string()));
+        self
+    }
+
+    /// Starts after the file with this id, Anthropic style (`after_id`). Later pages continue
+    /// the same way.
+    pub fn after_id(mut self, file_id: &str) -> Self {
+        self.start = Some(Position::AfterId(file_id.to_string()));
+        self
+    }
+
+    /// Lists the files before the one with this id, newest first, Anthropic style
+    /// (`before_id`; provider storage only). Later pages continue backwards.
+    pub fn before_id(mut self, file_id: &str) -> Self {
+        self.start = Some(Position::BeforeId(file_id.to_string()));
         self
     }
 
@@ -84,13 +105,12 @@ impl ListRequest {
 
     /// Fetches one page.
     pub fn page(&self) -> Result<Page> {
-        let position = self.cursor.clone().map(Position::Cursor);
-        self.fetch(position.as_ref())
+        self.fetch(self.start.as_ref())
     }
 
     /// A lazy iterator over pages.
     pub fn pages(self) -> Pages {
-        let next = Some(self.cursor.clone().map(Position::Cursor));
+        let next = Some(self.start.clone());
         Pages {
             request: self,
             next,
@@ -112,6 +132,7 @@ impl ListRequest {
             Some(Position::Cursor(c)) => query.push(("cursor", c.clone())),
             Some(Position::After(id)) => query.push(("after", id.clone())),
             Some(Position::AfterId(id)) => query.push(("after_id", id.clone())),
+            Some(Position::BeforeId(id)) => query.push(("before_id", id.clone())),
             None => {}
         }
         if let Some(order) = self.order {
@@ -150,10 +171,14 @@ enum Position {
     After(String),
     /// Anthropic-style: the last id seen.
     AfterId(String),
+    /// Anthropic-style, backwards: the last (oldest) id seen.
+    BeforeId(String),
 }
 
-/// Where the page after `page` starts, or None when it was the last.
-fn next_position(page: &Page) -> Option<Position> {
+/// Where the page after `page` (fetched from `current`) starts, or None when it was the last.
+/// An opaque cursor wins; otherwise paging by id goes on the way it started, or the way the
+/// body's shape pages.
+fn next_position(page: &Page, current: Option<&Position>) -> Option<Position> {
     if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
         return page.has_more.then(|| Position::Cursor(cursor.to_string()));
     }
@@ -161,9 +186,12 @@ fn next_position(page: &Page) -> Option<Position> {
         .last_id
         .clone()
         .filter(|id| !id.is_empty() && page.has_more)?;
-    match page.shape {
-        Some(Shape::OpenAi) => Some(Position::After(last)),
-        Some(Shape::Anthropic) => Some(Position::AfterId(last)),
+    match (current, &page.shape) {
+        (Some(Position::BeforeId(_)), _) => Some(Position::BeforeId(last)),
+        (Some(Position::AfterId(_)), _) | (_, Some(Shape::Anthropic)) => {
+            Some(Position::AfterId(last))
+        }
+        (Some(Position::After(_)), _) | (_, Some(Shape::OpenAi)) => Some(Position::After(last)),
         _ => None,
     }
 }
@@ -190,7 +218,7 @@ impl Iterator for Pages {
             Ok(page) => page,
             Err(e) => return Some(Err(e)),
         };
-        if let Some(next) = next_position(&page) {
+        if let Some(next) = next_position(&page, position.as_ref()) {
             if !self.seen.insert(next.clone()) || Some(&next) == position.as_ref() {
                 return Some(Err(Error::Protocol(format!(
                     "the server repeated a list position ({next:?}); stopping instead of looping"

@@ -448,6 +448,22 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
         .map(|f| f.unwrap().id)
         .collect();
     assert_eq!(newest_first, ids.iter().rev().cloned().collect::<Vec<_>>());
+    let ids_from = |request: openrouter_files::ListRequest| -> Vec<String> {
+        request.into_iter().map(|f| f.unwrap().id).collect()
+    };
+    assert_eq!(
+        ids_from(openai.list().limit(2).after(&ids[1])),
+        ids[2..].to_vec()
+    );
+    assert_eq!(
+        ids_from(openai.list().limit(3).after_id(&ids[0])),
+        ids[1..].to_vec()
+    );
+    let newest_before_last: Vec<String> = ids[..4].iter().rev().cloned().collect();
+    assert_eq!(
+        ids_from(openai.list().limit(2).before_id(&ids[4])),
+        newest_before_last
+    );
     let anthropic = client.with_provider(Provider::Anthropic);
     for i in 0..3 {
         anthropic

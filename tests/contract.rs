@@ -169,6 +169,26 @@ fn every_operation_with_every_parameter_is_accepted_and_decodes() {
         "Prism answers with the documented example"
     );
     c.check("list");
+    if c.current {
+        for request in [
+            scoped
+                .list()
+                .limit(5)
+                .after("or_file_011CNha8iCJcU1wXNR6q4V8w"),
+            scoped
+                .list()
+                .limit(5)
+                .after_id("or_file_011CNha8iCJcU1wXNR6q4V8w"),
+            scoped
+                .list()
+                .limit(5)
+                .before_id("or_file_011CNha8iCJcU1wXNR6q4V8w")
+                .order(Order::Desc),
+        ] {
+            request.page().expect("list by id");
+        }
+        c.check("list after / after_id / before_id");
+    }
     let first: Vec<_> = scoped
         .list()
         .limit(1000)
