@@ -528,3 +528,22 @@ fn from_env_needs_a_key() {
         std::env::remove_var("OPENROUTER_BASE_URL");
     }
 }
+
+#[test]
+fn a_download_larger_than_the_writeback_step_is_byte_exact() {
+    let content: Vec<u8> = (0..20_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let emulator = Emulator::builder()
+        .seed_file("big.bin", content.clone())
+        .start()
+        .unwrap();
+    let client = client_for(&emulator);
+    let id = client.list().page().unwrap().data[0].id.clone();
+    let target = temp_dir("large-download").join("big.bin");
+    assert_eq!(client.download_to(&id, &target).unwrap(), 20_000_000);
+    assert!(
+        std::fs::read(&target).unwrap() == content,
+        "content differs"
+    );
+}
