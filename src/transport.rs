@@ -75,8 +75,8 @@ impl FilesClient {
         call: &Call<'_>,
         mut body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
     ) -> Result<Reply> {
-        let url = self.url(call)?;
-        let path = self.path_for_logs(call);
+        let path = api_path(call);
+        let url = self.url(&path, call)?;
         let policy = self.options.retry;
         let mut attempts = 0;
         loop {
@@ -180,13 +180,9 @@ impl FilesClient {
             .run()
     }
 
-    /// The full URL of `call`, after checking what can be checked locally.
-    fn url(&self, call: &Call<'_>) -> Result<String> {
-        let mut url = format!("{}/files", self.shared.base_url);
-        for segment in call.segments {
-            url.push('/');
-            push_segment(&mut url, segment);
-        }
+    /// The full URL of `call` at `path`, after checking what can be checked locally.
+    fn url(&self, path: &str, call: &Call<'_>) -> Result<String> {
+        let mut url = format!("{}{path}", self.shared.base_url);
         let mut query: Vec<(&str, &str)> =
             call.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         if let Some(workspace) = &self.options.workspace {
@@ -208,16 +204,17 @@ impl FilesClient {
         }
         Ok(url)
     }
+}
 
-    /// The request path as it may appear in logs and errors: no host, no query, no key.
-    fn path_for_logs(&self, call: &Call<'_>) -> String {
-        let mut path = String::from("/files");
-        for segment in call.segments {
-            path.push('/');
-            push_segment(&mut path, segment);
-        }
-        path
+/// The request path below the base URL, segments encoded; also what logs and errors show
+/// (no host, no query, no key).
+fn api_path(call: &Call<'_>) -> String {
+    let mut path = String::from("/files");
+    for segment in call.segments {
+        path.push('/');
+        push_segment(&mut path, segment);
     }
+    path
 }
 
 fn method_name(method: &Method) -> &'static str {
