@@ -357,3 +357,54 @@ fn the_standalone_emulator_prints_its_url_and_key_and_serves_until_killed() {
         printed[0].split(' ').nth(1).unwrap()
     )));
 }
+
+#[test]
+fn put_and_get_draw_a_progress_bar_on_a_terminal_unless_quiet() {
+    // `script` (util-linux) runs the command on a pseudo-terminal and records what it draws.
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("this test needs `script` from util-linux to provide a terminal");
+    }
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .accept_any_content(true)
+        .seed_file("big.bin", vec![1u8; 3_000_000])
+        .start()
+        .unwrap();
+    let dir = temp_dir("cli-progress");
+    let upload = dir.join("up.bin");
+    std::fs::write(&upload, vec![2u8; 3_000_000]).unwrap();
+    let listed = run(&emulator, &["ls"]);
+    let id = stdout(&listed).split('\t').next().unwrap().to_string();
+    let on_terminal = |quiet: bool| {
+        let quiet = if quiet { "--quiet " } else { "" };
+        let command = format!(
+            "{} --base-url {} {quiet}put {} > /dev/null && {} --base-url {} {quiet}get {id} -o {}",
+            files_bin().display(),
+            emulator.base_url(),
+            upload.display(),
+            files_bin().display(),
+            emulator.base_url(),
+            dir.join("down.bin").display(),
+        );
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("OPENROUTER_API_KEY", KEY)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let drawn = on_terminal(false);
+    assert!(
+        drawn.contains("put [##############################] 100.0%"),
+        "{drawn:?}"
+    );
+    assert!(
+        drawn.contains("get [##############################] 100.0%"),
+        "{drawn:?}"
+    );
+    assert!(!drawn.contains(KEY));
+    let quiet = on_terminal(true);
+    assert!(!quiet.contains("100.0%"), "{quiet:?}");
+}
