@@ -85,8 +85,7 @@
 //! - `rustls` (default): TLS through rustls with the Mozilla roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux) and its trust store.
 //! - `emulator`: [`emulator::Emulator`], a local, faithful Files API server for tests and
-//!   demos (adds `tiny_http` and `memchr`, and `libc` on Unix; no async runtime in any
-//!   combination).
+//!   demos (adds `tiny_http` and `memchr`; no async runtime in any combination).
 #![deny(missing_docs)]
 
 /// The README's Rust examples, compiled and run as doctests.
