@@ -110,11 +110,13 @@ impl ListRequest {
 
     /// A lazy iterator over pages.
     pub fn pages(self) -> Pages {
-        let next = Some(self.start.clone());
+        // Every position fetched is in `seen`, the starting one included, so a position the
+        // server hands out again is caught by one check.
+        let seen = self.start.iter().cloned().collect();
         Pages {
+            next: Some(self.start.clone()),
             request: self,
-            next,
-            seen: HashSet::new(),
+            seen,
         }
     }
 
@@ -219,7 +221,7 @@ impl Iterator for Pages {
             Err(e) => return Some(Err(e)),
         };
         if let Some(next) = next_position(&page, position.as_ref()) {
-            if !self.seen.insert(next.clone()) || Some(&next) == position.as_ref() {
+            if !self.seen.insert(next.clone()) {
                 return Some(Err(Error::Protocol(format!(
                     "the server repeated a list position ({next:?}); stopping instead of looping"
                 ))));

@@ -451,3 +451,19 @@ fn the_emulator_fault_injection_drives_the_client_retry_loop() {
     let statuses: Vec<u16> = emulator.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![0, 502, 200]);
 }
+
+#[test]
+fn a_list_that_hands_back_the_starting_cursor_is_an_error_not_a_loop() {
+    let server = Scripted::start(|_, _, s| {
+        json(s, 200, "", LIST_PAGE_MORE);
+        Next::KeepAlive
+    });
+    let pages: Vec<_> = client(&server, RetryPolicy::none())
+        .list()
+        .cursor("c1")
+        .pages()
+        .take(10)
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(matches!(&pages[0], Err(Error::Protocol(_))), "{pages:?}");
+}
