@@ -104,7 +104,7 @@ impl FilesClient {
     /// assert!(!format!("{client:?}").contains("sk-or"));
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn new(api_key: &str) -> Result<FilesClient> {
+    pub fn new(api_key: impl Into<String>) -> Result<FilesClient> {
         FilesClient::builder().api_key(api_key).build()
     }
 
@@ -146,9 +146,9 @@ impl FilesClient {
     /// let team = client.in_workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7");
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn in_workspace(&self, workspace: &str) -> FilesClient {
+    pub fn in_workspace(&self, workspace: impl Into<String>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.workspace = Some(workspace.to_string());
+        scoped.options.workspace = Some(workspace.into());
         scoped
     }
 
@@ -159,10 +159,24 @@ impl FilesClient {
         scoped
     }
 
-    /// A clone whose calls use `provider`'s storage (`None`: OpenRouter's own).
-    pub fn with_provider(&self, provider: impl Into<Option<Provider>>) -> FilesClient {
+    /// A clone whose calls use `provider`'s storage, with your own key for it.
+    ///
+    /// ```
+    /// # let client = openrouter_files::FilesClient::new("k")?;
+    /// let openai = client.with_provider("openai");
+    /// let ours = openai.with_openrouter_storage();
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn with_provider(&self, provider: impl Into<Provider>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.provider = provider.into();
+        scoped.options.provider = Some(provider.into());
+        scoped
+    }
+
+    /// A clone whose calls use OpenRouter's own storage (no `provider` parameter).
+    pub fn with_openrouter_storage(&self) -> FilesClient {
+        let mut scoped = self.clone();
+        scoped.options.provider = None;
         scoped
     }
 
@@ -174,24 +188,25 @@ impl FilesClient {
     }
 
     /// A clone with another connect timeout (`None`: wait as long as the OS does).
-    pub fn with_connect_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    pub fn with_connect_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.connect = timeout;
+        scoped.options.timeouts.connect = timeout.into();
         scoped
     }
 
-    /// A clone with another limit on waiting for response headers once the request is sent.
-    pub fn with_response_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// A clone with another limit on waiting for response headers once the request is sent
+    /// (`None`: no limit of its own; the stall timeout still applies).
+    pub fn with_response_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.response = timeout;
+        scoped.options.timeouts.response = timeout.into();
         scoped
     }
 
     /// A clone with another stall timeout: how long a body transfer (either way) may go
-    /// without progress.
-    pub fn with_stall_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// without progress (`None`: no limit).
+    pub fn with_stall_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.stall = timeout;
+        scoped.options.timeouts.stall = timeout.into();
         scoped
     }
 
@@ -232,7 +247,7 @@ impl FilesClient {
         match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
             Ok(reply) => read_json(reply, "delete"),
             Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
-                Ok(FileDeleted::already_gone(file_id))
+                Ok(FileDeleted::new(file_id))
             }
             Err(e) => Err(e),
         }
@@ -278,7 +293,7 @@ fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), St
 ///     .workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7")
 ///     .app("https://example.com", "My App")
 ///     .connect_timeout(Duration::from_secs(5))
-///     .retry(RetryPolicy::default().max_retries(4))
+///     .retry(RetryPolicy::default().with_max_retries(4))
 ///     .build()?;
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
@@ -325,22 +340,24 @@ impl Default for FilesClientBuilder {
 
 impl FilesClientBuilder {
     /// The API key, sent as `Authorization: Bearer <key>`. Required.
-    pub fn api_key(mut self, key: &str) -> Self {
-        self.api_key = Some(key.to_string());
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
         self
     }
 
     /// Where the API lives (default [`DEFAULT_BASE_URL`]). Any prefix works: the emulator's
     /// `http://127.0.0.1:PORT/api/v1`, or `http://127.0.0.1:4010` for a mock serving `/files`
     /// at the root.
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.trim_end_matches('/').to_string();
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        let mut url = url.into();
+        url.truncate(url.trim_end_matches('/').len());
+        self.base_url = url;
         self
     }
 
     /// The workspace (a UUID) for every call (default: the key's own).
-    pub fn workspace(mut self, workspace: &str) -> Self {
-        self.options.workspace = Some(workspace.to_string());
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.options.workspace = Some(workspace.into());
         self
     }
 
@@ -351,39 +368,40 @@ impl FilesClientBuilder {
     }
 
     /// The `User-Agent` header (default `openrouter-files/VERSION`).
-    pub fn user_agent(mut self, agent: &str) -> Self {
-        self.user_agent = agent.to_string();
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
         self
     }
 
     /// App attribution: the `HTTP-Referer` and `X-Title` headers OpenRouter shows in rankings.
-    pub fn app(self, url: &str, title: &str) -> Self {
+    pub fn app(self, url: impl Into<String>, title: impl Into<String>) -> Self {
         self.header("HTTP-Referer", url).header("X-Title", title)
     }
 
     /// A header sent with every call.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// How long to wait for a TCP (and TLS) connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.connect = Some(timeout);
+    /// How long to wait for a TCP (and TLS) connection (default 10 s; `None`: as long as the
+    /// OS does).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.connect = timeout.into();
         self
     }
 
     /// How long to wait for response headers once the request is sent (default 60 s). The
-    /// stall timeout bounds this wait too.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.response = Some(timeout);
+    /// stall timeout bounds this wait too (`None`: no limit of its own).
+    pub fn response_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.response = timeout.into();
         self
     }
 
     /// How long a body transfer may go without progress, either way (default 60 s). There is
-    /// no cap on a transfer that keeps moving.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.stall = Some(timeout);
+    /// no cap on a transfer that keeps moving (`None`: no limit).
+    pub fn stall_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.stall = timeout.into();
         self
     }
 
@@ -395,7 +413,7 @@ impl FilesClientBuilder {
 
     /// Shorthand for a default [`RetryPolicy`] with `retries` retries (0 turns them off).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.options.retry = self.options.retry.max_retries(retries);
+        self.options.retry = self.options.retry.with_max_retries(retries);
         self
     }
 

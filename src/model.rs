@@ -2,12 +2,48 @@
 //! every documented `_shape` (`openrouter`, `anthropic`, `openai`, normalised to one type),
 //! unknown fields (kept in `extra`) and unknown enum values (kept as strings).
 
+use std::convert::Infallible;
 use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::error::Error;
+
+/// Serialises a type as its wire string and reads it back through `FromStr`, so every small
+/// enum round-trips the way it travels.
+macro_rules! serde_as_wire_str {
+    ($ty:ty) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 /// Which vendor's layout a body used (`_shape`). Absent in the first API version.
+///
+/// ```
+/// use openrouter_files::Shape;
+/// assert_eq!("openai".parse::<Shape>().unwrap(), Shape::OpenAi);
+/// assert_eq!(Shape::Other("gemini".into()).to_string(), "gemini");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Shape {
@@ -42,20 +78,26 @@ impl Shape {
     }
 }
 
-impl Serialize for Shape {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+/// Every string is a shape: unknown ones become [`Shape::Other`].
+impl FromStr for Shape {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Shape, Infallible> {
+        Ok(Shape::from_wire(s.to_string()))
     }
 }
 
+serde_as_wire_str!(Shape);
+
 /// The storage a call uses (`provider`): OpenRouter's own when unset, or a provider's, with
 /// your own key for it. Values the crate does not know yet can be given with
-/// [`Provider::other`].
+/// [`Provider::other`]. Every setter that takes a provider accepts its name too.
 ///
 /// ```
 /// use openrouter_files::Provider;
 /// assert_eq!(Provider::from("openai"), Provider::OpenAi);
-/// assert_eq!(Provider::other("mistral").as_str(), "mistral");
+/// assert_eq!("anthropic".parse::<Provider>().unwrap(), Provider::Anthropic);
+/// assert_eq!(Provider::other("mistral").to_string(), "mistral");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -69,9 +111,9 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// A provider the crate has no variant for.
-    pub fn other(name: &str) -> Provider {
-        Provider::from(name)
+    /// A provider by name; names the crate knows get their own variant.
+    pub fn other(name: impl Into<String>) -> Provider {
+        Provider::from(name.into())
     }
 
     /// The wire value.
@@ -84,23 +126,42 @@ impl Provider {
     }
 }
 
-impl From<&str> for Provider {
-    fn from(s: &str) -> Provider {
-        match s {
+impl From<String> for Provider {
+    fn from(s: String) -> Provider {
+        match s.as_str() {
             "openai" => Provider::OpenAi,
             "anthropic" => Provider::Anthropic,
-            _ => Provider::Other(s.to_string()),
+            _ => Provider::Other(s),
         }
     }
 }
 
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl From<&str> for Provider {
+    fn from(s: &str) -> Provider {
+        Provider::from(s.to_string())
     }
 }
 
+/// Every string is a provider: unknown ones become [`Provider::Other`].
+impl FromStr for Provider {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Provider, Infallible> {
+        Ok(Provider::from(s))
+    }
+}
+
+serde_as_wire_str!(Provider);
+
 /// The list sort direction (`order`). OpenRouter storage supports only ascending.
+///
+/// ```
+/// use openrouter_files::Order;
+/// assert_eq!("desc".parse::<Order>()?, Order::Desc);
+/// assert_eq!(Order::Asc.to_string(), "asc");
+/// assert!("sideways".parse::<Order>().is_err());
+/// # Ok::<(), openrouter_files::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Order {
@@ -120,8 +181,22 @@ impl Order {
     }
 }
 
+/// Reads `asc` or `desc`, in any case; anything else is [`Error::InvalidInput`].
+impl FromStr for Order {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Order, Error> {
+        [Order::Asc, Order::Desc]
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| Error::InvalidInput(format!("{s:?} is not an order (asc or desc)")))
+    }
+}
+
+serde_as_wire_str!(Order);
+
 /// The fields only OpenAI-shaped bodies carry, kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OpenAiFields {
     /// `object`, normally `"file"`.
@@ -134,7 +209,36 @@ pub struct OpenAiFields {
     pub status: Option<String>,
 }
 
+impl OpenAiFields {
+    /// The fields of a file created at `created_at_unix`, with `object: "file"` and no
+    /// purpose or status; set the public fields for more.
+    pub fn new(created_at_unix: i64) -> OpenAiFields {
+        OpenAiFields {
+            object: "file".to_string(),
+            created_at_unix,
+            purpose: None,
+            status: None,
+        }
+    }
+}
+
 /// A stored file's metadata, whatever shape the server sent it in.
+///
+/// It serialises in one layout whatever the shape (OpenRouter's, plus an `openai` object for
+/// the OpenAI-only fields), and reads that layout back to an equal value. For fixtures in
+/// your own tests, start from [`FileMetadata::new`] and set the public fields:
+///
+/// ```
+/// use openrouter_files::FileMetadata;
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let mut file = FileMetadata::new("or_file_1", "report.pdf", 1024, "2025-01-01T00:00:00Z");
+/// file.downloadable = true;
+/// assert_eq!(file.created(), UNIX_EPOCH.checked_add(Duration::from_secs(1_735_689_600)));
+/// let json = serde_json::to_string(&file)?;
+/// assert_eq!(serde_json::from_str::<FileMetadata>(&json)?, file);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileMetadata {
@@ -150,8 +254,8 @@ pub struct FileMetadata {
     pub mime_type: Option<String>,
     /// The size in bytes (`bytes` in the OpenAI shape).
     pub size_bytes: u64,
-    /// The creation time as RFC 3339 (`2025-01-01T00:00:00Z`); OpenAI's integer timestamps
-    /// are converted.
+    /// The creation time as RFC 3339 (`2025-01-01T00:00:00Z`), as sent; OpenAI's integer
+    /// timestamps are converted. [`FileMetadata::created`] reads it as a [`SystemTime`].
     pub created_at: String,
     /// Whether the content can be downloaded (only server-created files can). False when the
     /// shape does not say.
@@ -165,6 +269,36 @@ pub struct FileMetadata {
     /// Fields this version of the crate does not know, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl FileMetadata {
+    /// A file's metadata from the fields every shape has, with `type: "file"`, no MIME type,
+    /// not downloadable, no shape and nothing extra; set the public fields for more.
+    pub fn new(
+        id: impl Into<String>,
+        filename: impl Into<String>,
+        size_bytes: u64,
+        created_at: impl Into<String>,
+    ) -> FileMetadata {
+        FileMetadata {
+            id: id.into(),
+            object_type: "file".to_string(),
+            filename: filename.into(),
+            mime_type: None,
+            size_bytes,
+            created_at: created_at.into(),
+            downloadable: false,
+            shape: None,
+            openai: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// [`created_at`](FileMetadata::created_at) as a point in time, or None when the server
+    /// sent something that is not an RFC 3339 time.
+    pub fn created(&self) -> Option<SystemTime> {
+        crate::rfc3339::parse(&self.created_at)
+    }
 }
 
 #[derive(Deserialize)]
@@ -190,6 +324,8 @@ struct WireFile {
     downloadable: Option<bool>,
     purpose: Option<String>,
     status: Option<String>,
+    /// The OpenAI-only fields as this crate serialises them.
+    openai: Option<Value>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -205,13 +341,27 @@ impl<'de> Deserialize<'de> for FileMetadata {
             Timestamp::Text(text) => (text, None),
             Timestamp::Unix(secs) => (crate::date::format_rfc3339(secs), Some(secs)),
         };
-        let openai = unix.map(|created_at_unix| OpenAiFields {
-            object: wire.object.clone().unwrap_or_else(|| "file".to_string()),
-            created_at_unix,
-            purpose: wire.purpose.clone(),
-            status: wire.status.clone(),
-        });
         let mut extra = wire.extra;
+        // Our own serialisation nests the OpenAI-only fields; anything else by that name is
+        // an unknown field, kept as sent.
+        let serialised = match wire.openai {
+            Some(value) => match OpenAiFields::deserialize(&value) {
+                Ok(fields) => Some(fields),
+                Err(_) => {
+                    extra.insert("openai".to_string(), value);
+                    None
+                }
+            },
+            None => None,
+        };
+        let openai = unix
+            .map(|created_at_unix| OpenAiFields {
+                object: wire.object.clone().unwrap_or_else(|| "file".to_string()),
+                created_at_unix,
+                purpose: wire.purpose.clone(),
+                status: wire.status.clone(),
+            })
+            .or(serialised);
         if openai.is_none() {
             for (key, value) in [("purpose", wire.purpose), ("status", wire.status)] {
                 if let Some(value) = value {
@@ -237,7 +387,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
     }
 }
 
-/// The answer to a delete.
+/// The answer to a delete. [`FileDeleted::new`] builds one for fixtures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileDeleted {
@@ -290,10 +440,10 @@ impl<'de> Deserialize<'de> for FileDeleted {
 }
 
 impl FileDeleted {
-    /// The confirmation for a file that a retried delete found already gone.
-    pub(crate) fn already_gone(id: &str) -> FileDeleted {
+    /// The confirmation that the file `id` is deleted, with no shape and nothing extra.
+    pub fn new(id: impl Into<String>) -> FileDeleted {
         FileDeleted {
-            id: id.to_string(),
+            id: id.into(),
             deleted: true,
             shape: None,
             extra: Map::new(),
@@ -301,7 +451,7 @@ impl FileDeleted {
     }
 }
 
-/// One page of a file list.
+/// One page of a file list. [`Page::new`] builds one for fixtures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Page {
@@ -319,6 +469,21 @@ pub struct Page {
     /// The `_shape` the body declared, if any.
     #[serde(rename = "_shape", skip_serializing_if = "Option::is_none")]
     pub shape: Option<Shape>,
+}
+
+impl Page {
+    /// The last page of a list holding `data`: `first_id` and `last_id` from the files, no
+    /// more to come, no cursor, no shape. Set the public fields for a page with more after it.
+    pub fn new(data: Vec<FileMetadata>) -> Page {
+        Page {
+            first_id: data.first().map(|f| f.id.clone()),
+            last_id: data.last().map(|f| f.id.clone()),
+            data,
+            has_more: false,
+            cursor: None,
+            shape: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -116,7 +116,7 @@ impl FilesClient {
                     (retryable, None, error)
                 }
             };
-            if !retryable || attempts > policy.retries() {
+            if !retryable || attempts > policy.max_retries() {
                 return Err(error);
             }
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
@@ -128,7 +128,7 @@ impl FilesClient {
                 error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
-                policy.retries() + 1,
+                policy.max_retries() + 1,
             );
             std::thread::sleep(wait);
         }

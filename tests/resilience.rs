@@ -17,9 +17,9 @@ const LIST_PAGE_MORE: &str =
 
 fn fast_retries(retries: u32) -> RetryPolicy {
     RetryPolicy::default()
-        .max_retries(retries)
-        .base_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(50))
+        .with_max_retries(retries)
+        .with_base_delay(Duration::from_millis(10))
+        .with_max_delay(Duration::from_millis(50))
 }
 
 fn client_at(base: &str, key: &str, policy: RetryPolicy) -> FilesClient {
