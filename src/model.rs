@@ -469,6 +469,10 @@ pub struct Page {
     /// The `_shape` the body declared, if any.
     #[serde(rename = "_shape", skip_serializing_if = "Option::is_none")]
     pub shape: Option<Shape>,
+    /// Fields this version of the crate does not know (such as OpenAI's `"object": "list"`),
+    /// kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Page {
@@ -482,6 +486,7 @@ impl Page {
             has_more: false,
             cursor: None,
             shape: None,
+            extra: Map::new(),
         }
     }
 }
@@ -496,6 +501,8 @@ struct WirePage {
     cursor: Option<String>,
     #[serde(rename = "_shape")]
     shape: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 impl<'de> Deserialize<'de> for Page {
@@ -508,6 +515,7 @@ impl<'de> Deserialize<'de> for Page {
             last_id: wire.last_id,
             cursor: wire.cursor,
             shape: wire.shape.map(Shape::from_wire),
+            extra: wire.extra,
         })
     }
 }
@@ -579,5 +587,149 @@ mod tests {
             r#"{"id":"x","filename":"a","created_at":"2025-01-01T00:00:00Z"}"#,
         );
         assert!(r.unwrap_err().to_string().contains("size_bytes"));
+    }
+
+    /// Decodes `body`, serialises the value, reads that back, and checks it is equal and
+    /// serialises the same again.
+    fn round_trips<T>(body: &str) -> T
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let first: T = serde_json::from_str(body).unwrap();
+        let json = serde_json::to_value(&first).unwrap();
+        let again: T = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(again, first, "{body} -> {json}");
+        assert_eq!(serde_json::to_value(&again).unwrap(), json);
+        first
+    }
+
+    const OPENAI_FILE: &str = r#"{"_shape":"openai","bytes":1024000,"created_at":1735689600,
+        "filename":"document.pdf","id":"or_file_1","object":"file","purpose":"user_data",
+        "status":"processed","expires_at":null,"status_details":"ok"}"#;
+
+    #[test]
+    fn every_file_shape_survives_a_serde_round_trip() {
+        for body in [
+            r#"{"id":"file_1","type":"file","filename":"a.pdf","mime_type":"application/pdf",
+            "size_bytes":1,"created_at":"2025-01-01T00:00:00Z","downloadable":false}"#,
+            r#"{"_shape":"openrouter","id":"or_file_1","type":"file","filename":"a.pdf",
+            "mime_type":"application/pdf","size_bytes":1,"created_at":"2025-01-01T00:00:00Z",
+            "downloadable":true}"#,
+            r#"{"_shape":"anthropic","id":"or_file_1","type":"file","filename":"a.pdf",
+            "mime_type":"application/pdf","size_bytes":1,"created_at":"2025-01-01T00:00:00Z",
+            "downloadable":false}"#,
+            OPENAI_FILE,
+            r#"{"_shape":"gemini","id":"x","filename":"a","bytes":3,"created_at":"2025-01-01T00:00:00Z",
+            "purpose":"p","status":"s","openai":"not ours","nested":{"a":[1,2]}}"#,
+        ] {
+            round_trips::<FileMetadata>(body);
+        }
+    }
+
+    #[test]
+    fn an_openai_file_keeps_its_openai_fields_through_a_round_trip() {
+        let file = round_trips::<FileMetadata>(OPENAI_FILE);
+        let openai = file.openai.as_ref().unwrap();
+        assert_eq!(openai.status.as_deref(), Some("processed"));
+        assert_eq!(openai.purpose.as_deref(), Some("user_data"));
+        assert!(!file.extra.contains_key("openai"));
+        assert_eq!(file.extra["status_details"], "ok");
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json["openai"]["created_at_unix"], 1_735_689_600);
+        assert_eq!(json["size_bytes"], 1_024_000);
+    }
+
+    #[test]
+    fn a_field_named_openai_that_is_not_ours_is_kept_as_sent() {
+        let file = round_trips::<FileMetadata>(
+            r#"{"id":"x","filename":"a","size_bytes":1,"created_at":"2025-01-01T00:00:00Z",
+            "openai":{"something":"else"}}"#,
+        );
+        assert_eq!(file.openai, None);
+        assert_eq!(file.extra["openai"]["something"], "else");
+    }
+
+    #[test]
+    fn every_delete_and_page_shape_survives_a_serde_round_trip() {
+        for body in [
+            r#"{"id":"file_1","type":"file_deleted"}"#,
+            r#"{"_shape":"anthropic","id":"file_1","type":"file_deleted"}"#,
+            r#"{"_shape":"openai","id":"file_1","object":"file","deleted":true}"#,
+        ] {
+            round_trips::<FileDeleted>(body);
+        }
+        let openai_page = format!(
+            r#"{{"_shape":"openai","object":"list","data":[{OPENAI_FILE}],"has_more":true,
+            "first_id":"or_file_1","last_id":"or_file_1"}}"#
+        );
+        for body in [
+            r#"{"data":[],"has_more":false,"first_id":null,"last_id":null,"cursor":null}"#,
+            r#"{"_shape":"openrouter","data":[{"id":"or_file_1","type":"file","filename":"a",
+            "mime_type":"text/plain","size_bytes":1,"created_at":"2025-01-01T00:00:00Z",
+            "downloadable":true}],"has_more":true,"first_id":"or_file_1","last_id":"or_file_1",
+            "cursor":"eyJhZnRlciI6N30"}"#,
+            &openai_page,
+        ] {
+            round_trips::<Page>(body);
+        }
+        let page: Page = serde_json::from_str(&openai_page).unwrap();
+        assert_eq!(page.extra["object"], "list");
+    }
+
+    #[test]
+    fn created_reads_every_shape_as_the_same_instant() {
+        let instant = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_735_689_600);
+        let openai: FileMetadata = serde_json::from_str(OPENAI_FILE).unwrap();
+        assert_eq!(openai.created(), Some(instant));
+        let text = FileMetadata::new("x", "a", 1, "2025-01-01T01:00:00+01:00");
+        assert_eq!(text.created(), Some(instant));
+        assert_eq!(FileMetadata::new("x", "a", 1, "yesterday").created(), None);
+    }
+
+    #[test]
+    fn constructors_build_what_the_server_would_send() {
+        let file = FileMetadata::new("or_file_1", "a.txt", 3, "2025-01-01T00:00:00Z");
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json["type"], "file");
+        assert_eq!(json["downloadable"], false);
+        let page = Page::new(vec![
+            file.clone(),
+            FileMetadata::new("or_file_2", "b", 1, "x"),
+        ]);
+        assert_eq!(page.first_id.as_deref(), Some("or_file_1"));
+        assert_eq!(page.last_id.as_deref(), Some("or_file_2"));
+        assert!(!page.has_more && page.cursor.is_none());
+        assert_eq!(Page::new(Vec::new()).first_id, None);
+        assert!(FileDeleted::new("or_file_1").deleted);
+        assert_eq!(OpenAiFields::new(5).object, "file");
+    }
+
+    #[test]
+    fn small_enums_read_back_what_they_write() {
+        for provider in [
+            Provider::OpenAi,
+            Provider::Anthropic,
+            Provider::other("mistral"),
+        ] {
+            let json = serde_json::to_string(&provider).unwrap();
+            assert_eq!(json, format!("{:?}", provider.as_str()));
+            assert_eq!(serde_json::from_str::<Provider>(&json).unwrap(), provider);
+            assert_eq!(provider.to_string().parse::<Provider>(), Ok(provider));
+        }
+        assert_eq!(Provider::other("openai"), Provider::OpenAi);
+        for order in [Order::Asc, Order::Desc] {
+            let json = serde_json::to_string(&order).unwrap();
+            assert_eq!(serde_json::from_str::<Order>(&json).unwrap(), order);
+            assert_eq!(order.to_string().parse::<Order>().unwrap(), order);
+        }
+        assert_eq!("DESC".parse::<Order>().unwrap(), Order::Desc);
+        assert!(matches!("up".parse::<Order>(), Err(Error::InvalidInput(_))));
+        assert!(serde_json::from_str::<Order>(r#""up""#).is_err());
+        for shape in ["openrouter", "anthropic", "openai", "gemini"] {
+            let parsed: Shape = shape.parse().unwrap();
+            assert_eq!(parsed.to_string(), shape);
+            let json = serde_json::to_string(&parsed).unwrap();
+            assert_eq!(serde_json::from_str::<Shape>(&json).unwrap(), parsed);
+        }
     }
 }
