@@ -28,15 +28,21 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 /// ([`FilesClient::in_workspace`], [`FilesClient::with_provider`], [`FilesClient::with_retry`],
 /// [`FilesClient::with_header`], …) change settings for the calls made through them only.
 ///
-/// ```no_run
+/// ```standalone_crate
 /// use openrouter_files::FilesClient;
+/// # use openrouter_files::emulator::Emulator;
+/// # let server = Emulator::builder().seed_file("a.txt", b"abc".to_vec()).start()?;
+/// # // SAFETY: a standalone doctest is a process of its own; the emulator does not read
+/// # // the environment.
+/// # unsafe { std::env::set_var("OPENROUTER_API_KEY", server.api_key()) };
+/// # unsafe { std::env::set_var("OPENROUTER_BASE_URL", server.base_url()) };
 ///
 /// let client = FilesClient::from_env()?; // OPENROUTER_API_KEY, optional OPENROUTER_BASE_URL
 /// for file in client.list().limit(100) {
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }
-/// # Ok::<(), openrouter_files::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct FilesClient {
@@ -221,11 +227,18 @@ impl FilesClient {
 
     /// The metadata of one file.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let meta = client.retrieve("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let meta = client.retrieve(&id)?;
     /// println!("{} is {} bytes", meta.filename, meta.size_bytes);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # assert_eq!(meta.size_bytes, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
@@ -236,11 +249,17 @@ impl FilesClient {
     /// Deletes a file. A delete that was retried (its first answer was lost) and then finds
     /// the file gone counts as done.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let gone = client.delete("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let gone = client.delete(&id)?;
     /// assert!(gone.deleted);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;

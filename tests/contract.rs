@@ -36,7 +36,7 @@ impl Contract {
         let relay = start_relay(upstream, Arc::clone(&violations));
         let client = FilesClient::builder()
             .api_key("sk-or-contract-test")
-            .base_url(&format!("http://{relay}"))
+            .base_url(format!("http://{relay}"))
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
