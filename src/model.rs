@@ -567,13 +567,16 @@ mod tests {
         assert_eq!(openai.purpose.as_deref(), Some("fine-tune-v2"));
     }
 
+    /// A delete answer in each shape: the first API version, Anthropic's, OpenAI's.
+    const DELETE_BODIES: [&str; 3] = [
+        r#"{"id":"file_1","type":"file_deleted"}"#,
+        r#"{"_shape":"anthropic","id":"file_1","type":"file_deleted"}"#,
+        r#"{"_shape":"openai","id":"file_1","object":"file","deleted":true}"#,
+    ];
+
     #[test]
     fn decodes_every_delete_shape() {
-        for body in [
-            r#"{"id":"file_1","type":"file_deleted"}"#,
-            r#"{"_shape":"anthropic","id":"file_1","type":"file_deleted"}"#,
-            r#"{"_shape":"openai","id":"file_1","object":"file","deleted":true}"#,
-        ] {
+        for body in DELETE_BODIES {
             let d: FileDeleted = serde_json::from_str(body).unwrap();
             assert_eq!(d.id, "file_1");
             assert!(d.deleted);
@@ -651,11 +654,7 @@ mod tests {
 
     #[test]
     fn every_delete_and_page_shape_survives_a_serde_round_trip() {
-        for body in [
-            r#"{"id":"file_1","type":"file_deleted"}"#,
-            r#"{"_shape":"anthropic","id":"file_1","type":"file_deleted"}"#,
-            r#"{"_shape":"openai","id":"file_1","object":"file","deleted":true}"#,
-        ] {
+        for body in DELETE_BODIES {
             round_trips::<FileDeleted>(body);
         }
         let openai_page = format!(

@@ -92,31 +92,23 @@ mod tests {
     }
 
     #[test]
-    fn reads_utc_times_with_and_without_fractions() {
-        assert_eq!(parse("2025-01-01T00:00:00Z"), Some(unix(1_735_689_600, 0)));
-        assert_eq!(parse("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
-        assert_eq!(
-            parse("2025-01-01T00:00:00.5Z"),
-            Some(unix(1_735_689_600, 500_000_000))
-        );
-        assert_eq!(
-            parse("2025-01-01t00:00:00.123456789123z"),
-            Some(unix(1_735_689_600, 123_456_789))
-        );
-        assert_eq!(parse("2000-02-29 12:00:00Z"), Some(unix(951_825_600, 0)));
-    }
-
-    #[test]
-    fn applies_numeric_offsets() {
-        assert_eq!(
-            parse("2025-01-01T02:00:00+02:00"),
-            Some(unix(1_735_689_600, 0))
-        );
-        assert_eq!(
-            parse("2024-12-31T19:30:00-04:30"),
-            Some(unix(1_735_689_600, 0))
-        );
-        assert_eq!(parse("1969-12-31T23:59:59Z"), Some(unix(-1, 0)));
+    fn reads_utc_times_fractions_and_offsets() {
+        for (text, secs, nanos) in [
+            ("2025-01-01T00:00:00Z", 1_735_689_600, 0),
+            ("1970-01-01T00:00:00Z", 0, 0),
+            ("2025-01-01T00:00:00.5Z", 1_735_689_600, 500_000_000),
+            (
+                "2025-01-01t00:00:00.123456789123z",
+                1_735_689_600,
+                123_456_789,
+            ),
+            ("2000-02-29 12:00:00Z", 951_825_600, 0),
+            ("2025-01-01T02:00:00+02:00", 1_735_689_600, 0),
+            ("2024-12-31T19:30:00-04:30", 1_735_689_600, 0),
+            ("1969-12-31T23:59:59Z", -1, 0),
+        ] {
+            assert_eq!(parse(text), Some(unix(secs, nanos)), "{text}");
+        }
     }
 
     #[test]
