@@ -162,10 +162,11 @@ serde_as_wire_str!(Provider);
 /// assert!("sideways".parse::<Order>().is_err());
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Order {
     /// Oldest first (the default).
+    #[default]
     Asc,
     /// Newest first (provider storage only).
     Desc,
@@ -239,7 +240,7 @@ impl OpenAiFields {
 /// assert_eq!(serde_json::from_str::<FileMetadata>(&json)?, file);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct FileMetadata {
     /// The file id: `or_file_…` in the current API, `file_…` in the first version.
@@ -388,7 +389,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
 }
 
 /// The answer to a delete. [`FileDeleted::new`] builds one for fixtures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct FileDeleted {
     /// The id of the deleted file.
@@ -452,7 +453,7 @@ impl FileDeleted {
 }
 
 /// One page of a file list. [`Page::new`] builds one for fixtures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Page {
     /// The files on this page, in the server's order.
