@@ -12,6 +12,7 @@ use ureq::http::{self, HeaderName, HeaderValue, Method};
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
+use crate::tls;
 use crate::transport::{Call, Replay, read_json};
 
 /// OpenRouter's production base URL.
@@ -29,6 +30,7 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 /// [`FilesClient::with_header`], …) change settings for the calls made through them only.
 ///
 /// ```standalone_crate
+/// # #[cfg(feature = "emulator")] {
 /// use openrouter_files::FilesClient;
 /// # use openrouter_files::emulator::Emulator;
 /// # let server = Emulator::builder().seed_file("a.txt", b"abc".to_vec()).start()?;
@@ -42,6 +44,7 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -228,6 +231,7 @@ impl FilesClient {
     /// The metadata of one file.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder()
@@ -238,6 +242,7 @@ impl FilesClient {
     /// let meta = client.retrieve(&id)?;
     /// println!("{} is {} bytes", meta.filename, meta.size_bytes);
     /// # assert_eq!(meta.size_bytes, 3);
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
@@ -250,6 +255,7 @@ impl FilesClient {
     /// the file gone counts as done.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder()
@@ -259,6 +265,7 @@ impl FilesClient {
     /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
     /// let gone = client.delete(&id)?;
     /// assert!(gone.deleted);
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
@@ -324,6 +331,7 @@ pub struct FilesClientBuilder {
     headers: Vec<(String, String)>,
     upload_limit: u64,
     max_redirects: u32,
+    root_certificates: Vec<Vec<u8>>,
     options: Options,
 }
 
@@ -346,6 +354,7 @@ impl Default for FilesClientBuilder {
             headers: Vec::new(),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_redirects: 5,
+            root_certificates: Vec::new(),
             options: Options {
                 workspace: None,
                 provider: None,
@@ -450,6 +459,28 @@ impl FilesClientBuilder {
         self
     }
 
+    /// Trusts the certificates in `pem` (one or more PEM `CERTIFICATE` blocks) as roots, in
+    /// addition to Mozilla's: what a corporate proxy or a private gateway with its own CA needs.
+    /// May be called more than once. The PEM is checked by [`build`](Self::build), which fails
+    /// with [`Error::Config`] when it holds no certificate.
+    ///
+    /// Without this, rustls trusts Mozilla's roots and native-tls the platform's trust store
+    /// (see the crate docs, "TLS"); with it, either stack trusts Mozilla's roots and these.
+    ///
+    /// ```
+    /// # use openrouter_files::{Error, FilesClient};
+    /// let err = FilesClient::builder()
+    ///     .api_key("sk-or-v1-example")
+    ///     .add_root_certificate("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::Config(_)));
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<FilesClient> {
         let key = self
@@ -476,13 +507,7 @@ impl FilesClientBuilder {
             .timeout_recv_response(self.options.timeouts.response)
             .timeout_per_read(self.options.timeouts.stall)
             .timeout_per_write(self.options.timeouts.stall);
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-        let config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::NativeTls)
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build(),
-        );
+        let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
                 agent: config.build().into(),
@@ -510,7 +535,7 @@ fn check_base_url(url: &str) -> Result<()> {
     if uri.query().is_some() || url.contains('#') {
         return bad("must not have a query or fragment");
     }
-    Ok(())
+    tls::check_scheme(url, uri.scheme_str())
 }
 
 #[cfg(test)]

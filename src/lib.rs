@@ -10,6 +10,7 @@
 //! client with [`FilesClient::from_env`] (`OPENROUTER_API_KEY`) instead.
 //!
 //! ```
+//! # #[cfg(feature = "emulator")] {
 //! use std::io::Read;
 //! use openrouter_files::{Error, FilesClient, Upload, emulator::Emulator};
 //!
@@ -42,6 +43,7 @@
 //!     Err(Error::Api(e)) if e.status() == 404 => {} // gone, as expected
 //!     other => panic!("{other:?}"),
 //! }
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -71,16 +73,30 @@
 //!
 //! # Features
 //!
-//! - `rustls` (default): TLS through rustls with the Mozilla roots.
-//! - `native-tls`: TLS through the platform (OpenSSL on Linux) and its trust store.
-//! - `emulator`: [`emulator::Emulator`], a local, faithful Files API server for tests and
-//!   demos (adds `tiny_http` and `memchr`; no async runtime in any combination). Its Rust API
+//! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
+//! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
+//! - `emulator`: `emulator::Emulator`, a local, faithful Files API server for tests and demos
+//!   (adds its HTTP parsing crates; no async runtime in any combination). Its Rust API
 //!   follows semver; what it answers follows the real API and may change in any release, as
 //!   the service's own answers do.
+//!
+//! # TLS
+//!
+//! One rule picks the stack: **when `native-tls` is on, native-tls is used**, whatever else is
+//! on. So `features = ["native-tls"]` with the default features left on still means
+//! native-tls (rustls is then compiled but unused); `default-features = false, features =
+//! ["native-tls"]` leaves rustls out of the build. With neither feature the client speaks plain
+//! `http` only and [`FilesClientBuilder::build`] refuses an `https` base URL.
+//!
+//! Behind a corporate proxy or a private gateway with its own CA, add its root with
+//! [`FilesClientBuilder::add_root_certificate`] (PEM): either stack then trusts Mozilla's
+//! roots plus yours. With native-tls and no added root, the platform's store is used, so a CA
+//! installed there is trusted as is.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's Rust examples, compiled and run as doctests (they run on the emulator).
+#[cfg(all(doctest, feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
@@ -88,6 +104,7 @@ mod client;
 mod date;
 mod download;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 mod list;
@@ -96,6 +113,7 @@ mod multipart;
 mod progress;
 mod retry;
 mod rfc3339;
+mod tls;
 mod transport;
 mod upload;
 

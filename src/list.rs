@@ -24,6 +24,7 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// advanced.
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, emulator::Emulator};
 /// # let server = Emulator::builder()
 /// #     .seed_file("a.txt", b"a".to_vec())
@@ -49,6 +50,7 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// for page in client.list().limit(2).pages() {
 ///     println!("{} files", page?.data.len());
 /// }
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -311,6 +313,7 @@ impl Progress {
 /// already yielded.
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, RetryPolicy, emulator::{Emulator, Fault}};
 /// # let server = Emulator::builder()
 /// #     .seed_file("a.txt", b"a".to_vec())
@@ -329,6 +332,7 @@ impl Progress {
 /// let position = pages.position().unwrap().clone();
 /// let rest: Vec<_> = request.start_at(position).pages().collect::<Result<_, _>>()?;
 /// assert_eq!(rest[0].data[0].filename, "b.txt");
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]

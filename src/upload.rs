@@ -23,6 +23,7 @@ use crate::transport::{Call, Outgoing, Replay, read_json};
 /// that is why a reader and a progress callback must be `Send`.
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, emulator::Emulator};
 /// # let server = Emulator::start()?;
 /// # let client = FilesClient::builder()
@@ -45,6 +46,7 @@ use crate::transport::{Call, Outgoing, Replay, read_json};
 /// )?;
 /// assert_eq!(from_reader.size_bytes, 8);
 /// # std::fs::remove_dir_all(&dir)?;
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Upload<'a> {
