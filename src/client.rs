@@ -27,7 +27,8 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 ///
 /// It is `Send + Sync` and cheap to clone: clones share one connection pool. Scoped clones
 /// ([`FilesClient::in_workspace`], [`FilesClient::with_provider`], [`FilesClient::with_retry`],
-/// [`FilesClient::with_header`], …) change settings for the calls made through them only.
+/// [`FilesClient::with_header`], …) change settings for the calls made through them only; each
+/// takes the same argument types as the builder's setter of that name.
 ///
 /// ```standalone_crate
 /// # #[cfg(feature = "emulator")] {
