@@ -222,8 +222,12 @@ impl FilesClient {
 
     /// A clone that adds a header to every call, such as Prism's `Prefer: code=404`.
     /// Fails with [`Error::InvalidInput`] for a name or value HTTP does not allow.
-    pub fn with_header(&self, name: &str, value: &str) -> Result<FilesClient> {
-        let header = parse_header(name, value).map_err(Error::InvalidInput)?;
+    pub fn with_header(
+        &self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<FilesClient> {
+        let header = parse_header(&name.into(), &value.into()).map_err(Error::InvalidInput)?;
         let mut scoped = self.clone();
         scoped.options.headers.push(header);
         Ok(scoped)
