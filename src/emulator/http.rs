@@ -293,6 +293,9 @@ fn read_head(conn: &mut Inbound, timeout: Duration) -> Result<Head, HeadError> {
             let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut request = httparse::Request::new(&mut fields);
             match request.parse(conn.buffered()) {
+                Ok(httparse::Status::Complete(n)) if n > MAX_HEAD_BYTES => {
+                    return Err(HeadError::TooLarge);
+                }
                 Ok(httparse::Status::Complete(n)) => {
                     let head = Head {
                         method: request.method.unwrap_or("").to_string(),
