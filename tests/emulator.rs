@@ -631,15 +631,21 @@ fn stats_count_connections_and_requests_without_auth() {
 /// Sends `raw` on a fresh connection, half-closes nothing, and reads until the server closes
 /// or answers once; returns the status (None: closed without an answer).
 fn raw_exchange(addr: std::net::SocketAddr, raw: &[u8], close_after: bool) -> Option<u16> {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect(addr);
     let _ = stream.write_all(raw);
     if close_after {
         let _ = stream.shutdown(std::net::Shutdown::Write);
     }
     read_status(&mut stream)
+}
+
+/// A connection to `addr` whose reads give up after 10 s.
+fn connect(addr: std::net::SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
 }
 
 /// Reads one answer's status line; None when the connection ends first.
@@ -658,21 +664,6 @@ fn read_status(stream: &mut TcpStream) -> Option<u16> {
     }
     let line = String::from_utf8_lossy(&got);
     line.split(' ').nth(1)?.parse().ok()
-}
-
-fn base64url(bytes: &[u8]) -> String {
-    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -844,10 +835,7 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
     );
     let addr = raw.emulator.addr();
     // A head at one byte every 300 ms never arrives whole within 1.5 s.
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect(addr);
     let started = Instant::now();
     for byte in b"GET /api/v1/files HTTP/1.1\r\nHost: x\r\n" {
         if stream.write_all(&[*byte]).is_err() {
@@ -860,10 +848,7 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
     }
     assert_eq!(read_status(&mut stream), Some(408));
     // A body that stalls longer than the read timeout fails its request.
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect(addr);
     write!(
         stream,
         "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n",
@@ -872,9 +857,7 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
     .unwrap();
     assert_eq!(read_status(&mut stream), Some(408));
     // An idle kept-alive connection is closed.
-    let mut idle = TcpStream::connect(addr).unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut idle = connect(addr);
     assert_eq!(read_status(&mut idle), None);
 }
 
@@ -982,28 +965,20 @@ fn hostile_requests_get_4xx_or_a_closed_socket_and_never_a_panic() {
     let auth = raw.auth();
     let get =
         |target: &str| format!("GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n");
-    let cursor = |json: &str| base64url(json.as_bytes());
-    let expect_400 = [
-        get(&format!(
-            "/api/v1/files?cursor={}",
-            cursor(r#"{"after":18446744073709551615}"#)
-        )),
-        get(&format!(
-            "/api/v1/files?cursor={}",
-            cursor(r#"{"before":18446744073709551615}"#)
-        )),
-        get(&format!(
-            "/api/v1/files?cursor={}",
-            cursor(r#"{"after":-1}"#)
-        )),
-        get(&format!(
-            "/api/v1/files?cursor={}",
-            cursor(r#"{"after":1e300}"#)
-        )),
-        get(&format!(
-            "/api/v1/files?cursor={}",
-            cursor(r#"{"after":1,"before":2}"#)
-        )),
+    // Forged cursors, base64url JSON: {"after": u64::MAX}, {"before": u64::MAX},
+    // {"after": -1}, {"after": 1e300}, {"after": 1, "before": 2}.
+    let forged = [
+        "eyJhZnRlciI6MTg0NDY3NDQwNzM3MDk1NTE2MTV9",
+        "eyJiZWZvcmUiOjE4NDQ2NzQ0MDczNzA5NTUxNjE1fQ",
+        "eyJhZnRlciI6LTF9",
+        "eyJhZnRlciI6MWUzMDB9",
+        "eyJhZnRlciI6MSwiYmVmb3JlIjoyfQ",
+    ];
+    let mut expect_400: Vec<String> = forged
+        .iter()
+        .map(|c| get(&format!("/api/v1/files?cursor={c}")))
+        .collect();
+    expect_400.extend([
         get("/api/v1/files?cursor=%FF%FE"),
         get("/api/v1/files?limit=99999999999999999999999999"),
         get("/api/v1/files?limit=18446744073709551615"),
@@ -1025,7 +1000,7 @@ fn hostile_requests_get_4xx_or_a_closed_socket_and_never_a_panic() {
         "\x16\x03\x01\x02\x00\x01\x00\x01\x7c\x03\x03garbage\r\n\r\n".to_string(),
         "GET\r\n\r\n".to_string(),
         "GET / HTTP/9.9\r\n\r\n".to_string(),
-    ];
+    ]);
     for (i, request) in expect_400.iter().enumerate() {
         let status = raw_exchange(addr, request.as_bytes(), true);
         assert!(
@@ -1093,10 +1068,7 @@ fn chunked_and_expect_continue_uploads_are_read() {
         chunked.extend_from_slice(b"\r\n");
     }
     chunked.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
-    let mut stream = TcpStream::connect(raw.emulator.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect(raw.emulator.addr());
     let head = format!(
         "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n",
         raw.auth()
@@ -1105,10 +1077,7 @@ fn chunked_and_expect_continue_uploads_are_read() {
     stream.write_all(&chunked).unwrap();
     assert_eq!(read_status(&mut stream), Some(200));
     // Expect: 100-continue gets its interim answer before the body is sent.
-    let mut stream = TcpStream::connect(raw.emulator.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect(raw.emulator.addr());
     let head = format!(
         "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         raw.auth(),
@@ -1350,45 +1319,24 @@ fn upload_one_line(addr: std::net::SocketAddr, key: &str, size: u64) -> Option<u
     read_status(&mut stream)
 }
 
+/// In a child process (this test again), uploads `parallel` 100 MB single-line files at once
+/// to an emulator in the same process, and checks the child's peak RSS stays under `bound_kib`.
 #[cfg(target_os = "linux")]
-#[test]
-fn a_100_mb_single_line_upload_stays_under_16_mb_of_memory() {
+fn peak_rss_of_uploads(test: &str, parallel: usize, bound_kib: u64) {
     if std::env::var_os(CHILD_ENV).is_none() {
-        let out = in_child("a_100_mb_single_line_upload_stays_under_16_mb_of_memory");
-        let (before, peak) = (
-            reported(&out, "RSS_BEFORE_KIB"),
-            reported(&out, "PEAK_RSS_KIB"),
-        );
-        eprintln!("one 100 MB single-line upload: peak RSS {peak} KiB (before: {before} KiB)");
-        assert!(peak < 16 * 1024, "peak RSS {peak} KiB");
-        return;
-    }
-    let emulator = Emulator::start().unwrap();
-    println!("RSS_BEFORE_KIB={}", peak_rss_kib());
-    let status = upload_one_line(emulator.addr(), emulator.api_key(), 100_000_000);
-    assert_eq!(status, Some(200));
-    println!("PEAK_RSS_KIB={}", peak_rss_kib());
-}
-
-#[cfg(target_os = "linux")]
-#[test]
-fn eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory() {
-    if std::env::var_os(CHILD_ENV).is_none() {
-        let out = in_child("eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory");
-        let (before, peak) = (
-            reported(&out, "RSS_BEFORE_KIB"),
-            reported(&out, "PEAK_RSS_KIB"),
-        );
+        let out = in_child(test);
+        let before = reported(&out, "RSS_BEFORE_KIB");
+        let peak = reported(&out, "PEAK_RSS_KIB");
         eprintln!(
-            "eight parallel 100 MB single-line uploads: peak RSS {peak} KiB (before: {before} KiB)"
+            "{parallel} parallel 100 MB single-line uploads: peak RSS {peak} KiB (before: {before} KiB)"
         );
-        assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+        assert!(peak < bound_kib, "peak RSS {peak} KiB");
         return;
     }
     let emulator = Emulator::start().unwrap();
     println!("RSS_BEFORE_KIB={}", peak_rss_kib());
     std::thread::scope(|s| {
-        for _ in 0..8 {
+        for _ in 0..parallel {
             s.spawn(|| {
                 let status = upload_one_line(emulator.addr(), emulator.api_key(), 100_000_000);
                 assert_eq!(status, Some(200));
@@ -1396,6 +1344,26 @@ fn eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory() {
         }
     });
     println!("PEAK_RSS_KIB={}", peak_rss_kib());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_100_mb_single_line_upload_stays_under_16_mb_of_memory() {
+    peak_rss_of_uploads(
+        "a_100_mb_single_line_upload_stays_under_16_mb_of_memory",
+        1,
+        16 * 1024,
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory() {
+    peak_rss_of_uploads(
+        "eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory",
+        8,
+        64 * 1024,
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -447,7 +447,17 @@ impl Body<'_> {
         io::Error::new(io::ErrorKind::InvalidData, why)
     }
 
-    /// Makes at least `n` bytes buffered, within `MAX_CHUNK_LINE`.
+    /// Buffers at least one more byte of a chunk-size line or the trailers, which may not
+    /// grow past `MAX_CHUNK_LINE` (`too_long` says which).
+    fn more(&mut self, too_long: &'static str) -> io::Result<()> {
+        let have = self.conn.buffered().len();
+        if have >= MAX_CHUNK_LINE {
+            return Err(Self::invalid(too_long));
+        }
+        self.want(have + 1)
+    }
+
+    /// Makes at least `n` bytes buffered.
     fn want(&mut self, n: usize) -> io::Result<()> {
         while self.conn.buffered().len() < n {
             if self.conn.fill()? == 0 {
@@ -475,13 +485,7 @@ impl Body<'_> {
                             Chunk::Data(size)
                         };
                     }
-                    Ok(httparse::Status::Partial) => {
-                        let have = self.conn.buffered().len();
-                        if have >= MAX_CHUNK_LINE {
-                            return Err(Self::invalid("chunk-size line too long"));
-                        }
-                        self.want(have + 1)?;
-                    }
+                    Ok(httparse::Status::Partial) => self.more("chunk-size line too long")?,
                     Err(_) => return Err(Self::invalid("invalid chunk size")),
                 },
                 Chunk::Data(left) => {
@@ -516,13 +520,7 @@ impl Body<'_> {
                     self.conn.consume(used);
                     return Ok(());
                 }
-                Ok(httparse::Status::Partial) => {
-                    let have = self.conn.buffered().len();
-                    if have >= MAX_CHUNK_LINE {
-                        return Err(Self::invalid("trailers too long"));
-                    }
-                    self.want(have + 1)?;
-                }
+                Ok(httparse::Status::Partial) => self.more("trailers too long")?,
                 Err(_) => return Err(Self::invalid("invalid trailers")),
             }
         }
