@@ -255,19 +255,9 @@ impl EmulatorBuilder {
 
     /// Binds `127.0.0.1` and starts serving on background threads.
     pub fn start(self) -> io::Result<Emulator> {
-        let id_prefix = match self.config.version {
-            ApiVersion::V2026_07_19 => "file_",
-            ApiVersion::V2026_08_22 => "or_file_",
-        };
         let listener = TcpListener::bind(("127.0.0.1", self.port))?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            journal: Journal::new(self.config.request_log_limit),
-            config: self.config,
-            store: Mutex::new(Store::new(id_prefix)?),
-            faults: Mutex::new(Faults::default()),
-            connections: Arc::new(Connections::default()),
-        });
+        let shared = Arc::new(Shared::new(self.config)?);
         let accept = http::start(listener, Arc::clone(&shared))?;
         let emulator = Emulator {
             base_url: format!("http://{addr}/api/v1"),
@@ -289,6 +279,23 @@ pub(crate) struct Shared {
     faults: Mutex<Faults>,
     journal: Journal,
     connections: Arc<Connections>,
+}
+
+impl Shared {
+    /// The state of a server with these settings and an empty store.
+    fn new(config: Config) -> io::Result<Shared> {
+        let id_prefix = match config.version {
+            ApiVersion::V2026_07_19 => "file_",
+            ApiVersion::V2026_08_22 => "or_file_",
+        };
+        Ok(Shared {
+            journal: Journal::new(config.request_log_limit),
+            store: Mutex::new(Store::new(id_prefix)?),
+            faults: Mutex::new(Faults::default()),
+            connections: Arc::new(Connections::default()),
+            config,
+        })
+    }
 }
 
 /// Locks a mutex, recovering the data if a thread panicked while holding it.

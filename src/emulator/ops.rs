@@ -490,3 +490,104 @@ fn download(
         truncate,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::{EmulatorBuilder, Shared};
+
+    fn shared() -> Shared {
+        Shared::new(EmulatorBuilder::default().upload_limit(100).config).unwrap()
+    }
+
+    /// Answers a request made of parts, with no socket anywhere.
+    fn call(
+        shared: &Shared,
+        method: &str,
+        target: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        let headers = [
+            (
+                "Authorization".to_string(),
+                format!("Bearer {}", shared.config.api_key),
+            ),
+            ("Content-Type".to_string(), content_type.to_string()),
+        ];
+        let mut body = body;
+        let answer = answer(
+            shared,
+            &mut Request {
+                method,
+                path,
+                query,
+                headers: &headers,
+                body_len: Some(body.len() as u64),
+                body: &mut body,
+            },
+        );
+        match answer {
+            Answer::Json(status, value) => (status, value),
+            other => panic!("not JSON: {other:?}"),
+        }
+    }
+
+    const FORM: &str = "multipart/form-data; boundary=b";
+
+    fn form(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut body = String::new();
+        for (filename, content) in parts {
+            body.push_str(&format!(
+                "--b\r\nContent-Disposition: form-data; name=\"file\"; filename={filename}\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str("--b--\r\n");
+        body.into_bytes()
+    }
+
+    #[test]
+    fn operations_answer_without_a_socket() {
+        let shared = shared();
+        let (status, file) = call(
+            &shared,
+            "POST",
+            "/api/v1/files",
+            FORM,
+            &form(&[(r#""a\"b.txt""#, "hi")]),
+        );
+        assert_eq!(status, 200, "{file}");
+        assert_eq!(file["filename"], "a\"b.txt");
+        let id = file["id"].as_str().unwrap().to_string();
+        let (status, page) = call(&shared, "GET", "/api/v1/files?limit=1", "", b"");
+        assert_eq!(
+            (status, page["data"][0]["id"].as_str()),
+            (200, Some(id.as_str()))
+        );
+        let (status, _) = call(&shared, "DELETE", &format!("/api/v1/files/{id}"), "", b"");
+        assert_eq!(status, 200);
+        let (status, _) = call(&shared, "GET", &format!("/api/v1/files/{id}"), "", b"");
+        assert_eq!(status, 404);
+    }
+
+    #[test]
+    fn forged_cursors_huge_limits_and_extra_file_parts_are_400() {
+        let shared = shared();
+        for target in [
+            "/api/v1/files?cursor=eyJhZnRlciI6MTg0NDY3NDQwNzM3MDk1NTE2MTV9",
+            "/api/v1/files?cursor=eyJhZnRlciI6MX0", // {"after":1}: never handed out
+            "/api/v1/files?limit=18446744073709551616",
+        ] {
+            assert_eq!(call(&shared, "GET", target, "", b"").0, 400, "{target}");
+        }
+        let two = form(&[("\"one.txt\"", "1"), ("\"two.txt\"", "2")]);
+        assert_eq!(call(&shared, "POST", "/api/v1/files", FORM, &two).0, 400);
+        let over = form(&[("\"big.txt\"", &"x".repeat(101))]);
+        assert_eq!(call(&shared, "POST", "/api/v1/files", FORM, &over).0, 413);
+        assert!(lock(&shared.store).seq_of("or_file_x").is_none());
+    }
+}
