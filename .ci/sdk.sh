@@ -20,6 +20,15 @@ pairs=(
   "2026-07-19 openrouter==1.0.22 @openrouter/sdk@1.0.17"
 )
 
+if ! command -v npm > /dev/null || ! python3 -m venv --help > /dev/null 2>&1; then
+  if command -v apt-get > /dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm python3-venv > /dev/null
+  else
+    echo "sdk: needs node, npm and python3 with venv" >&2
+    exit 1
+  fi
+fi
+
 cargo build --quiet --release --features emulator --example emulator --manifest-path "$root/Cargo.toml"
 emulator="$root/target/release/examples/emulator"
 
