@@ -102,7 +102,6 @@ pub(crate) fn unescape_browser(text: &str) -> String {
 
 /// Writes `text` as a quoted-string the parser above reads back exactly: `\` as `\\`, and `"`,
 /// CR and LF in the browsers' `%22`, `%0D`, `%0A`, so no header can be split.
-#[cfg_attr(not(feature = "emulator"), allow(dead_code))]
 pub(crate) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
