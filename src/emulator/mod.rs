@@ -46,6 +46,7 @@ mod multipart;
 mod ops;
 mod range;
 mod render;
+mod request;
 mod sniff;
 mod store;
 
