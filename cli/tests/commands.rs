@@ -251,18 +251,14 @@ fn put_without_continue_on_error_stops_at_the_first_server_failure() {
 #[test]
 fn get_streams_to_stdout_or_writes_a_file() {
     let content: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .seed_file("data.bin", content.clone())
-        .start()
-        .unwrap();
-    let id = first_id(&emulator);
-    let out = run(&emulator, &["get", &id]);
+    let (emulator, ids) = seeded(&[("data.bin", content.clone())]);
+    let id = &ids[0];
+    let out = run(&emulator, &["get", id]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.raw_stdout, content);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.bin");
-    let out = run(&emulator, &["get", &id, "-o", target.to_str().unwrap()]);
+    let out = run(&emulator, &["get", id, "-o", target.to_str().unwrap()]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read(&target).unwrap(), content);
@@ -270,18 +266,11 @@ fn get_streams_to_stdout_or_writes_a_file() {
 
 #[test]
 fn get_saves_several_files_into_a_directory_in_parallel() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .seed_file("one.bin", vec![1u8; 100_000])
-        .seed_file("two.bin", vec![2u8; 200_000])
-        .seed_file("three.bin", vec![3u8; 300_000])
-        .start()
-        .unwrap();
-    let ids: Vec<String> = run(&emulator, &["ls"])
-        .stdout
-        .lines()
-        .map(|l| l.split('\t').next().unwrap().to_string())
-        .collect();
+    let (emulator, ids) = seeded(&[
+        ("one.bin", vec![1u8; 100_000]),
+        ("two.bin", vec![2u8; 200_000]),
+        ("three.bin", vec![3u8; 300_000]),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["get", "-j", "3", "-d", dir.path().to_str().unwrap()];
     args.extend(ids.iter().map(String::as_str));
@@ -300,21 +289,17 @@ fn get_saves_several_files_into_a_directory_in_parallel() {
 
 #[test]
 fn get_names_the_real_path_when_it_cannot_write() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .seed_file("x.bin", vec![7u8; 10])
-        .start()
-        .unwrap();
-    let id = first_id(&emulator);
+    let (emulator, ids) = seeded(&[("x.bin", vec![7u8; 10])]);
+    let id = &ids[0];
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("no-such-dir").join("x.bin");
-    let out = run(&emulator, &["get", &id, "-o", target.to_str().unwrap()]);
+    let out = run(&emulator, &["get", id, "-o", target.to_str().unwrap()]);
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains(target.to_str().unwrap()), "{out:?}");
     assert!(!out.stderr.contains(".part"), "{out:?}");
-    let out = run(&emulator, &["get", &id, "-o", dir.path().to_str().unwrap()]);
+    let out = run(&emulator, &["get", id, "-o", dir.path().to_str().unwrap()]);
     assert_eq!(out.code, Some(2), "a directory is not a file: {out:?}");
-    let out = run(&emulator, &["get", &id, "-d", target.to_str().unwrap()]);
+    let out = run(&emulator, &["get", id, "-d", target.to_str().unwrap()]);
     assert_eq!(out.code, Some(2), "{out:?}");
     assert_eq!(emulator.requests().len(), 1, "only the ls was sent");
 }
@@ -341,28 +326,17 @@ fn get_of_an_uploaded_file_is_an_api_error_and_leaves_no_file() {
 
 #[test]
 fn get_continue_on_error_saves_the_others_and_exits_5() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .seed_file("x.bin", vec![7u8; 10])
-        .start()
-        .unwrap();
-    let id = first_id(&emulator);
+    let (emulator, ids) = seeded(&[("x.bin", vec![7u8; 10])]);
+    let id = &ids[0];
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let out = run(
         &emulator,
-        &[
-            "get",
-            "--continue-on-error",
-            "-d",
-            d,
-            "or_file_missing",
-            &id,
-        ],
+        &["get", "--continue-on-error", "-d", d, "or_file_missing", id],
     );
     assert_eq!(out.code, Some(5), "{out:?}");
     assert!(out.stderr.contains("or_file_missing: HTTP 404"), "{out:?}");
-    assert_eq!(std::fs::read(dir.path().join(&id)).unwrap(), vec![7u8; 10]);
+    assert_eq!(std::fs::read(dir.path().join(id)).unwrap(), vec![7u8; 10]);
 }
 
 #[test]

@@ -24,24 +24,16 @@ fn on_terminal(line: &str) -> (Option<i32>, String) {
     (out.status.code(), drawn)
 }
 
-fn big_emulator() -> Emulator {
-    Emulator::builder()
-        .api_key(KEY)
-        .accept_any_content(true)
-        .seed_file("one.bin", vec![1u8; 3_000_000])
-        .seed_file("two.bin", vec![2u8; 2_000_000])
-        .start()
-        .unwrap()
+fn big_emulator() -> (Emulator, Vec<String>) {
+    seeded(&[
+        ("one.bin", vec![1u8; 3_000_000]),
+        ("two.bin", vec![2u8; 2_000_000]),
+    ])
 }
 
 #[test]
 fn put_and_get_draw_a_progress_bar_per_file_on_a_terminal_unless_quiet() {
-    let emulator = big_emulator();
-    let ids: Vec<String> = run(&emulator, &["ls"])
-        .stdout
-        .lines()
-        .map(|l| l.split('\t').next().unwrap().to_string())
-        .collect();
+    let (emulator, ids) = big_emulator();
     let dir = tempfile::tempdir().unwrap();
     let up: Vec<String> = (0..2)
         .map(|i| file(dir.path(), &format!("up{i}.bin"), vec![i as u8; 3_000_000]))
@@ -81,8 +73,8 @@ fn put_and_get_draw_a_progress_bar_per_file_on_a_terminal_unless_quiet() {
 
 #[test]
 fn get_refuses_to_write_a_files_content_to_a_terminal() {
-    let emulator = big_emulator();
-    let id = first_id(&emulator);
+    let (emulator, ids) = big_emulator();
+    let id = &ids[0];
     let requests = emulator.requests().len();
     let (status, drawn) = on_terminal(&format!(
         "{BIN} --base-url {} get {id}",

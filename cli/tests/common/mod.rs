@@ -87,8 +87,22 @@ pub fn put(emulator: &Emulator, name: &str, content: &str) -> serde_json::Value 
     serde_json::from_str(out.stdout.trim()).unwrap()
 }
 
-/// The id of the first file `ls` prints.
-pub fn first_id(emulator: &Emulator) -> String {
+/// The ids `ls` prints, in order.
+pub fn listed_ids(emulator: &Emulator) -> Vec<String> {
     let out = run(emulator, &["ls"]);
-    out.stdout.split('\t').next().unwrap().to_string()
+    out.stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+/// An emulator holding these downloadable files, and their ids in the same order.
+pub fn seeded(files: &[(&str, Vec<u8>)]) -> (Emulator, Vec<String>) {
+    let mut builder = Emulator::builder().api_key(KEY).accept_any_content(true);
+    for (name, bytes) in files {
+        builder = builder.seed_file(name, bytes.clone());
+    }
+    let emulator = builder.start().unwrap();
+    let ids = listed_ids(&emulator);
+    (emulator, ids)
 }
