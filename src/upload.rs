@@ -188,7 +188,7 @@ impl FilesClient {
             let report = progress.clone().map(|p| move |d, t| (p.borrow_mut())(d, t));
             let file = Progress::new(ExactLen::new(file, len), Some(len), report);
             Ok(Outgoing {
-                reader: Box::new(part.body(file)),
+                reader: part.body(file, len),
                 len: part.body_len(len),
                 content_type: part.content_type(),
             })
