@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
+use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 
 #[test]
 fn ls_prints_one_tab_separated_line_per_file_in_the_documented_columns() {
@@ -422,4 +422,47 @@ fn info_reads_ids_from_standard_input_and_refuses_an_endless_line() {
     let out = ran(cli(&emulator, &["info", "-"]).write_stdin("x".repeat(100_000)));
     assert_eq!(out.code, Some(2), "{out:?}");
     assert_eq!(emulator.requests().len(), before);
+}
+
+#[test]
+fn jobs_run_that_many_transfers_at_once() {
+    // Each of the first three requests is held for a while, so only transfers running at the
+    // same time explain three connections; one at a time would reuse one connection.
+    let (emulator, ids) = seeded(&[
+        ("a.bin", vec![1u8; 1000]),
+        ("b.bin", vec![2u8; 1000]),
+        ("c.bin", vec![3u8; 1000]),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let delay = Fault::Delay(std::time::Duration::from_millis(1500));
+    emulator.inject(delay.clone(), 3);
+    let before = emulator.connections_accepted();
+    let out = run(
+        &emulator,
+        &["get", "-j", "3", "-d", d, &ids[0], &ids[1], &ids[2]],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(emulator.connections_accepted() - before, 3);
+    let paths: Vec<String> = (0..3)
+        .map(|i| file(dir.path(), &format!("up{i}.txt"), "text"))
+        .collect();
+    emulator.inject(delay, 3);
+    let before = emulator.connections_accepted();
+    let out = run(&emulator, &["put", "-j3", &paths[0], &paths[1], &paths[2]]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(emulator.connections_accepted() - before, 3);
+    let names: Vec<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|m| m["filename"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["up0.txt", "up1.txt", "up2.txt"], "input order");
+    let before = emulator.connections_accepted();
+    let out = run(&emulator, &["put", "-j", "1", &paths[0], &paths[1]]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        emulator.connections_accepted() - before,
+        1,
+        "-j 1: one at a time"
+    );
 }

@@ -70,15 +70,16 @@ pub fn get(
         })
         .collect();
     transfer::run(
+        client,
         &plan,
         batch,
         Tally::default(),
         report,
-        |(id, target): (String, PathBuf), bar| {
-            let download = client.download(&id)?.on_progress(follow(bar));
+        |client, (id, target): &(String, PathBuf), bar| {
+            let download = client.download(id)?.on_progress(follow(bar));
             download
-                .save_to(&target)
-                .map_err(|e| write_failure(e, &target))
+                .save_to(target)
+                .map_err(|e| write_failure(e, target))
         },
         |_| Ok(()),
     )

@@ -89,11 +89,12 @@ pub fn put(
         command: "put",
     };
     let result = transfer::run(
+        client,
         &plan,
         batch,
         tally,
         report,
-        |item: Item, bar| {
+        |client, item: &Item, bar| {
             let mut upload = Upload::path(&item.path).on_progress(follow(bar));
             if let Some(name) = &item.name {
                 upload = upload.filename(name);

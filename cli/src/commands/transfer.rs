@@ -1,11 +1,11 @@
-//! Running the transfers of `put` and `get`: each with its progress bar, its failure reported
-//! as it happens, stopping at the first failure unless told to go on.
-//!
-//! This is the one place that decides how transfers are scheduled. It runs them one after the
-//! other (`-j` is accepted and validated); the library's many-files API is the engine to run
-//! them `jobs` at a time.
+//! Running the transfers of `put` and `get` on the library's many-files API
+//! ([`FilesClient::batch`]): `-j` at once, a progress bar per running transfer, each failure
+//! reported as it happens, and a stop at the first failure unless told to go on.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
+use openrouter_files::{FilesClient, Outcome};
 
 use crate::failure::{Failure, Tally};
 use crate::report::Report;
@@ -31,39 +31,64 @@ pub struct Plan<'a> {
     pub command: &'a str,
 }
 
-/// Runs `work` on each job and hands each result to `done` (on this thread). `tally` may
-/// already hold failures found before any transfer (`--continue-on-error`).
-pub fn run<T, R>(
+/// Runs `work` on each job, `plan.jobs` at a time, then hands each success to `done` in input
+/// order. `tally` may already hold failures found before any transfer.
+///
+/// A failure is printed when it happens. It stops the jobs not yet started when the plan does
+/// not keep going, or when it is fatal (a refused key); jobs already running finish.
+pub fn run<T: Sync, R: Send>(
+    client: &FilesClient,
     plan: &Plan<'_>,
     batch: Vec<Job<T>>,
     mut tally: Tally,
     report: &Report,
-    work: impl Fn(T, &ProgressBar) -> Result<R, Failure>,
+    work: impl Fn(&FilesClient, &T, &ProgressBar) -> Result<R, Failure> + Sync,
     mut done: impl FnMut(R) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    let _ = plan.jobs;
-    let total = batch.len();
-    for (started, job) in batch.into_iter().enumerate() {
-        let bar = report.bar(&format!("{} {}", plan.command, job.label), job.size);
-        let result = work(job.task, &bar).map_err(|f| f.about(&job.label));
-        match result {
-            Ok(value) => {
-                bar.finish();
+    let stop = AtomicBool::new(false);
+    let results = client
+        .batch()
+        .concurrency(plan.jobs)
+        .cancel_flag(&stop)
+        .run(batch, |client, job| {
+            let bar = report.bar(&format!("{} {}", plan.command, job.label), job.size);
+            let result = work(client, &job.task, &bar).map_err(|f| f.about(&job.label));
+            match &result {
+                Ok(_) => bar.finish(),
+                Err(failure) => {
+                    bar.abandon();
+                    if failure.is_fatal() || !plan.keep_going {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    if !failure.is_fatal() {
+                        report.error(failure);
+                    }
+                }
+            }
+            Ok(result)
+        });
+    let mut not_started = 0;
+    let mut fatal = None;
+    for item in results {
+        match item.outcome {
+            Outcome::Done(Ok(value)) => {
                 done(value)?;
                 tally.succeeded();
             }
-            Err(failure) => {
-                bar.abandon();
-                if failure.is_fatal() {
-                    return Err(failure);
-                }
+            Outcome::Done(Err(failure)) if failure.is_fatal() => {
+                fatal.get_or_insert(failure);
+            }
+            Outcome::Done(Err(failure)) => tally.failed(failure),
+            Outcome::Failed(error) => {
+                let failure = Failure::from(error).about(&item.input.label);
                 report.error(&failure);
                 tally.failed(failure);
-                if !plan.keep_going {
-                    return tally.finish(plan.verb, (total - started - 1) as u64);
-                }
             }
+            _ => not_started += 1,
         }
     }
-    tally.finish(plan.verb, 0)
+    match fatal {
+        Some(failure) => Err(failure),
+        None => tally.finish(plan.verb, not_started),
+    }
 }
