@@ -8,6 +8,7 @@ use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
 use crate::args;
 use crate::failure::{Exit, Failure};
 use crate::output::Out;
+use crate::text::clean;
 
 pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     let mut builder = Emulator::builder()
@@ -35,7 +36,7 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
         let id = emulator
             .seed_reader_in(DEFAULT_WORKSPACE, name, Generated::new(*size))
             .map_err(failed(format!("cannot seed {name}")))?;
-        out.line(&format!("seeded {id} {name} {size}"))?;
+        out.line(&format!("seeded {id} {} {size}", clean(name)))?;
     }
     for i in 0..args.seed_files {
         let name = format!("seed-{i:05}.txt");
