@@ -237,3 +237,35 @@ fn completions_print_a_script_for_each_shell() {
     }
     assert_eq!(ran(bare().args(["completions", "tcsh"])).code, Some(2));
 }
+
+#[test]
+fn a_success_status_with_a_body_that_is_not_the_apis_exits_1() {
+    let emulator = emulator();
+    emulator.inject(Fault::status(200).with_body("<html>\u{1b}[2Jproxy page"), 1);
+    let out = run(&emulator, &["ls"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("[2Jproxy page"),
+        "says what arrived: {out:?}"
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn an_output_that_cannot_be_written_exits_1() {
+    let emulator = emulator();
+    put(&emulator, "a.txt", "a");
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = std::process::Command::new(BIN)
+        .env("OPENROUTER_API_KEY", KEY)
+        .args(["ls", "--base-url", emulator.base_url()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+}
