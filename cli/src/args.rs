@@ -5,6 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+const EXAMPLES: &str = "Examples:
+  openrouter-files put report.pdf data.csv       # upload two files
+  openrouter-files ls | head -3                  # the first three files
+  openrouter-files get ID -o out.bin             # download one file
+  openrouter-files ls | cut -f1 | openrouter-files rm -    # delete every file
+  openrouter-files emulator --port 0             # a local Files API for tests";
+
 /// A command-line tool for the OpenRouter Files API, and a local emulator of the API.
 ///
 /// The API key is read from OPENROUTER_API_KEY and never printed.
@@ -13,7 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// validation errors (nothing was sent); 3 authentication (HTTP 401 or 403); 4 not found (HTTP
 /// 404); 5 some items of a command given several failed.
 #[derive(Debug, Parser)]
-#[command(name = "openrouter-files", version, max_term_width = 100)]
+#[command(name = "openrouter-files", version, max_term_width = 100, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

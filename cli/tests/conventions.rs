@@ -113,6 +113,8 @@ fn usage_and_local_validation_errors_exit_2_before_sending() {
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
     assert!(emulator.requests().is_empty(), "nothing was sent");
+    let out = ran(bare().args(["--base-url", "ftp://example.com/api", "ls"]));
+    assert_eq!(out.code, Some(2), "{out:?}");
     let out = ran(bare().env_remove("OPENROUTER_API_KEY").arg("ls"));
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("OPENROUTER_API_KEY"), "{out:?}");
