@@ -188,3 +188,62 @@ impl Tally {
         Err(failure)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_found(item: &str) -> Failure {
+        Failure::new(Exit::NotFound, "not_found", "HTTP 404").about(item)
+    }
+
+    #[test]
+    fn one_item_keeps_its_own_exit_code_and_is_not_printed_twice() {
+        let mut tally = Tally::default();
+        tally.failed(not_found("a"));
+        let failure = tally.finish("deleted", 0).unwrap_err();
+        assert_eq!(failure.exit, Exit::NotFound);
+        assert!(failure.reported);
+    }
+
+    #[test]
+    fn several_items_with_a_failure_exit_5_naming_what_failed() {
+        let mut tally = Tally::default();
+        tally.succeeded();
+        tally.failed(not_found("b"));
+        let failure = tally.finish("deleted", 2).unwrap_err();
+        assert_eq!(failure.exit, Exit::Partial);
+        assert_eq!(
+            failure.message,
+            "1 of 4 failed (b), 1 deleted, 2 not started"
+        );
+        assert_eq!(failure.failed, ["b"]);
+        assert!(!failure.reported);
+    }
+
+    #[test]
+    fn the_summary_names_a_bounded_number_of_items() {
+        let mut tally = Tally::default();
+        for i in 0..Tally::LISTED + 5 {
+            tally.failed(not_found(&i.to_string()));
+        }
+        let failure = tally.finish("deleted", 0).unwrap_err();
+        assert_eq!(failure.failed.len(), Tally::LISTED);
+        assert!(failure.message.ends_with(", …)"), "{}", failure.message);
+    }
+
+    #[test]
+    fn no_failure_is_success() {
+        let mut tally = Tally::default();
+        tally.succeeded();
+        assert!(tally.finish("deleted", 0).is_ok());
+        assert!(Tally::default().finish("deleted", 0).is_ok());
+    }
+
+    #[test]
+    fn refused_keys_and_broken_outputs_stop_a_command() {
+        assert!(Failure::new(Exit::Auth, "auth", "HTTP 401").is_fatal());
+        assert!(Failure::output(std::io::Error::other("disk full")).is_fatal());
+        assert!(!not_found("a").is_fatal());
+    }
+}
