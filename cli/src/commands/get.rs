@@ -160,3 +160,31 @@ fn write_failure(error: Error, target: &Path) -> Failure {
         other => Failure::from(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_failure_names_the_target_and_not_the_temporary_file() {
+        let error = Error::Io {
+            path: Some(PathBuf::from("/data/.x.bin.7219-123.part")),
+            source: std::io::Error::other("No space left on device"),
+        };
+        let failure = write_failure(error, Path::new("/data/x.bin"));
+        assert_eq!(
+            failure.message,
+            "cannot write /data/x.bin: No space left on device"
+        );
+    }
+
+    #[test]
+    fn only_plain_ids_name_files_in_a_directory() {
+        for id in ["or_file_1", "file_abc", "a.b"] {
+            assert!(check_file_name(id).is_ok(), "{id}");
+        }
+        for id in ["", ".", "..", "../x", "a/b", "a\\b", "a\u{1b}b"] {
+            assert!(check_file_name(id).is_err(), "{id:?}");
+        }
+    }
+}
