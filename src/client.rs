@@ -18,6 +18,10 @@ use crate::transport::{Call, Replay, read_json};
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
 
+/// How many idle connections the pool keeps by default: enough for a
+/// [`Batch`](crate::Batch) of up to 32 workers to reuse one connection each.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
+
 /// The upload limit of the API: 100 MB, read as 100,000,000 bytes.
 pub const DEFAULT_UPLOAD_LIMIT: u64 = 100_000_000;
 
@@ -72,6 +76,8 @@ pub(crate) struct Options {
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
+    /// The pause shared by the workers of a batch, if this clone is one of them.
+    pub(crate) gate: Option<Arc<crate::batch::Gate>>,
 }
 
 /// The client's timeouts. None of them caps a whole body transfer: a large file on a slow link
@@ -337,6 +343,7 @@ pub struct FilesClientBuilder {
     upload_limit: u64,
     max_redirects: u32,
     root_certificates: Vec<Vec<u8>>,
+    max_idle_connections: usize,
     options: Options,
 }
 
@@ -360,12 +367,14 @@ impl Default for FilesClientBuilder {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_redirects: 5,
             root_certificates: Vec::new(),
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
                 workspace: None,
                 provider: None,
                 headers: Vec::new(),
                 retry: RetryPolicy::default(),
                 timeouts: Timeouts::default(),
+                gate: None,
             },
         }
     }
@@ -486,6 +495,16 @@ impl FilesClientBuilder {
         self
     }
 
+    /// How many idle connections the pool keeps open for reuse (default
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`]). Threads sharing the client (a
+    /// [`Batch`](crate::Batch) of N workers, say) each reuse their own connection only when
+    /// this is at least their number; above it, every extra call opens a new connection.
+    /// Idle connections are closed after 15 s.
+    pub fn max_idle_connections(mut self, connections: usize) -> Self {
+        self.max_idle_connections = connections;
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<FilesClient> {
         let key = self
@@ -505,6 +524,8 @@ impl FilesClientBuilder {
             .map_err(Error::Config)?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(self.max_idle_connections)
+            .max_idle_connections_per_host(self.max_idle_connections)
             .max_redirects(self.max_redirects)
             .redirect_auth_headers(RedirectAuthHeaders::SameHost)
             .user_agent(self.user_agent.as_str())

@@ -100,6 +100,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod batch;
 mod client;
 mod content_disposition;
 mod date;
@@ -118,7 +119,13 @@ mod tls;
 mod transport;
 mod upload;
 
-pub use client::{DEFAULT_BASE_URL, DEFAULT_UPLOAD_LIMIT, FilesClient, FilesClientBuilder};
+pub use batch::{
+    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
+};
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, FilesClient,
+    FilesClientBuilder,
+};
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use list::{Files, ListPosition, ListRequest, Pages};

@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::{Cursor, Read};
+use std::io::{self, Cursor, Read};
 
 /// The body of a one-file form: `preamble ++ file ++ epilogue`.
 pub(crate) struct FilePart {
@@ -40,11 +40,61 @@ impl FilePart {
         self.preamble.len() as u64 + file_len + self.epilogue.len() as u64
     }
 
-    /// The whole body, streaming `file` between the framing.
-    pub(crate) fn body<'a>(&self, file: impl Read + 'a) -> impl Read + 'a {
-        Cursor::new(self.preamble.clone())
-            .chain(file)
-            .chain(Cursor::new(self.epilogue.clone()))
+    /// The whole body for a file of `file_len` bytes: streamed between the framing, or, for a
+    /// small file, gathered with its framing into one buffer on the first read, so that the
+    /// body leaves in one write instead of three.
+    pub(crate) fn body<'a>(&self, file: impl Read + 'a, file_len: u64) -> Box<dyn Read + 'a> {
+        let body_len = self.body_len(file_len);
+        if body_len <= GATHER_LIMIT {
+            return Box::new(Gathered::Pending {
+                head: self.preamble.clone(),
+                file: Box::new(file),
+                tail: self.epilogue.clone(),
+                len: body_len as usize,
+            });
+        }
+        Box::new(
+            Cursor::new(self.preamble.clone())
+                .chain(file)
+                .chain(Cursor::new(self.epilogue.clone())),
+        )
+    }
+}
+
+/// The largest body gathered into one buffer: well under ureq's 128 KiB output buffer, which
+/// is what one read of the body (and so one write to the socket) can fill.
+const GATHER_LIMIT: u64 = 64 * 1024;
+
+/// A small body: the framing and the file, read into one buffer when first asked for.
+enum Gathered<'a> {
+    Pending {
+        head: Vec<u8>,
+        file: Box<dyn Read + 'a>,
+        tail: Vec<u8>,
+        len: usize,
+    },
+    Ready(Cursor<Vec<u8>>),
+}
+
+impl Read for Gathered<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Gathered::Pending {
+            head,
+            file,
+            tail,
+            len,
+        } = self
+        {
+            let mut body = Vec::with_capacity(*len);
+            body.append(head);
+            file.read_to_end(&mut body)?;
+            body.append(tail);
+            *self = Gathered::Ready(Cursor::new(body));
+        }
+        match self {
+            Gathered::Ready(body) => body.read(buf),
+            Gathered::Pending { .. } => unreachable!("gathered above"),
+        }
     }
 }
 
@@ -110,7 +160,7 @@ mod tests {
     fn body_is_framed_exactly() {
         let part = FilePart::new("a\"b\r\nX-Injected: 1.txt", "text/plain");
         let mut body = Vec::new();
-        part.body(&b"hello"[..]).read_to_end(&mut body).unwrap();
+        part.body(&b"hello"[..], 5).read_to_end(&mut body).unwrap();
         assert_eq!(body.len() as u64, part.body_len(5));
         let text = String::from_utf8(body).unwrap();
         let boundary = part
@@ -129,6 +179,30 @@ mod tests {
                 1
             ))
         );
+    }
+
+    #[test]
+    fn small_bodies_come_in_one_read_and_large_ones_stream() {
+        let part = FilePart::new("a.txt", "text/plain");
+        let small = vec![b'x'; 4096];
+        let mut body = part.body(&small[..], 4096);
+        let mut buf = vec![0u8; 128 * 1024];
+        assert_eq!(body.read(&mut buf).unwrap() as u64, part.body_len(4096));
+        assert_eq!(body.read(&mut buf).unwrap(), 0);
+
+        let large = vec![b'x'; 100_000];
+        let mut body = part.body(&large[..], 100_000);
+        assert!((body.read(&mut buf).unwrap() as u64) < part.body_len(100_000));
+        let mut rest = Vec::new();
+        body.read_to_end(&mut rest).unwrap();
+    }
+
+    #[test]
+    fn a_small_source_that_ends_early_is_an_error_not_a_short_body() {
+        let part = FilePart::new("a.txt", "text/plain");
+        let short = crate::progress::ExactLen::new(&b"abc"[..], 10);
+        let err = part.body(short, 10).read(&mut [0u8; 1024]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]

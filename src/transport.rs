@@ -81,6 +81,9 @@ impl FilesClient {
         let mut attempts = 0;
         loop {
             attempts += 1;
+            if let Some(gate) = &self.options.gate {
+                gate.wait();
+            }
             let outgoing = match body.as_deref_mut() {
                 Some(make) => Some(make()?),
                 None => None,
@@ -122,6 +125,9 @@ impl FilesClient {
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
                 return Err(error);
             };
+            if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
+                gate.hold_for(wait);
+            }
             log::debug!(
                 "retrying {} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
                 call.method,

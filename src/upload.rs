@@ -83,10 +83,11 @@ impl std::fmt::Debug for Upload<'_> {
     }
 }
 
-impl Upload<'static> {
+impl<'a> Upload<'a> {
     /// The file at `path`, named by its file name. It is read as it is sent, and read again
-    /// if the upload is retried.
-    pub fn path(path: impl AsRef<Path>) -> Upload<'static> {
+    /// if the upload is retried. (The lifetime is free: a path borrows nothing, so its
+    /// progress callback may borrow from the caller.)
+    pub fn path(path: impl AsRef<Path>) -> Upload<'a> {
         let path = path.as_ref().to_path_buf();
         let filename = path
             .file_name()
@@ -96,12 +97,10 @@ impl Upload<'static> {
     }
 
     /// Bytes already in memory, uploaded as `filename`.
-    pub fn bytes(filename: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Upload<'static> {
+    pub fn bytes(filename: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Upload<'a> {
         Upload::new(filename.into(), Source::Bytes(bytes.into().into()))
     }
-}
 
-impl<'a> Upload<'a> {
     /// Exactly `len` bytes from `reader`, uploaded as `filename`. A reader that ends early
     /// fails the upload instead of hanging it. A reader cannot be replayed, so this upload is
     /// never retried.
@@ -220,7 +219,7 @@ impl FilesClient {
             let report = progress.clone().map(|p| move |d, t| (p.borrow_mut())(d, t));
             let file = Progress::new(ExactLen::new(file, len), Some(len), report);
             Ok(Outgoing {
-                reader: Box::new(part.body(file)),
+                reader: part.body(file, len),
                 len: part.body_len(len),
                 content_type: part.content_type(),
             })
