@@ -223,7 +223,7 @@ fn get(client: &FilesClient, args: &[String], progress: bool) -> Result<(), Fail
             match io::copy(&mut download, &mut out) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
-                Err(e) => return Err(Failure::Call(Error::from_read(e))),
+                Err(e) => return Err(Failure::Call(Error::from(e))),
             }
             let _ = out.flush();
         }

@@ -103,6 +103,7 @@ mod list;
 mod model;
 mod multipart;
 mod progress;
+mod rand;
 mod retry;
 mod transport;
 mod upload;
