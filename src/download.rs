@@ -295,8 +295,9 @@ impl FilesClient {
     /// The body is read as you read the [`Download`]; nothing is buffered whole.
     ///
     /// The client asks for the bytes as stored (`Accept-Encoding: identity`); an answer in
-    /// another `Content-Encoding`, or a `206 Partial Content` it did not ask for, fails with
-    /// [`Error::Protocol`] rather than deliver something else than the file.
+    /// another `Content-Encoding`, a `206 Partial Content` it did not ask for, or any other
+    /// 2xx than `200` fails with [`Error::Protocol`] rather than deliver something other
+    /// than the file.
     pub fn download(&self, file_id: &str) -> Result<Download> {
         check_id(file_id)?;
         self.open_download(file_id, None)
@@ -361,12 +362,16 @@ impl FilesClient {
                 ));
             }
         }
-        if reply.response.status().as_u16() == 206 && !asked_for_range {
-            return refuse(
+        match reply.response.status().as_u16() {
+            200 => Ok(()),
+            206 if asked_for_range => Ok(()),
+            206 => refuse(
                 "the server answered 206 Partial Content to a request for the whole file".into(),
-            );
+            ),
+            status => refuse(format!(
+                "the server answered {status}, which carries no file content"
+            )),
         }
-        Ok(())
     }
 
     /// Downloads a file's content to `path` atomically (see [`Download::save_to`]) and
