@@ -75,10 +75,35 @@
 //!   retry is logged through the [`log`](https://docs.rs/log) facade at debug level (method,
 //!   path, status, attempt, wait), never with the key or the query.
 //! - **Timeouts**: connect (10 s), waiting for response headers (60 s) and a stall timeout
-//!   (60 s without progress, either way). No timeout caps a whole transfer: a 100 MB file on a
-//!   slow link completes as long as it keeps moving. The stall timeout also bounds the wait
-//!   for headers. All can be set on the builder and per call.
-//! - **Redirects**: followed up to 5 times; `Authorization` is sent on only to the same host.
+//!   (60 s without progress, either way). The stall timeout also bounds the wait for headers.
+//! - **Deadlines**: a whole call, all tries, redirects and retry waits included (and for a
+//!   download the reading of its body), can be capped with [`FilesClientBuilder::deadline`] or
+//!   per call with [`FilesClient::with_deadline`]. By default the small JSON calls (list page,
+//!   retrieve, delete) are capped at [`DEFAULT_JSON_DEADLINE`] (5 minutes), so a server that
+//!   trickles bytes cannot hold them for ever, while uploads and downloads have no cap: a
+//!   100 MB file on a slow link completes as long as it keeps moving. A retry whose wait would
+//!   pass the deadline is not attempted.
+//! - **Redirects**: the client follows them itself (up to 5, see
+//!   [`FilesClientBuilder::max_redirects`]) by these rules. `Authorization` goes only to the
+//!   base URL's origin (same scheme, host and port), never to another port or host. A redirect
+//!   from `https` to `http`, or to anything but an http(s) URL, is not followed. A GET follows
+//!   301, 302, 303, 307 and 308. A delete or an upload follows only 307 and 308, which keep the
+//!   method, and an upload's body is sent again only when its source can be read again (a path
+//!   or bytes); a 301, 302 or 303 to a delete or an upload would turn it into a GET and is
+//!   returned as [`Error::Redirect`], which names the `Location`.
+//! - **Downloads** ask for the stored bytes (`Accept-Encoding: identity`) and accept only them:
+//!   an answer in another `Content-Encoding` or an unasked-for `206` is an [`Error::Protocol`],
+//!   a short body an [`Error::Truncated`]. [`FilesClient::download_to`] tries a broken transfer
+//!   again within the retry policy, resuming with `Range` when the server offers it.
+//! - **Secrets**: the key is sent only as `Authorization`, never shown by `Debug`, and removed
+//!   from every string the server sent that an error keeps (message, metadata, snippets,
+//!   `Location`); credentials in a base URL are hidden by `Debug` too.
+//! - **Logging** goes through the [`log`](https://docs.rs/log) facade. Up to `debug` level,
+//!   neither this crate nor ureq logs the key: retries and redirects (method, path, status,
+//!   attempt, wait, origin), and ureq's connection and header summaries with sensitive headers
+//!   hidden. At `trace` level, ureq's protocol layer (target `ureq_proto`) hex-dumps every
+//!   request head, **`Authorization` included**. Keep that target at `debug` or below when you
+//!   turn tracing on, e.g. `RUST_LOG=trace,ureq_proto=debug` with `env_logger`.
 //!
 //! # Features
 //!
@@ -108,7 +133,9 @@ mod retry;
 mod transport;
 mod upload;
 
-pub use client::{DEFAULT_BASE_URL, DEFAULT_UPLOAD_LIMIT, FilesClient, FilesClientBuilder};
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_UPLOAD_LIMIT, FilesClient, FilesClientBuilder,
+};
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use list::{Files, ListRequest, Pages};

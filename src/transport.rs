@@ -267,10 +267,10 @@ impl FilesClient {
         let Some(next) = resolve(current, location.trim()) else {
             return Err(refuse(&location, "the Location is not an http(s) URL"));
         };
-        if current.starts_with("https:") && next.starts_with("http:") {
+        if is_downgrade(current, &next) {
             return Err(refuse(&location, "it leads from https to http"));
         }
-        if matches!(status, 301 | 302 | 303) && call.method != Method::GET {
+        if matches!(status, 301..=303) && call.method != Method::GET {
             return Err(refuse(
                 &location,
                 "a 301, 302 or 303 would turn this call into a GET",
@@ -396,6 +396,12 @@ fn origin(url: &str) -> Option<(String, String, u16)> {
 /// Whether two URLs share scheme, host and port.
 pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Whether a move from `current` to `next` leaves https for plain http.
+fn is_downgrade(current: &str, next: &str) -> bool {
+    let scheme = |url| origin(url).map(|(scheme, _, _)| scheme);
+    scheme(current).as_deref() == Some("https") && scheme(next).as_deref() != Some("https")
 }
 
 /// An origin for logs (no path, no query, no user info).
@@ -630,6 +636,15 @@ mod tests {
         ] {
             assert_eq!(resolve(here, bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn https_to_http_is_a_downgrade_in_any_spelling() {
+        assert!(is_downgrade("https://h/x", "http://h/x"));
+        assert!(is_downgrade("https://h/x", "HTTP://h:443/x"));
+        assert!(!is_downgrade("https://h/x", "HTTPS://other/x"));
+        assert!(!is_downgrade("http://h/x", "https://h/x"));
+        assert!(!is_downgrade("http://h/x", "http://h:8/x"));
     }
 
     #[test]
