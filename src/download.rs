@@ -319,12 +319,15 @@ impl FilesClient {
         let reply = self.execute_with(&call, None, range.as_slice())?;
         self.check_download(&reply, from.is_some())?;
         let headers = reply.response.headers();
+        // Server text kept by the crate never holds the key (it would show in `Debug`).
+        let key = &self.shared.key;
         let content_type = headers
             .get("content-type")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            .map(|v| redact(&String::from_utf8_lossy(v.as_bytes()), key));
         let filename = headers
             .get("content-disposition")
-            .and_then(|v| disposition_filename(v.as_bytes()));
+            .and_then(|v| disposition_filename(v.as_bytes()))
+            .map(|name| redact(&name, key));
         let resume = Resume::from_answer(reply.response.status().as_u16(), headers);
         let len = reply.response.body().content_length();
         let path = reply.path;

@@ -12,33 +12,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::scripted::{Next, Received, Scripted, api_error, file_json, json, redirect, respond};
-use common::temp_dir;
+use common::{client_at, fast_retries, temp_dir};
 use openrouter_files::emulator::Emulator;
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
 
 const KEY: &str = "sk-or-v1-hostile-0123456789abcdef";
 
-fn fast_retries(retries: u32) -> RetryPolicy {
-    RetryPolicy::default()
-        .max_retries(retries)
-        .base_delay(Duration::from_millis(5))
-        .max_delay(Duration::from_millis(20))
-}
-
-fn client_at(base: &str, policy: RetryPolicy) -> FilesClient {
-    FilesClient::builder()
-        .api_key(KEY)
-        .base_url(base)
-        .retry(policy)
-        .stall_timeout(Duration::from_millis(800))
-        .response_timeout(Duration::from_millis(800))
-        .connect_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-}
-
 fn client(server: &Scripted, policy: RetryPolicy) -> FilesClient {
-    client_at(&server.url("/api/v1"), policy)
+    client_at(&server.url("/api/v1"), KEY, policy)
 }
 
 /// Every operation once, each returning only whether it succeeded (the error when not).
@@ -210,10 +191,7 @@ fn a_redirect_to_another_scheme_or_nowhere_is_refused() {
     for location in ["ftp://127.0.0.1/x", "file:///etc/passwd", "", "http://"] {
         let location = location.to_string();
         let server = Scripted::start(move |_, _, s| {
-            let _ = write!(
-                s,
-                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
-            );
+            redirect(s, 302, &location);
             Next::KeepAlive
         });
         let err = client(&server, RetryPolicy::none())
@@ -331,6 +309,22 @@ fn a_307_keeps_the_method_and_replays_a_body_only_when_it_can_be_read_again() {
 
 // ---- 6. a download that is not what the server stored --------------------------------------
 
+/// Both ways to download fail with a protocol error that mentions `why`, leaving no file.
+fn assert_download_refused(client: &FilesClient, why: &str) {
+    let err = client.download("or_file_1").unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains(why)),
+        "{err:?}"
+    );
+    let dir = temp_dir("refused");
+    let err = client.download_to("or_file_1", dir.join("x")).unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains(why)),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
 #[test]
 fn a_download_in_a_content_encoding_is_refused_and_leaves_no_file() {
     for coding in ["gzip", "br", "deflate", "x-custom"] {
@@ -339,18 +333,7 @@ fn a_download_in_a_content_encoding_is_refused_and_leaves_no_file() {
             respond(s, 200, &header, &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
             Next::KeepAlive
         });
-        let client = client(&server, fast_retries(2));
-        let err = client.download("or_file_1").unwrap_err();
-        assert!(
-            matches!(&err, Error::Protocol(m) if m.contains(coding)),
-            "{err:?}"
-        );
-        let dir = temp_dir("encoding");
-        assert!(matches!(
-            client.download_to("or_file_1", dir.join("x")),
-            Err(Error::Protocol(_))
-        ));
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        assert_download_refused(&client(&server, fast_retries(2)), coding);
         assert_eq!(
             server.received()[0].header("accept-encoding"),
             Some("identity")
@@ -364,18 +347,7 @@ fn an_unsolicited_206_is_refused_and_leaves_no_file() {
         respond(s, 206, "Content-Range: bytes 0-4/10\r\n", b"01234");
         Next::KeepAlive
     });
-    let client = client(&server, fast_retries(2));
-    let err = client.download("or_file_1").unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("206")),
-        "{err:?}"
-    );
-    let dir = temp_dir("unsolicited-206");
-    assert!(matches!(
-        client.download_to("or_file_1", dir.join("x")),
-        Err(Error::Protocol(_))
-    ));
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    assert_download_refused(&client(&server, fast_retries(2)), "206");
 }
 
 // ---- 7. calls with no end --------------------------------------------------------------------
@@ -571,7 +543,7 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
         .seed_file("seeded.bin", vec![7u8; 300_000])
         .start()
         .unwrap();
-    let client = client_at(emulator.base_url(), fast_retries(1));
+    let client = client_at(emulator.base_url(), KEY, fast_retries(1));
     let dir = temp_dir("key-logs");
     let up = client.upload(Upload::bytes("a.txt", "abc")).unwrap();
     let seeded = client.list().page().unwrap().data.remove(0).id;
@@ -596,12 +568,12 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
         }
         Next::KeepAlive
     });
-    let written = client_at(&server.url("/api/v1"), fast_retries(2))
+    let written = crate::client(&server, fast_retries(2))
         .download_to("or_file_1", dir.join("r.bin"))
         .unwrap();
     assert_eq!(written, 10);
     assert!(
-        client_at(&server.url("/api/v1"), RetryPolicy::none())
+        crate::client(&server, RetryPolicy::none())
             .retrieve("x")
             .is_err()
     );
