@@ -405,8 +405,9 @@ fn a_retry_wait_that_would_pass_the_deadline_is_not_taken() {
     let started = Instant::now();
     let err = builder.build().unwrap().retrieve("or_file_1").unwrap_err();
     assert_eq!(err.status(), Some(503));
+    // Waiting the asked 3 s would take at least that long; the deadline is 1 s.
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
@@ -983,6 +984,8 @@ fn hostile_answer(rng: &mut Rng, elsewhere: u16, s: &mut TcpStream, sent: &Mutex
     }
 }
 
+/// `HOSTILE_CASES` sets the number of calls (default 2000, about 2,300 answers: ~15 s on an
+/// idle 2-core machine), `HOSTILE_SEED` the seed; a failure names its case.
 #[test]
 fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_leak_the_key() {
     let cases: usize = std::env::var("HOSTILE_CASES")
