@@ -12,6 +12,7 @@ use ureq::http::{self, HeaderName, HeaderValue, Method};
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
+use crate::tls;
 use crate::transport::{Call, Replay, read_checked_json, read_json};
 
 /// OpenRouter's production base URL.
@@ -26,17 +27,26 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 ///
 /// It is `Send + Sync` and cheap to clone: clones share one connection pool. Scoped clones
 /// ([`FilesClient::in_workspace`], [`FilesClient::with_provider`], [`FilesClient::with_retry`],
-/// [`FilesClient::with_header`], …) change settings for the calls made through them only.
+/// [`FilesClient::with_header`], …) change settings for the calls made through them only; each
+/// takes the same argument types as the builder's setter of that name.
 ///
-/// ```no_run
+/// ```standalone_crate
+/// # #[cfg(feature = "emulator")] {
 /// use openrouter_files::FilesClient;
+/// # use openrouter_files::emulator::Emulator;
+/// # let server = Emulator::builder().seed_file("a.txt", b"abc".to_vec()).start()?;
+/// # // SAFETY: a standalone doctest is a process of its own; the emulator does not read
+/// # // the environment.
+/// # unsafe { std::env::set_var("OPENROUTER_API_KEY", server.api_key()) };
+/// # unsafe { std::env::set_var("OPENROUTER_BASE_URL", server.base_url()) };
 ///
 /// let client = FilesClient::from_env()?; // OPENROUTER_API_KEY, optional OPENROUTER_BASE_URL
 /// for file in client.list().limit(100) {
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }
-/// # Ok::<(), openrouter_files::Error>(())
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct FilesClient {
@@ -125,7 +135,7 @@ impl FilesClient {
     /// assert!(!format!("{client:?}").contains("sk-or"));
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn new(api_key: &str) -> Result<FilesClient> {
+    pub fn new(api_key: impl Into<String>) -> Result<FilesClient> {
         FilesClient::builder().api_key(api_key).build()
     }
 
@@ -167,9 +177,9 @@ impl FilesClient {
     /// let team = client.in_workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7");
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn in_workspace(&self, workspace: &str) -> FilesClient {
+    pub fn in_workspace(&self, workspace: impl Into<String>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.workspace = Some(workspace.to_string());
+        scoped.options.workspace = Some(workspace.into());
         scoped
     }
 
@@ -180,10 +190,24 @@ impl FilesClient {
         scoped
     }
 
-    /// A clone whose calls use `provider`'s storage (`None`: OpenRouter's own).
-    pub fn with_provider(&self, provider: impl Into<Option<Provider>>) -> FilesClient {
+    /// A clone whose calls use `provider`'s storage, with your own key for it.
+    ///
+    /// ```
+    /// # let client = openrouter_files::FilesClient::new("k")?;
+    /// let openai = client.with_provider("openai");
+    /// let ours = openai.with_openrouter_storage();
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn with_provider(&self, provider: impl Into<Provider>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.provider = provider.into();
+        scoped.options.provider = Some(provider.into());
+        scoped
+    }
+
+    /// A clone whose calls use OpenRouter's own storage (no `provider` parameter).
+    pub fn with_openrouter_storage(&self) -> FilesClient {
+        let mut scoped = self.clone();
+        scoped.options.provider = None;
         scoped
     }
 
@@ -195,24 +219,25 @@ impl FilesClient {
     }
 
     /// A clone with another connect timeout (`None`: wait as long as the OS does).
-    pub fn with_connect_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    pub fn with_connect_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.connect = timeout;
+        scoped.options.timeouts.connect = timeout.into();
         scoped
     }
 
-    /// A clone with another limit on waiting for response headers once the request is sent.
-    pub fn with_response_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// A clone with another limit on waiting for response headers once the request is sent
+    /// (`None`: no limit of its own; the stall timeout still applies).
+    pub fn with_response_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.response = timeout;
+        scoped.options.timeouts.response = timeout.into();
         scoped
     }
 
     /// A clone with another stall timeout: how long a body transfer (either way) may go
-    /// without progress.
-    pub fn with_stall_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// without progress (`None`: no limit).
+    pub fn with_stall_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.stall = timeout;
+        scoped.options.timeouts.stall = timeout.into();
         scoped
     }
 
@@ -235,8 +260,12 @@ impl FilesClient {
 
     /// A clone that adds a header to every call, such as Prism's `Prefer: code=404`.
     /// Fails with [`Error::InvalidInput`] for a name or value HTTP does not allow.
-    pub fn with_header(&self, name: &str, value: &str) -> Result<FilesClient> {
-        let header = parse_header(name, value).map_err(Error::InvalidInput)?;
+    pub fn with_header(
+        &self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<FilesClient> {
+        let header = parse_header(&name.into(), &value.into()).map_err(Error::InvalidInput)?;
         let mut scoped = self.clone();
         scoped.options.headers.push(header);
         Ok(scoped)
@@ -244,11 +273,20 @@ impl FilesClient {
 
     /// The metadata of one file.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let meta = client.retrieve("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let meta = client.retrieve(&id)?;
     /// println!("{} is {} bytes", meta.filename, meta.size_bytes);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # assert_eq!(meta.size_bytes, 3);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
@@ -259,11 +297,19 @@ impl FilesClient {
     /// Deletes a file. A delete that was retried (its first answer was lost) and then finds
     /// the file gone counts as done.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let gone = client.delete("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let gone = client.delete(&id)?;
     /// assert!(gone.deleted);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
@@ -274,7 +320,7 @@ impl FilesClient {
                     .ok_or("the body is not a deletion confirmation")
             }),
             Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
-                Ok(FileDeleted::already_gone(file_id))
+                Ok(FileDeleted::new(file_id))
             }
             Err(e) => Err(e),
         }
@@ -327,7 +373,7 @@ fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), St
 ///     .workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7")
 ///     .app("https://example.com", "My App")
 ///     .connect_timeout(Duration::from_secs(5))
-///     .retry(RetryPolicy::default().max_retries(4))
+///     .retry(RetryPolicy::default().with_max_retries(4))
 ///     .build()?;
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
@@ -339,6 +385,7 @@ pub struct FilesClientBuilder {
     headers: Vec<(String, String)>,
     upload_limit: u64,
     max_redirects: u32,
+    root_certificates: Vec<Vec<u8>>,
     options: Options,
 }
 
@@ -361,6 +408,7 @@ impl Default for FilesClientBuilder {
             headers: Vec::new(),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_redirects: 5,
+            root_certificates: Vec::new(),
             options: Options {
                 workspace: None,
                 provider: None,
@@ -374,22 +422,24 @@ impl Default for FilesClientBuilder {
 
 impl FilesClientBuilder {
     /// The API key, sent as `Authorization: Bearer <key>`. Required.
-    pub fn api_key(mut self, key: &str) -> Self {
-        self.api_key = Some(key.to_string());
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
         self
     }
 
     /// Where the API lives (default [`DEFAULT_BASE_URL`]). Any prefix works: the emulator's
     /// `http://127.0.0.1:PORT/api/v1`, or `http://127.0.0.1:4010` for a mock serving `/files`
     /// at the root.
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.trim_end_matches('/').to_string();
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        let mut url = url.into();
+        url.truncate(url.trim_end_matches('/').len());
+        self.base_url = url;
         self
     }
 
     /// The workspace (a UUID) for every call (default: the key's own).
-    pub fn workspace(mut self, workspace: &str) -> Self {
-        self.options.workspace = Some(workspace.to_string());
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.options.workspace = Some(workspace.into());
         self
     }
 
@@ -401,39 +451,40 @@ impl FilesClientBuilder {
 
     /// The `User-Agent` header (default `openrouter-files/VERSION`; empty: none). Checked by
     /// [`build`](FilesClientBuilder::build), like every header value.
-    pub fn user_agent(mut self, agent: &str) -> Self {
-        self.user_agent = agent.to_string();
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
         self
     }
 
     /// App attribution: the `HTTP-Referer` and `X-Title` headers OpenRouter shows in rankings.
-    pub fn app(self, url: &str, title: &str) -> Self {
+    pub fn app(self, url: impl Into<String>, title: impl Into<String>) -> Self {
         self.header("HTTP-Referer", url).header("X-Title", title)
     }
 
     /// A header sent with every call.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// How long to wait for a TCP (and TLS) connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.connect = Some(timeout);
+    /// How long to wait for a TCP (and TLS) connection (default 10 s; `None`: as long as the
+    /// OS does).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.connect = timeout.into();
         self
     }
 
     /// How long to wait for response headers once the request is sent (default 60 s). The
-    /// stall timeout bounds this wait too.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.response = Some(timeout);
+    /// stall timeout bounds this wait too (`None`: no limit of its own).
+    pub fn response_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.response = timeout.into();
         self
     }
 
     /// How long a body transfer may go without progress, either way (default 60 s). There is
-    /// no cap on a transfer that keeps moving.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.stall = Some(timeout);
+    /// no cap on a transfer that keeps moving (`None`: no limit).
+    pub fn stall_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.stall = timeout.into();
         self
     }
 
@@ -465,7 +516,7 @@ impl FilesClientBuilder {
 
     /// Shorthand for a default [`RetryPolicy`] with `retries` retries (0 turns them off).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.options.retry = self.options.retry.max_retries(retries);
+        self.options.retry = self.options.retry.with_max_retries(retries);
         self
     }
 
@@ -482,6 +533,28 @@ impl FilesClientBuilder {
     /// 301, 302 or 303 to an upload or a delete is returned as [`Error::Redirect`].
     pub fn max_redirects(mut self, redirects: u32) -> Self {
         self.max_redirects = redirects;
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more PEM `CERTIFICATE` blocks) as roots, in
+    /// addition to Mozilla's: what a corporate proxy or a private gateway with its own CA needs.
+    /// May be called more than once. The PEM is checked by [`build`](Self::build), which fails
+    /// with [`Error::Config`] when it holds no certificate.
+    ///
+    /// Without this, rustls trusts Mozilla's roots and native-tls the platform's trust store
+    /// (see the crate docs, "TLS"); with it, either stack trusts Mozilla's roots and these.
+    ///
+    /// ```
+    /// # use openrouter_files::{Error, FilesClient};
+    /// let err = FilesClient::builder()
+    ///     .api_key("sk-or-v1-example")
+    ///     .add_root_certificate("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::Config(_)));
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
         self
     }
 
@@ -517,13 +590,7 @@ impl FilesClientBuilder {
             .timeout_recv_response(self.options.timeouts.response)
             .timeout_per_read(self.options.timeouts.stall)
             .timeout_per_write(self.options.timeouts.stall);
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-        let config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::NativeTls)
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build(),
-        );
+        let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
                 agent: config.build().into(),
@@ -565,7 +632,7 @@ fn check_base_url(url: &str) -> Result<()> {
     if uri.query().is_some() || url.contains('#') {
         return bad("must not have a query or fragment");
     }
-    Ok(())
+    tls::check_scheme(url, uri.scheme_str())
 }
 
 #[cfg(test)]

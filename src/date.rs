@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm), in
 /// `i128` so that any `i64` year a peer sends cannot overflow.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i128 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i128 {
     let year = i128::from(year);
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);

@@ -434,7 +434,7 @@ impl FilesClient {
                 Err(error) => error,
             };
             written += download.received();
-            if !error.is_retryable() || retries >= policy.retries() {
+            if !error.is_retryable() || retries >= policy.max_retries() {
                 return Err(error);
             }
             let Some(wait) = policy.delay(retries, None) else {

@@ -17,11 +17,11 @@ use crate::rand::random_fraction;
 /// use openrouter_files::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default()
-///     .max_retries(5)
-///     .base_delay(Duration::from_millis(250))
-///     .max_retry_after(Duration::from_secs(120));
-/// let never = RetryPolicy::none();
-/// assert_eq!(never.retries(), 0);
+///     .with_max_retries(5)
+///     .with_base_delay(Duration::from_millis(250))
+///     .with_max_retry_after(Duration::from_secs(120));
+/// assert_eq!(patient.max_retries(), 5);
+/// assert_eq!(RetryPolicy::none().max_retries(), 0);
 /// # let _ = patient;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,37 +46,52 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> RetryPolicy {
-        RetryPolicy::default().max_retries(0)
+        RetryPolicy::default().with_max_retries(0)
     }
 
     /// How many times a failed call is tried again (default 2).
-    pub fn max_retries(mut self, retries: u32) -> Self {
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// The backoff unit: the wait before retry `n` is random in `0..=base × 2^n` (default 500 ms).
-    pub fn base_delay(mut self, delay: Duration) -> Self {
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
     /// The longest backoff between two tries (default 8 s).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// The longest `Retry-After` the client waits for (default 60 s). A longer one ends the call
     /// at once with the error, which carries the requested wait.
-    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
         self
     }
 
-    /// The configured number of retries.
-    pub fn retries(&self) -> u32 {
+    /// How many times a failed call is tried again.
+    pub fn max_retries(&self) -> u32 {
         self.max_retries
+    }
+
+    /// The backoff unit.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest backoff between two tries.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The longest `Retry-After` the client waits for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
     }
 
     /// The wait before retry number `retry` (0 for the first), or None when the server asked
@@ -158,8 +173,8 @@ mod tests {
     #[test]
     fn backoff_stays_under_the_exponential_ceiling() {
         let policy = RetryPolicy::default()
-            .base_delay(Duration::from_millis(100))
-            .max_delay(Duration::from_millis(300));
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(300));
         for retry in 0..6 {
             let ceiling = Duration::from_millis((100u64 << retry).min(300));
             let wait = policy.delay(retry, None).unwrap();
@@ -169,7 +184,7 @@ mod tests {
 
     #[test]
     fn retry_after_above_the_cap_stops_retrying() {
-        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(5));
         assert_eq!(
             policy.delay(0, Some(Duration::from_secs(3))),
             Some(Duration::from_secs(3))

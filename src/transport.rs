@@ -177,7 +177,7 @@ impl FilesClient {
                         (retryable, None, transport(source))
                     }
                 };
-            if !retryable || attempts > policy.retries() {
+            if !retryable || attempts > policy.max_retries() {
                 return Err(error);
             }
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
@@ -191,7 +191,7 @@ impl FilesClient {
                 error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
-                policy.retries() + 1,
+                policy.max_retries() + 1,
             );
             std::thread::sleep(wait);
         }

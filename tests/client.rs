@@ -409,7 +409,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
     let ids: Vec<String> = (0..5)
         .map(|i| {
             openai
-                .upload(Upload::bytes(&format!("o{i}.txt"), "abc"))
+                .upload(Upload::bytes(format!("o{i}.txt"), "abc"))
                 .unwrap()
                 .id
         })
@@ -467,7 +467,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
     let anthropic = client.with_provider(Provider::Anthropic);
     for i in 0..3 {
         anthropic
-            .upload(Upload::bytes(&format!("a{i}.txt"), "abc"))
+            .upload(Upload::bytes(format!("a{i}.txt"), "abc"))
             .unwrap();
     }
     assert_eq!(anthropic.list().limit(1).into_iter().count(), 3);
@@ -497,7 +497,7 @@ fn a_client_works_from_many_threads() {
             std::thread::spawn(move || {
                 for i in 0..5 {
                     client
-                        .upload(Upload::bytes(&format!("t{t}-{i}.txt"), "x"))
+                        .upload(Upload::bytes(format!("t{t}-{i}.txt"), "x"))
                         .unwrap();
                 }
             })

@@ -399,7 +399,7 @@ fn a_retry_wait_that_would_pass_the_deadline_is_not_taken() {
     });
     let builder = FilesClient::builder()
         .api_key(KEY)
-        .base_url(&server.url("/api/v1"))
+        .base_url(server.url("/api/v1"))
         .retry(fast_retries(3))
         .deadline(Duration::from_secs(1));
     let started = Instant::now();
@@ -1019,8 +1019,8 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
     let bound = Duration::from_secs(2);
     let client = FilesClient::builder()
         .api_key(KEY)
-        .base_url(&server.url("/api/v1"))
-        .retry(fast_retries(1).max_retry_after(Duration::from_millis(50)))
+        .base_url(server.url("/api/v1"))
+        .retry(fast_retries(1).with_max_retry_after(Duration::from_millis(50)))
         .stall_timeout(Duration::from_millis(150))
         .response_timeout(Duration::from_millis(150))
         .connect_timeout(Duration::from_secs(1))

@@ -11,7 +11,7 @@ use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
 fn client(server: &Scripted) -> FilesClient {
     FilesClient::builder()
         .api_key("sk-or-wire-secret")
-        .base_url(&server.url("/api/v1"))
+        .base_url(server.url("/api/v1"))
         .app("https://example.com/app", "Wire Test")
         .header("X-Extra", "1")
         .user_agent("wire-test/1")

@@ -1,0 +1,143 @@
+//! Which TLS stack the client uses and which roots it trusts: the one place the `rustls` and
+//! `native-tls` features are read.
+//!
+//! The rule: when the `native-tls` feature is on, native-tls is used, whatever else is on;
+//! otherwise rustls when `rustls` is on. With neither, the client speaks plain `http` only and
+//! refuses an `https` base URL (and any root certificate) when it is built.
+
+use ureq::config::ConfigBuilder;
+use ureq::typestate::AgentScope;
+
+use crate::error::{Error, Result};
+
+/// The name of the TLS stack this build uses, by the rule above; `None` without a TLS feature.
+pub(crate) const STACK: Option<&str> = if cfg!(feature = "native-tls") {
+    Some("native-tls")
+} else if cfg!(feature = "rustls") {
+    Some("rustls")
+} else {
+    None
+};
+
+/// Sets the agent's TLS stack and roots: the stack's default roots (Mozilla's for rustls, the
+/// platform's store for native-tls), or, when `extra_roots` holds PEM certificates, Mozilla's
+/// roots plus those (ureq can give native-tls either the platform store or a list of
+/// certificates, not both). Fails with [`Error::Config`] on PEM without a certificate.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub(crate) fn configure(
+    config: ConfigBuilder<AgentScope>,
+    extra_roots: &[Vec<u8>],
+) -> Result<ConfigBuilder<AgentScope>> {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
+    let provider = if cfg!(feature = "native-tls") {
+        TlsProvider::NativeTls
+    } else {
+        TlsProvider::Rustls
+    };
+    let mut extra = Vec::new();
+    for (i, pem) in extra_roots.iter().enumerate() {
+        extra.extend(parse_root_certificates(pem, i + 1)?);
+    }
+    let roots = match (extra.is_empty(), provider) {
+        (true, TlsProvider::NativeTls) => RootCerts::PlatformVerifier,
+        (true, _) => RootCerts::WebPki,
+        (false, _) => RootCerts::from(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|der| Certificate::from_der(der.as_ref()))
+                .chain(extra),
+        ),
+    };
+    Ok(config.tls_config(
+        TlsConfig::builder()
+            .provider(provider)
+            .root_certs(roots)
+            .build(),
+    ))
+}
+
+/// Without a TLS feature there is nothing to configure, and nothing to add roots to.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+pub(crate) fn configure(
+    config: ConfigBuilder<AgentScope>,
+    extra_roots: &[Vec<u8>],
+) -> Result<ConfigBuilder<AgentScope>> {
+    if extra_roots.is_empty() {
+        Ok(config)
+    } else {
+        Err(Error::Config(
+            "a root certificate needs TLS: enable the `rustls` or `native-tls` feature".into(),
+        ))
+    }
+}
+
+/// Parses PEM text into the certificates it holds; fails unless it holds at least one and every
+/// block parses. `index` numbers the certificate in messages (the builder's order, from 1).
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn parse_root_certificates(
+    pem: &[u8],
+    index: usize,
+) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    use ureq::tls::PemItem;
+
+    let bad = |why: String| Error::Config(format!("root certificate {index}: {why}"));
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item.map_err(|e| bad(format!("not valid PEM ({e})")))? {
+            PemItem::Certificate(certificate) => certificates.push(certificate),
+            // A private key among trusted roots usually means the wrong file: refuse it.
+            PemItem::PrivateKey(_) => {
+                return Err(bad("holds a private key, not a certificate".into()));
+            }
+            _ => {}
+        }
+    }
+    if certificates.is_empty() {
+        return Err(bad("no PEM CERTIFICATE block found".into()));
+    }
+    Ok(certificates)
+}
+
+/// Fails when `scheme` is `https` and this build has no TLS stack.
+pub(crate) fn check_scheme(url: &str, scheme: Option<&str>) -> Result<()> {
+    if scheme == Some("https") && STACK.is_none() {
+        return Err(Error::Config(format!(
+            "base URL {url:?} needs TLS: enable the `rustls` or `native-tls` feature"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_tls_wins_when_both_features_are_on() {
+        let expected = match (cfg!(feature = "native-tls"), cfg!(feature = "rustls")) {
+            (true, _) => Some("native-tls"),
+            (false, true) => Some("rustls"),
+            (false, false) => None,
+        };
+        assert_eq!(STACK, expected);
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn pem_without_a_certificate_is_refused() {
+        let err = parse_root_certificates(b"not pem at all", 1).unwrap_err();
+        assert!(err.to_string().contains("root certificate 1"), "{err}");
+        let key =
+            b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIE5hZ2l0ZXN0a2V5MDEyMzQ1Njc4OWFi\n-----END PRIVATE KEY-----\n";
+        let err = parse_root_certificates(key, 2).unwrap_err();
+        assert!(err.to_string().contains("root certificate 2"), "{err}");
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_tls_https_and_roots_are_refused() {
+        assert!(check_scheme("https://x", Some("https")).is_err());
+        assert!(check_scheme("http://x", Some("http")).is_ok());
+    }
+}

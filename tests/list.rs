@@ -1,0 +1,212 @@
+//! Listing: the lazy iterators' page size, progress checks against servers that never finish,
+//! and resuming a list from the position it reached.
+
+mod common;
+
+use std::net::TcpStream;
+
+use common::client_for;
+use common::scripted::{Next, Scripted, file_json, json};
+use openrouter_files::emulator::{Emulator, Fault};
+use openrouter_files::{Error, Files, FilesClient, ListPosition, ListRequest, Pages, RetryPolicy};
+
+fn client(server: &Scripted) -> FilesClient {
+    FilesClient::builder()
+        .api_key("sk-or-list-secret")
+        .base_url(server.url("/api/v1"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn page(stream: &mut TcpStream, files: &[String], has_more: bool, cursor: Option<&str>) {
+    let cursor = cursor.map_or("null".to_string(), |c| format!("{c:?}"));
+    let body = format!(
+        r#"{{"data":[{}],"has_more":{has_more},"first_id":null,"last_id":null,"cursor":{cursor}}}"#,
+        files.join(",")
+    );
+    json(stream, 200, "", &body);
+}
+
+fn emulator_with_files(n: usize) -> (Emulator, FilesClient) {
+    let mut builder = Emulator::builder();
+    for i in 0..n {
+        builder = builder.seed_file(&format!("f{i}.txt"), vec![b'x'; i + 1]);
+    }
+    let emulator = builder.start().unwrap();
+    let client = client_for(&emulator);
+    (emulator, client)
+}
+
+fn list_queries(emulator: &Emulator) -> Vec<(u16, String)> {
+    emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/files"))
+        .map(|r| (r.status, r.query.unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn a_server_sending_empty_pages_that_point_on_forever_ends_the_list_with_an_error() {
+    let server = Scripted::start(|n, _, s| {
+        page(s, &[], true, Some(&format!("c{n}")));
+        Next::KeepAlive
+    });
+    let items: Vec<_> = client(&server).list().into_iter().take(5).collect();
+    assert_eq!(
+        items.len(),
+        1,
+        "the iterator ends after the error: {items:?}"
+    );
+    assert!(
+        matches!(&items[0], Err(Error::Protocol(m)) if m.contains("without a file")),
+        "{items:?}"
+    );
+    assert_eq!(
+        server.received().len(),
+        4,
+        "three empty pages allowed, the fourth fails"
+    );
+}
+
+#[test]
+fn a_few_empty_pages_in_a_row_are_allowed() {
+    let server = Scripted::start(|n, _, s| {
+        if n < 3 {
+            page(s, &[], true, Some(&format!("c{n}")));
+        } else {
+            page(s, &[file_json("or_file_1")], false, None);
+        }
+        Next::KeepAlive
+    });
+    let files: Vec<_> = client(&server)
+        .list()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(server.received().len(), 4);
+}
+
+#[test]
+fn a_server_cycling_through_cursors_is_caught_within_a_bounded_number_of_pages() {
+    let server = Scripted::start(|n, _, s| {
+        let file = file_json(&format!("or_file_{n}"));
+        page(s, &[file], true, Some(&format!("c{}", n % 5)));
+        Next::KeepAlive
+    });
+    let pages: Vec<_> = client(&server).list().pages().take(100).collect();
+    let last = pages.last().unwrap();
+    assert!(
+        matches!(last, Err(Error::Protocol(m)) if m.contains("repeated")),
+        "{last:?}"
+    );
+    assert!(pages.len() <= 20, "caught after {} pages", pages.len());
+    assert_eq!(server.received().len(), pages.len());
+}
+
+#[test]
+fn iterators_ask_for_1000_files_per_page_when_no_limit_is_set() {
+    let (emulator, client) = emulator_with_files(1);
+    client.list().into_iter().next().unwrap().unwrap();
+    client.list().pages().next().unwrap().unwrap();
+    client.list().page().unwrap();
+    client.list().limit(7).into_iter().next().unwrap().unwrap();
+    let queries: Vec<_> = list_queries(&emulator).into_iter().map(|q| q.1).collect();
+    assert_eq!(queries, ["limit=1000", "limit=1000", "", "limit=7"]);
+}
+
+#[test]
+fn a_list_resumes_after_a_retryable_error_without_fetching_again_what_it_yielded() {
+    let (emulator, client) = emulator_with_files(5);
+    let request = client.list().limit(2);
+    let mut files = request.files();
+    let mut names = Vec::new();
+    for _ in 0..4 {
+        names.push(files.next().unwrap().unwrap().filename);
+    }
+    emulator.inject(Fault::status(503), 1);
+    let err = files.next().unwrap().unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(err.is_retryable());
+    assert!(files.next().is_none(), "the iterator ends after an error");
+    let position = files.position().cloned().unwrap();
+    assert!(matches!(position, ListPosition::Cursor(_)), "{position:?}");
+    for file in request.start_at(position) {
+        names.push(file.unwrap().filename);
+    }
+    assert_eq!(names, ["f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt"]);
+    let queries = list_queries(&emulator);
+    let statuses: Vec<u16> = queries.iter().map(|q| q.0).collect();
+    assert_eq!(statuses, [200, 200, 503, 200]);
+    assert_eq!(
+        queries[2].1, queries[3].1,
+        "the failed page and only it is fetched again"
+    );
+}
+
+#[test]
+fn files_position_is_the_start_of_the_page_the_next_file_comes_from() {
+    let (_emulator, client) = emulator_with_files(3);
+    let mut files = client.list().limit(2).files();
+    assert_eq!(files.position(), Some(&ListPosition::Start));
+    files.next().unwrap().unwrap();
+    assert_eq!(
+        files.position(),
+        Some(&ListPosition::Start),
+        "one file still buffered"
+    );
+    files.next().unwrap().unwrap();
+    let second_page = files.position().cloned().unwrap();
+    assert!(matches!(second_page, ListPosition::Cursor(_)));
+    let rest: Vec<_> = client
+        .list()
+        .limit(2)
+        .start_at(second_page)
+        .into_iter()
+        .map(|f| f.unwrap().filename)
+        .collect();
+    assert_eq!(rest, ["f2.txt"]);
+    assert_eq!(files.next().unwrap().unwrap().filename, "f2.txt");
+    assert!(files.next().is_none());
+    assert_eq!(files.position(), None, "nothing left to resume");
+}
+
+#[test]
+fn pages_position_is_where_the_next_page_starts() {
+    let (_emulator, client) = emulator_with_files(3);
+    let mut pages = client.list().limit(2).pages();
+    assert_eq!(pages.position(), Some(&ListPosition::Start));
+    let first = pages.next().unwrap().unwrap();
+    assert_eq!(
+        pages.position(),
+        Some(&ListPosition::Cursor(first.cursor.clone().unwrap()))
+    );
+    pages.next().unwrap().unwrap();
+    assert_eq!(pages.position(), None);
+    assert!(pages.next().is_none());
+}
+
+#[test]
+fn a_list_request_is_reusable_and_iterable_by_reference() {
+    let (emulator, client) = emulator_with_files(2);
+    let request: ListRequest = client.list();
+    let mut count = 0;
+    for file in &request {
+        file.unwrap();
+        count += 1;
+    }
+    assert_eq!(count, 2);
+    assert_eq!(request.files().count(), 2);
+    assert_eq!(list_queries(&emulator).len(), 2);
+}
+
+#[test]
+fn list_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<ListRequest>();
+    check::<Pages>();
+    check::<Files>();
+    check::<ListPosition>();
+}
