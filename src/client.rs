@@ -676,6 +676,25 @@ mod tests {
     }
 
     #[test]
+    fn json_calls_have_a_default_cap_that_a_deadline_replaces() {
+        let defaults = Timeouts::default();
+        assert_eq!(defaults.json_deadline, Some(DEFAULT_JSON_DEADLINE));
+        assert_eq!(defaults.deadline, None, "transfers keep the stall rule");
+        let client = FilesClient::builder()
+            .api_key("k")
+            .deadline(Duration::from_secs(7))
+            .build()
+            .unwrap();
+        let t = client.options.timeouts;
+        assert_eq!(
+            (t.deadline, t.json_deadline),
+            (Some(Duration::from_secs(7)), Some(Duration::from_secs(7)))
+        );
+        let t = client.with_deadline(None).options.timeouts;
+        assert_eq!((t.deadline, t.json_deadline), (None, None));
+    }
+
+    #[test]
     fn deletion_confirmations_are_told_from_other_bodies() {
         let yes = |v: &str| is_deletion_confirmation(&serde_json::from_str(v).unwrap());
         assert!(yes(r#"{"id":"f","object":"file","deleted":true}"#));

@@ -422,12 +422,8 @@ fn resolve(current: &str, location: &str) -> Option<String> {
         let scheme = current.split_once("://")?.0;
         format!("{scheme}:{location}")
     } else if location.starts_with('/') {
+        // `host` keeps an IPv6 address's brackets, as `Uri::host` gives it.
         let (scheme, host, port) = origin(current)?;
-        let host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host
-        };
         format!("{scheme}://{host}:{port}{location}")
     } else if location.contains(':') || location.is_empty() {
         // Another scheme (`ftp:`, `file:`, `javascript:`) or nothing at all.
@@ -626,6 +622,10 @@ mod tests {
         );
         assert_eq!(resolve(here, "//h:9/z").as_deref(), Some("http://h:9/z"));
         assert_eq!(resolve(here, "HTTPS://h/z").as_deref(), Some("HTTPS://h/z"));
+        assert_eq!(
+            resolve("http://[::1]:8080/a/b", "/c").as_deref(),
+            Some("http://[::1]:8080/c")
+        );
         for bad in [
             "",
             "ftp://h/x",
