@@ -82,6 +82,12 @@ impl Resume {
         }
     }
 
+    /// The `If-Range` value for a resumed request: a strong `ETag`, else `Last-Modified`.
+    fn if_range(&self) -> Option<HeaderValue> {
+        let strong = self.etag.as_deref().filter(|e| !e.starts_with("W/"));
+        HeaderValue::from_str(strong.or(self.last_modified.as_deref())?).ok()
+    }
+
     /// Whether `part`, the answer to `Range: bytes=<from>-`, continues the file this one
     /// started: a `206` whose `Content-Range` is exactly `bytes from-(total-1)/total` and whose
     /// validators are those of the first answer.
@@ -306,7 +312,7 @@ impl FilesClient {
     }
 
     /// Sends the download request, from byte `from` on when given (`Range: bytes=from-`).
-    fn open_download(&self, file_id: &str, from: Option<u64>) -> Result<Download> {
+    fn open_download(&self, file_id: &str, from: Option<(u64, &Resume)>) -> Result<Download> {
         let call = Call {
             method: Method::GET,
             segments: &[file_id, "content"],
@@ -314,11 +320,16 @@ impl FilesClient {
             replay: Replay::Idempotent,
             identity: true,
         };
-        let range = from.map(|n| {
-            let value = HeaderValue::from_str(&format!("bytes={n}-")).expect("digits are valid");
-            (header::RANGE, value)
-        });
-        let reply = self.execute_with(&call, None, range.as_slice())?;
+        let mut extra = Vec::new();
+        if let Some((offset, origin)) = from {
+            let range = HeaderValue::from_str(&format!("bytes={offset}-")).expect("digits");
+            extra.push((header::RANGE, range));
+            // A server that has changed the file then sends all of it (200), not a part.
+            if let Some(validator) = origin.if_range() {
+                extra.push((header::IF_RANGE, validator));
+            }
+        }
+        let reply = self.execute_with(&call, None, &extra)?;
         self.check_download(&reply, from.is_some())?;
         let headers = reply.response.headers();
         // Server text kept by the crate never holds the key (it would show in `Debug`).
@@ -460,7 +471,7 @@ impl FilesClient {
             std::thread::sleep(wait);
             let part = match total {
                 Some(total) if origin.accepts_ranges && written > 0 && written < total => {
-                    Some(client.open_download(file_id, Some(written))?)
+                    Some(client.open_download(file_id, Some((written, &origin)))?)
                 }
                 _ => None,
             };

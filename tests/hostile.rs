@@ -639,6 +639,11 @@ fn a_broken_download_to_resumes_with_range_and_saves_the_exact_file() {
     let received = server.received();
     assert_eq!(received.len(), 2);
     assert_eq!(received[1].header("range"), Some("bytes=40000-"));
+    assert_eq!(
+        received[1].header("if-range"),
+        Some("\"v1\""),
+        "a changed file comes whole"
+    );
 }
 
 #[test]
