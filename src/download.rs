@@ -476,7 +476,11 @@ impl FilesClient {
                 _ => None,
             };
             download = match part {
-                Some(part) if origin.continued_by(&part.resume, written, total.unwrap_or(0)) => {
+                // The part must also announce exactly the missing length.
+                Some(part)
+                    if origin.continued_by(&part.resume, written, total.unwrap_or(0))
+                        && part.len == total.map(|t| t - written) =>
+                {
                     part
                 }
                 other => {
