@@ -423,6 +423,32 @@ impl FilesClient {
         })
     }
 
+    /// The next answer after a transfer of a `total`-byte file (as `origin` announced it)
+    /// broke after `written` bytes, and whether it continues the file (`true`) or starts it
+    /// over (`false`). It continues only when the server offers ranges and answers with
+    /// exactly the missing part of the same file; a `200` to the range request is the whole
+    /// file again, and any other part is dropped for a fresh request.
+    fn reopen(
+        &self,
+        file_id: &str,
+        origin: &Resume,
+        total: Option<u64>,
+        written: u64,
+    ) -> Result<(Download, bool)> {
+        let Some(total) = total.filter(|&t| origin.accepts_ranges && 0 < written && written < t)
+        else {
+            return Ok((self.open_download(file_id, None)?, false));
+        };
+        let part = self.open_download(file_id, Some((written, origin)))?;
+        if !part.resume.partial {
+            return Ok((part, false));
+        }
+        if origin.continued_by(&part.resume, written, total) && part.len == Some(total - written) {
+            return Ok((part, true));
+        }
+        Ok((self.open_download(file_id, None)?, false))
+    }
+
     /// Copies `download` into `file`, retrying and resuming a broken transfer.
     fn fill(
         &self,
@@ -469,35 +495,16 @@ impl FilesClient {
                 download.path,
             );
             std::thread::sleep(wait);
-            let part = match total {
-                Some(total) if origin.accepts_ranges && written > 0 && written < total => {
-                    Some(client.open_download(file_id, Some((written, &origin)))?)
-                }
-                _ => None,
-            };
-            download = match part {
-                // The part must also announce exactly the missing length.
-                Some(part)
-                    if origin.continued_by(&part.resume, written, total.unwrap_or(0))
-                        && part.len == total.map(|t| t - written) =>
-                {
-                    part
-                }
-                other => {
-                    // Start over: a 200 to the range request is the whole file again.
-                    file.set_len(0)
-                        .and_then(|()| file.rewind())
-                        .map_err(|e| Error::io(temp.to_path_buf(), e))?;
-                    written = 0;
-                    let fresh = match other {
-                        Some(whole) if !whole.resume.partial => whole,
-                        _ => client.open_download(file_id, None)?,
-                    };
-                    origin = fresh.resume.clone();
-                    total = fresh.len;
-                    fresh
-                }
-            };
+            let (next, resumed) = client.reopen(file_id, &origin, total, written)?;
+            if !resumed {
+                file.set_len(0)
+                    .and_then(|()| file.rewind())
+                    .map_err(|e| Error::io(temp.to_path_buf(), e))?;
+                written = 0;
+                origin = next.resume.clone();
+                total = next.len;
+            }
+            download = next;
         }
     }
 }

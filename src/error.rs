@@ -109,8 +109,9 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// The server broke the API's rules in a way that is not a decoding error, such as a list
-    /// cursor that repeats, a download in a `Content-Encoding` the client did not ask for, or
-    /// a `206 Partial Content` the client did not ask for.
+    /// cursor that repeats, or a download that is not the stored file: sent in a
+    /// `Content-Encoding` the client did not ask for, or with a status other than `200` (a
+    /// `206 Partial Content` only when the client asked for a range).
     #[error("protocol error: {0}")]
     Protocol(String),
     /// A download ended before the length the server announced.
@@ -169,7 +170,7 @@ impl Error {
 /// [`Error::Io`] without a path: none is invented.
 ///
 /// ```
-/// use std::io::{self, Read};
+/// use std::io;
 /// use openrouter_files::Error;
 ///
 /// let truncated = io::Error::from(Error::Truncated { expected: 10, received: 4 });
