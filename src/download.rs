@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ureq::BodyReader;
-use ureq::http::{HeaderMap, HeaderValue, Method, header};
+use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
 use crate::error::{Error, Result, redact};
@@ -377,6 +377,13 @@ impl FilesClient {
                     "the server sent the file in Content-Encoding {coding:?} although the client asked for the stored bytes (identity)"
                 ));
             }
+        }
+        if reply.response.version() == Version::HTTP_10
+            && headers.contains_key(header::TRANSFER_ENCODING)
+        {
+            // HTTP/1.0 has no chunked coding: the body runs to the close, framing included,
+            // and where the file ends cannot be told.
+            return refuse("the server framed an HTTP/1.0 answer with Transfer-Encoding".into());
         }
         match reply.response.status().as_u16() {
             200 => Ok(()),
