@@ -76,8 +76,8 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i128> {
     Some(days_from_civil(year, month, day) * 86_400 + clock)
 }
 
-/// Formats a time as an IMF-fixdate, for tests and the emulator's `Retry-After` headers.
-#[cfg(test)]
+/// Formats a time as an IMF-fixdate, for tests and the emulator's `Date` and `Last-Modified`.
+#[cfg(any(test, feature = "emulator"))]
 pub(crate) fn format_http_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let days = secs.div_euclid(86_400);

@@ -111,6 +111,7 @@
 pub struct ReadmeDoctests;
 
 mod client;
+mod content_disposition;
 mod date;
 mod download;
 #[cfg(feature = "emulator")]

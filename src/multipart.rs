@@ -55,12 +55,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// Undoes [`escape`], for names read back from a quoted header parameter.
-#[cfg_attr(not(feature = "emulator"), allow(dead_code))]
-pub(crate) fn unescape(text: &str) -> String {
-    text.replace("%22", "\"")
-        .replace("%0D", "\r")
-        .replace("%0A", "\n")
-}
+pub(crate) use crate::content_disposition::unescape_browser as unescape;
 
 /// 32 hex digits; a boundary needs to be unlikely in the content, not secret.
 fn random_hex() -> String {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::scripted::{Next, Received, Scripted, api_error, file_json, json, redirect, respond};
 use common::{client_at, fast_retries, temp_dir};
-use openrouter_files::emulator::Emulator;
+use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
 
 const KEY: &str = "sk-or-v1-hostile-0123456789abcdef";
@@ -728,6 +728,45 @@ fn a_broken_download_to_gives_up_after_the_retry_policy() {
     assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
     assert_eq!(server.received().len(), 3, "the first try and 2 retries");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+/// Both paths on the emulator: with range requests on, the second request asks only for the
+/// rest (206); with them off (the default, as the spec documents none), it starts over (200).
+#[test]
+fn a_broken_download_to_on_the_emulator_resumes_with_ranges_and_starts_over_without() {
+    let file = content(2_000_000);
+    for ranges in [true, false] {
+        let emulator = Emulator::builder()
+            .api_key(KEY)
+            .range_requests(ranges)
+            .seed_file("d.bin", file.clone())
+            .start()
+            .unwrap();
+        let client = client_at(emulator.base_url(), KEY, fast_retries(2));
+        let id = client.list().page().unwrap().data.remove(0).id;
+        emulator.inject(
+            Fault::TruncateDownload {
+                after_bytes: 700_000,
+            },
+            1,
+        );
+        let target = temp_dir("emulator-resume").join("d.bin");
+        assert_eq!(client.download_to(&id, &target).unwrap(), 2_000_000);
+        assert_eq!(std::fs::read(&target).unwrap(), file, "ranges {ranges}");
+        let downloads: Vec<(u16, u64)> = emulator
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/content"))
+            .map(|r| (r.status, r.response_bytes))
+            .collect();
+        let second = if ranges {
+            (206, 1_300_000)
+        } else {
+            (200, 2_000_000)
+        };
+        assert_eq!(downloads.len(), 2, "{downloads:?}");
+        assert_eq!(downloads[1], second, "ranges {ranges}: {downloads:?}");
+    }
 }
 
 #[cfg(unix)]
