@@ -5,15 +5,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use ureq::Agent;
-use ureq::config::RedirectAuthHeaders;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
 
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, read_json};
+use crate::transport::{Call, Replay, read_checked_json, read_json};
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -64,6 +64,10 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// `Bearer <key>`, marked sensitive so `http` never prints it.
     pub(crate) auth: HeaderValue,
+    /// The key itself, to remove from server text that errors keep. Never printed.
+    pub(crate) key: Arc<str>,
+    /// How many redirects one try follows (the crate follows them itself, see `transport`).
+    pub(crate) max_redirects: u32,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) upload_limit: u64,
 }
@@ -80,13 +84,28 @@ pub(crate) struct Options {
     pub(crate) gate: Option<Arc<crate::batch::Gate>>,
 }
 
-/// The client's timeouts. None of them caps a whole body transfer: a large file on a slow link
-/// completes as long as it keeps moving.
+/// The default whole-call cap of the small JSON calls (list page, retrieve, delete), all
+/// tries and waits included: 5 minutes.
+pub const DEFAULT_JSON_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The client's timeouts. By default none caps a whole transfer (a large file on a slow link
+/// completes as long as it keeps moving); the small JSON calls have a whole-call cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Timeouts {
     pub(crate) connect: Option<Duration>,
     pub(crate) response: Option<Duration>,
     pub(crate) stall: Option<Duration>,
+    /// The cap on a whole upload or download call, all tries and waits included.
+    pub(crate) deadline: Option<Duration>,
+    /// The same for list pages, retrieve and delete.
+    pub(crate) json_deadline: Option<Duration>,
+}
+
+impl Timeouts {
+    fn set_deadline(&mut self, deadline: Option<Duration>) {
+        self.deadline = deadline;
+        self.json_deadline = deadline;
+    }
 }
 
 impl Default for Timeouts {
@@ -95,6 +114,8 @@ impl Default for Timeouts {
             connect: Some(Duration::from_secs(10)),
             response: Some(Duration::from_secs(60)),
             stall: Some(Duration::from_secs(60)),
+            deadline: None,
+            json_deadline: Some(DEFAULT_JSON_DEADLINE),
         }
     }
 }
@@ -102,7 +123,7 @@ impl Default for Timeouts {
 impl fmt::Debug for FilesClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FilesClient")
-            .field("base_url", &self.shared.base_url)
+            .field("base_url", &hide_userinfo(&self.shared.base_url))
             .field("api_key", &"[redacted]")
             .field("workspace", &self.options.workspace)
             .field("provider", &self.options.provider)
@@ -226,6 +247,23 @@ impl FilesClient {
         scoped
     }
 
+    /// A clone whose calls each end within `deadline`, all tries, redirects and waits
+    /// included, and for a download the reading of its body too (`None`: no cap at all, not
+    /// even the default cap of JSON calls). See [`FilesClientBuilder::deadline`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let client = openrouter_files::FilesClient::new("k")?;
+    /// let hurried = client.with_deadline(Duration::from_secs(5));
+    /// let patient = client.with_deadline(None);
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn with_deadline(&self, deadline: impl Into<Option<Duration>>) -> FilesClient {
+        let mut scoped = self.clone();
+        scoped.options.timeouts.set_deadline(deadline.into());
+        scoped
+    }
+
     /// A clone that adds a header to every call, such as Prism's `Prefer: code=404`.
     /// Fails with [`Error::InvalidInput`] for a name or value HTTP does not allow.
     pub fn with_header(
@@ -282,7 +320,11 @@ impl FilesClient {
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
         match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
-            Ok(reply) => read_json(reply, "delete"),
+            Ok(reply) => read_checked_json(reply, "delete", |body| {
+                is_deletion_confirmation(body)
+                    .then_some(())
+                    .ok_or("the body is not a deletion confirmation")
+            }),
             Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
                 Ok(FileDeleted::new(file_id))
             }
@@ -300,6 +342,13 @@ pub(crate) fn idempotent<'a>(method: Method, segments: &'a [&'a str]) -> Call<'a
         replay: Replay::Idempotent,
         identity: false,
     }
+}
+
+/// Whether a delete's 2xx body confirms the deletion: `deleted: true` (OpenAI shape) or
+/// `type: "file_deleted"` (OpenRouter and Anthropic shapes). A file's metadata does not.
+fn is_deletion_confirmation(body: &Value) -> bool {
+    body.get("deleted") == Some(&Value::Bool(true))
+        || body.get("type").and_then(Value::as_str) == Some("file_deleted")
 }
 
 /// Refuses ids that cannot name a file, before anything is sent.
@@ -351,7 +400,7 @@ impl fmt::Debug for FilesClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FilesClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &hide_userinfo(&self.base_url))
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -409,7 +458,8 @@ impl FilesClientBuilder {
         self
     }
 
-    /// The `User-Agent` header (default `openrouter-files/VERSION`).
+    /// The `User-Agent` header (default `openrouter-files/VERSION`; empty: none). Checked by
+    /// [`build`](FilesClientBuilder::build), like every header value.
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
         self
@@ -447,6 +497,26 @@ impl FilesClientBuilder {
         self
     }
 
+    /// A cap on every call, all tries, redirects and retry waits included, and for a download
+    /// the reading of its body too (default: none for uploads and downloads, which are bounded
+    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`] for list pages, retrieve
+    /// and delete). `Some(d)` caps every call at `d`; `None` removes every cap. A call that
+    /// runs out of time fails with [`Error::Transport`] (a global timeout); a retry whose wait
+    /// would pass the deadline is not attempted.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = openrouter_files::FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .deadline(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.set_deadline(deadline.into());
+        self
+    }
+
     /// The retry policy (default: 2 retries with backoff, see [`RetryPolicy`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.options.retry = policy;
@@ -466,8 +536,10 @@ impl FilesClientBuilder {
         self
     }
 
-    /// How many redirects a call follows (default 5). `Authorization` is only sent on to the
-    /// same host.
+    /// How many redirects a call follows (default 5; 0: none). The client follows them
+    /// itself, by the rules in the crate docs: `Authorization` only to the base URL's origin
+    /// (scheme, host and port), never from https to http, 307 and 308 keep the method, and a
+    /// 301, 302 or 303 to an upload or a delete is returned as [`Error::Redirect`].
     pub fn max_redirects(mut self, redirects: u32) -> Self {
         self.max_redirects = redirects;
         self
@@ -516,6 +588,11 @@ impl FilesClientBuilder {
         })?;
         auth.set_sensitive(true);
         check_base_url(&self.base_url)?;
+        if !self.user_agent.is_empty() && HeaderValue::from_str(&self.user_agent).is_err() {
+            return Err(Error::Config(
+                "the user agent is not a valid header value".into(),
+            ));
+        }
         let headers = self
             .headers
             .iter()
@@ -524,10 +601,9 @@ impl FilesClientBuilder {
             .map_err(Error::Config)?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
-            .max_idle_connections(self.max_idle_connections)
-            .max_idle_connections_per_host(self.max_idle_connections)
-            .max_redirects(self.max_redirects)
-            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
+            // Redirects are followed by `transport`, by this crate's rules (ureq's `SameHost`
+            // compares hosts but not ports).
+            .max_redirects(0)
             .user_agent(self.user_agent.as_str())
             .timeout_connect(self.options.timeouts.connect)
             .timeout_recv_response(self.options.timeouts.response)
@@ -539,11 +615,25 @@ impl FilesClientBuilder {
                 agent: config.build().into(),
                 base_url: self.base_url,
                 auth,
+                key: Arc::from(key.trim()),
+                max_redirects: self.max_redirects,
                 headers,
                 upload_limit: self.upload_limit,
             }),
             options: self.options,
         })
+    }
+}
+
+/// The URL with any `user:password@` replaced, for `Debug`.
+fn hide_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -582,9 +672,56 @@ mod tests {
         assert!(build(keyed().base_url("ftp://x")).contains("http"));
         assert!(build(keyed().base_url("not a url")).contains("URL"));
         assert!(build(keyed().base_url("https://h/api?x=1")).contains("query"));
+        assert!(build(keyed().user_agent("ua\r\nX: 1")).contains("user agent"));
         let bad_header = build(keyed().header("X-Bad", "a\r\nb"));
         assert!(bad_header.contains("X-Bad") || bad_header.contains("x-bad"));
         assert!(!build(FilesClient::builder().api_key("sk-se\ncret")).contains("cret"));
+    }
+
+    #[test]
+    fn debug_hides_credentials_in_the_base_url() {
+        let builder = FilesClient::builder()
+            .api_key("k")
+            .base_url("http://user:hunter2@example.com:8080/api/v1");
+        assert!(!format!("{builder:?}").contains("hunter2"));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(shown.contains("example.com:8080/api/v1"), "{shown}");
+        assert_eq!(hide_userinfo("https://h/x@y"), "https://h/x@y");
+    }
+
+    #[test]
+    fn json_calls_have_a_default_cap_that_a_deadline_replaces() {
+        let defaults = Timeouts::default();
+        assert_eq!(defaults.json_deadline, Some(DEFAULT_JSON_DEADLINE));
+        assert_eq!(defaults.deadline, None, "transfers keep the stall rule");
+        let client = FilesClient::builder()
+            .api_key("k")
+            .deadline(Duration::from_secs(7))
+            .build()
+            .unwrap();
+        let t = client.options.timeouts;
+        assert_eq!(
+            (t.deadline, t.json_deadline),
+            (Some(Duration::from_secs(7)), Some(Duration::from_secs(7)))
+        );
+        let t = client.with_deadline(None).options.timeouts;
+        assert_eq!((t.deadline, t.json_deadline), (None, None));
+    }
+
+    #[test]
+    fn deletion_confirmations_are_told_from_other_bodies() {
+        let yes = |v: &str| is_deletion_confirmation(&serde_json::from_str(v).unwrap());
+        assert!(yes(r#"{"id":"f","object":"file","deleted":true}"#));
+        assert!(yes(
+            r#"{"_shape":"openrouter","id":"f","type":"file_deleted"}"#
+        ));
+        assert!(!yes(r#"{"id":"f","type":"file","filename":"a"}"#));
+        assert!(!yes(r#"{"id":"f","deleted":"true"}"#));
     }
 
     #[test]

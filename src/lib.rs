@@ -65,11 +65,21 @@
 //! Connection failures, timeouts and the statuses 408, 429, 500, 502, 503 and 504 are retried
 //! twice by default, with exponential backoff and full jitter, honouring `Retry-After` up to
 //! 60 s. Uploads are retried only when the source can be read again (a path or bytes) and the
-//! server cannot have stored the file. Timeouts: connect (10 s), response headers (60 s) and a
-//! stall timeout (60 s without progress, either way); none caps a whole transfer, so a large
-//! file on a slow link completes. Redirects are followed up to 5 times, with `Authorization`
-//! sent on only to the same host. Change all of it on the builder or per call: see
-//! [`RetryPolicy`]. Retries are logged through [`log`](https://docs.rs/log) at debug level.
+//! server cannot have stored the file; a broken [`download_to`](FilesClient::download_to) is
+//! resumed with `Range` when the server offers it. Timeouts: connect (10 s), response headers
+//! (60 s) and a stall timeout (60 s without progress, either way); no cap on a whole upload or
+//! download, so a large file on a slow link completes, while list pages, retrieve and delete
+//! end within [`DEFAULT_JSON_DEADLINE`] (5 minutes), all tries included; a
+//! [`deadline`](FilesClientBuilder::deadline) caps every call. Redirects are followed by the
+//! crate's own rules (see [`max_redirects`](FilesClientBuilder::max_redirects)):
+//! `Authorization` only to the same origin (scheme, host and port), never from https to http,
+//! and a 301, 302 or 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
+//! on the builder or per call: see [`RetryPolicy`].
+//!
+//! Retries and redirects are logged through [`log`](https://docs.rs/log) at debug level, never
+//! with the key. At trace level, ureq's protocol layer (target `ureq_proto`) hex-dumps request
+//! heads, **`Authorization` included**: keep that target at debug, as in
+//! `RUST_LOG=trace,ureq_proto=debug`.
 //!
 //! # Features
 //!
@@ -113,6 +123,7 @@ mod list;
 mod model;
 mod multipart;
 mod progress;
+mod rand;
 mod retry;
 mod rfc3339;
 mod tls;
@@ -123,8 +134,8 @@ pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
 };
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, FilesClient,
-    FilesClientBuilder,
+    DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
+    FilesClient, FilesClientBuilder,
 };
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result};

@@ -1,8 +1,6 @@
 //! Our own small streaming `multipart/form-data` encoder for uploads: one `file` part, an
 //! exact `Content-Length`, names escaped the way browsers do (WHATWG), and a random boundary.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Cursor, Read};
 
 /// The body of a one-file form: `preamble ++ file ++ epilogue`.
@@ -111,16 +109,8 @@ pub(crate) use crate::content_disposition::unescape_browser as unescape;
 
 /// 32 hex digits; a boundary needs to be unlikely in the content, not secret.
 fn random_hex() -> String {
-    let word = || {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        h.finish()
-    };
-    format!("{:016x}{:016x}", word(), word())
+    use crate::rand::random_u64;
+    format!("{:016x}{:016x}", random_u64(), random_u64())
 }
 
 /// The part content type for a file name: a few common types by extension, else

@@ -1,10 +1,10 @@
 //! When and how long to wait before trying a failed call again: exponential backoff with full
 //! jitter, and the server's `Retry-After`.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::rand::random_fraction;
 
 /// How a client retries failed calls.
 ///
@@ -104,23 +104,15 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(2u32.saturating_pow(retry.min(30)))
             .min(self.max_delay);
-        Some(ceiling.mul_f64(random_fraction()))
+        // Not `mul_f64`: it panics when a huge `max_delay` rounds up past `Duration::MAX`.
+        let wait = Duration::try_from_secs_f64(ceiling.as_secs_f64() * random_fraction());
+        Some(wait.unwrap_or(ceiling).min(ceiling))
     }
 }
 
-/// A number in `[0, 1]` that differs from call to call; backoff needs spread, not secrecy.
-fn random_fraction() -> f64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
-/// HTTP date.
+/// HTTP date. Any value a server sends gives a wait or `None`, never a panic: a wait too long
+/// for a [`Duration`] saturates to [`Duration::MAX`] (and is then above any cap).
 pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -129,20 +121,23 @@ pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        // NaN fails `>= 0.0`; infinity and 1e300 do not fit a Duration and saturate.
+        return Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX));
     }
     let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let when = crate::date::parse_http_date(value)?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::from(d.as_secs()));
+    let secs = (when - now).max(0);
+    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
 }
 
 /// Whether a transport failure may pass if the call is tried again.
@@ -220,9 +215,32 @@ mod tests {
     }
 
     #[test]
-    fn jitter_varies() {
-        let samples: Vec<f64> = (0..20).map(|_| random_fraction()).collect();
-        assert!(samples.iter().all(|f| (0.0..=1.0).contains(f)));
-        assert!(samples.windows(2).any(|w| w[0] != w[1]));
+    fn absurd_retry_after_values_saturate_instead_of_panicking() {
+        let wait = |name: &str, value: &str| {
+            let mut headers = ureq::http::HeaderMap::new();
+            headers.insert(
+                ureq::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            retry_after(&headers)
+        };
+        assert_eq!(wait("retry-after-ms", "1e300"), Some(Duration::MAX));
+        assert_eq!(wait("retry-after-ms", "inf"), Some(Duration::MAX));
+        assert_eq!(wait("retry-after-ms", "NaN"), None);
+        assert_eq!(wait("retry-after-ms", "-5"), None);
+        assert_eq!(
+            wait("retry-after", "99999999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            wait("retry-after", "Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            wait("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay(0, Some(Duration::MAX)), None);
     }
 }

@@ -59,7 +59,7 @@ pub(crate) fn parse(text: &str) -> Option<SystemTime> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year, month as u32, day as u32);
+    let days = i64::try_from(days_from_civil(year, month as u32, day as u32)).ok()?;
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset * 60;
     let since_epoch = Duration::new(secs.unsigned_abs(), 0);
     let whole = if secs >= 0 {

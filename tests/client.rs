@@ -281,7 +281,7 @@ fn downloads_stream_with_length_and_type() {
     let client = client_for(&emulator);
     let id = client.list().page().unwrap().data[0].id.clone();
     let mut download = client.download(&id).unwrap();
-    assert_eq!(download.len(), Some(1_000_000));
+    assert_eq!(download.content_length(), Some(1_000_000));
     assert_eq!(download.content_type(), Some("application/octet-stream"));
     assert_eq!(download.filename(), Some("d.bin"));
     let mut got = Vec::new();
@@ -356,7 +356,7 @@ fn a_truncated_download_is_an_error_and_leaves_the_target_untouched() {
     let mut reader = client.download(&id).unwrap();
     let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-    assert!(matches!(Error::from_read(err), Error::Truncated { .. }));
+    assert!(matches!(Error::from(err), Error::Truncated { .. }));
     let err = client.download_to(&id, dir.join("fresh.bin"));
     assert!(err.is_ok(), "the fault is used up: {err:?}");
 }

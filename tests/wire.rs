@@ -147,7 +147,7 @@ fn error_bodies_keep_code_message_metadata_and_request_id() {
     assert!(!err.is_retryable());
     assert_eq!(
         err.to_string(),
-        "HTTP 403: Only management keys can perform this operation (request id req-123)"
+        "GET /files: HTTP 403: Only management keys can perform this operation (request id req-123)"
     );
 }
 

@@ -28,6 +28,27 @@ pub fn client_for(emulator: &Emulator) -> FilesClient {
         .expect("client builds")
 }
 
+/// Retries with tiny waits, so retry tests run fast.
+pub fn fast_retries(retries: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_retries(retries)
+        .with_base_delay(std::time::Duration::from_millis(10))
+        .with_max_delay(std::time::Duration::from_millis(50))
+}
+
+/// A client for a scripted server at `base`, with short stall and response timeouts.
+pub fn client_at(base: &str, key: &str, policy: RetryPolicy) -> FilesClient {
+    FilesClient::builder()
+        .api_key(key)
+        .base_url(base)
+        .retry(policy)
+        .stall_timeout(std::time::Duration::from_millis(800))
+        .response_timeout(std::time::Duration::from_millis(800))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
 /// A raw ureq agent that hands back every status as a response.
 pub fn raw_agent() -> ureq::Agent {
     ureq::Agent::config_builder()

@@ -107,7 +107,7 @@ fn to_stdout(
             bar.finish();
             Ok(())
         }
-        Err(CopyError::Input(e)) => Err(Failure::from(Error::from_read(e)).about(id)),
+        Err(CopyError::Input(e)) => Err(Failure::from(Error::from(e)).about(id)),
         Err(CopyError::Output(failure)) => Err(failure),
     }
 }
