@@ -8,7 +8,9 @@ use std::net::TcpStream;
 use common::client_for;
 use common::scripted::{Next, Scripted, file_json, json};
 use openrouter_files::emulator::{Emulator, Fault};
-use openrouter_files::{Error, Files, FilesClient, ListPosition, ListRequest, Pages, RetryPolicy};
+use openrouter_files::{
+    Error, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy, Upload,
+};
 
 fn client(server: &Scripted) -> FilesClient {
     FilesClient::builder()
@@ -209,4 +211,137 @@ fn list_types_are_send_and_sync() {
     check::<Pages>();
     check::<Files>();
     check::<ListPosition>();
+}
+
+/// A page that says more files follow, in the given shape, with no cursor and no last id.
+fn dead_end_page(stream: &mut TcpStream, shape: &str) {
+    let body = format!(
+        r#"{{{shape}"data":[{}],"has_more":true,"first_id":null,"last_id":null,"cursor":null}}"#,
+        file_json("or_file_1")
+    );
+    json(stream, 200, "", &body);
+}
+
+#[test]
+fn a_server_that_says_more_follow_but_gives_no_way_on_ends_the_list_with_an_error() {
+    for shape in ["", r#""_shape":"openrouter","#, r#""_shape":"anthropic","#] {
+        let server = Scripted::start(move |_, _, s| {
+            dead_end_page(s, shape);
+            Next::KeepAlive
+        });
+        let mut files = client(&server).list().files();
+        let items: Vec<_> = files.by_ref().collect();
+        assert!(
+            matches!(items.last(), Some(Err(Error::Protocol(m))) if m.contains("more")),
+            "a list the server says is unfinished must not end as if complete ({shape}): {items:?}"
+        );
+        assert_eq!(
+            files.position(),
+            Some(&ListPosition::Start),
+            "the position stays at the page that could not be continued"
+        );
+        assert_eq!(server.received().len(), 1);
+    }
+}
+
+#[test]
+fn an_empty_cursor_or_file_id_is_refused_before_sending() {
+    let (emulator, client) = emulator_with_files(1);
+    for request in [
+        client.list().cursor(""),
+        client.list().after(""),
+        client.list().after_id(" "),
+        client.list().before_id(""),
+        client.list().start_at(ListPosition::Cursor(String::new())),
+    ] {
+        let err = request.page().unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+        let first = request.files().next().unwrap();
+        assert!(matches!(first, Err(Error::InvalidInput(_))), "{first:?}");
+    }
+    assert!(
+        list_queries(&emulator).is_empty(),
+        "nothing may be sent for an empty position"
+    );
+}
+
+/// Uploads `n` files to `provider`'s storage on the emulator.
+fn provider_files(client: &FilesClient, provider: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            client
+                .with_provider(provider)
+                .upload(Upload::bytes(format!("p{i}.txt"), vec![b'y'; i + 1]))
+                .unwrap()
+                .filename
+        })
+        .collect()
+}
+
+#[test]
+fn a_list_paged_by_id_resumes_after_an_error_without_skipping_or_repeating() {
+    for (provider, order) in [
+        ("openai", Order::Asc),
+        ("anthropic", Order::Asc),
+        ("openai", Order::Desc),
+        ("anthropic", Order::Desc),
+    ] {
+        let (emulator, client) = emulator_with_files(0);
+        let mut all = provider_files(&client, provider, 5);
+        if order == Order::Desc {
+            all.reverse();
+        }
+        let request = client.list().provider(provider).order(order).limit(2);
+        let mut files = request.files();
+        let mut names: Vec<String> = (0..4)
+            .map(|_| files.next().unwrap().unwrap().filename)
+            .collect();
+        emulator.inject(Fault::status(503), 1);
+        assert!(files.next().unwrap().is_err());
+        let position = files.position().cloned().unwrap();
+        assert!(
+            !matches!(position, ListPosition::Start | ListPosition::Cursor(_)),
+            "{provider} pages by id: {position:?}"
+        );
+        names.extend(
+            request
+                .start_at(position)
+                .into_iter()
+                .map(|f| f.unwrap().filename),
+        );
+        assert_eq!(names, all, "{provider} {order}");
+    }
+}
+
+#[test]
+fn a_list_stopped_mid_page_resumes_from_that_page_and_misses_nothing() {
+    for provider in [None, Some("openai"), Some("anthropic")] {
+        let (_emulator, client) = emulator_with_files(0);
+        let client = match provider {
+            Some(p) => client.with_provider(p),
+            None => client,
+        };
+        for i in 0..5 {
+            client
+                .upload(Upload::bytes(format!("m{i}.txt"), "m"))
+                .unwrap();
+        }
+        let request = client.list().limit(2);
+        let mut files = request.files();
+        let first: Vec<String> = (0..3)
+            .map(|_| files.next().unwrap().unwrap().filename)
+            .collect();
+        let position = files.position().cloned().unwrap();
+        let rest: Vec<String> = request
+            .start_at(position)
+            .into_iter()
+            .map(|f| f.unwrap().filename)
+            .collect();
+        assert_eq!(first, ["m0.txt", "m1.txt", "m2.txt"], "{provider:?}");
+        assert_eq!(
+            rest,
+            ["m2.txt", "m3.txt", "m4.txt"],
+            "{provider:?}: the page being read is read again, nothing after it is skipped"
+        );
+    }
 }
