@@ -363,8 +363,18 @@ impl<'de> Deserialize<'de> for FileMetadata {
                 status: wire.status.clone(),
             })
             .or(serialised);
+        // `object` is the type when `type` is absent, and OpenAI's own field when the body
+        // had that shape; otherwise it is an unknown field like any other.
+        let (object_type, object) = match wire.object_type {
+            Some(object_type) => (object_type, wire.object),
+            None => (wire.object.unwrap_or_else(|| "file".to_string()), None),
+        };
         if openai.is_none() {
-            for (key, value) in [("purpose", wire.purpose), ("status", wire.status)] {
+            for (key, value) in [
+                ("purpose", wire.purpose),
+                ("status", wire.status),
+                ("object", object),
+            ] {
                 if let Some(value) = value {
                     extra.insert(key.to_string(), Value::String(value));
                 }
@@ -372,10 +382,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
         }
         Ok(FileMetadata {
             id: wire.id,
-            object_type: wire
-                .object_type
-                .or(wire.object)
-                .unwrap_or_else(|| "file".to_string()),
+            object_type,
             filename: wire.filename,
             mime_type: wire.mime_type,
             size_bytes,
@@ -651,6 +658,17 @@ mod tests {
         );
         assert_eq!(file.openai, None);
         assert_eq!(file.extra["openai"]["something"], "else");
+    }
+
+    #[test]
+    fn a_file_with_both_type_and_object_keeps_both() {
+        let file = round_trips::<FileMetadata>(
+            r#"{"id":"x","type":"file","object":"upload","filename":"a","size_bytes":1,
+            "created_at":"2025-01-01T00:00:00Z"}"#,
+        );
+        assert_eq!(file.object_type, "file");
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json["object"], "upload", "{json}");
     }
 
     #[test]
