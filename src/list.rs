@@ -39,13 +39,12 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// for file in client.list().limit(2) {
 ///     println!("{}", file?.filename);
 /// }
-/// // One page and its cursor.
+/// // One page and its cursor (None on the last page).
 /// let page = client.list().limit(2).page()?;
 /// assert_eq!(page.data.len(), 2);
-/// if let Some(cursor) = page.cursor {
-///     let next = client.list().limit(2).cursor(cursor).page()?;
-///     assert_eq!(next.data[0].filename, "c.txt");
-/// }
+/// let cursor = page.cursor.expect("a third file follows");
+/// let next = client.list().limit(2).cursor(cursor).page()?;
+/// assert_eq!(next.data[0].filename, "c.txt");
 /// // Page by page.
 /// for page in client.list().limit(2).pages() {
 ///     println!("{} files", page?.data.len());
