@@ -345,3 +345,54 @@ fn a_list_stopped_mid_page_resumes_from_that_page_and_misses_nothing() {
         );
     }
 }
+
+#[test]
+fn a_long_list_of_many_pages_is_never_taken_for_a_cycle() {
+    const PAGES: usize = 600;
+    let server = Scripted::start(|n, _, s| {
+        s.set_nodelay(true).unwrap(); // head and body go out at once: no delayed-ACK stall
+        let file = file_json(&format!("or_file_{n}"));
+        let cursor = format!("c{}", n + 1);
+        let more = n + 1 < PAGES;
+        page(s, &[file], more, more.then_some(cursor.as_str()));
+        Next::KeepAlive
+    });
+    let files: Vec<_> = client(&server)
+        .list()
+        .limit(1)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(files.len(), PAGES);
+    assert_eq!(files[PAGES - 1].id, format!("or_file_{}", PAGES - 1));
+}
+
+#[test]
+fn a_cycle_that_starts_late_is_caught_within_a_bounded_number_of_pages() {
+    // 200 fresh positions, then a cycle of 7 forever; by id (OpenAI style) this time.
+    let server = Scripted::start(|n, _, s| {
+        s.set_nodelay(true).unwrap();
+        let id = if n < 200 {
+            format!("or_file_{n}")
+        } else {
+            format!("or_file_loop_{}", n % 7)
+        };
+        let body = format!(
+            r#"{{"_shape":"openai","object":"list","data":[{}],"has_more":true,"first_id":"{id}","last_id":"{id}"}}"#,
+            file_json(&id)
+        );
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let pages: Vec<_> = client(&server).list().pages().take(2000).collect();
+    assert!(
+        matches!(pages.last(), Some(Err(Error::Protocol(m))) if m.contains("repeated")),
+        "{:?}",
+        pages.last()
+    );
+    assert!(
+        pages.len() < 200 + 7 * 64,
+        "caught after {} pages",
+        pages.len()
+    );
+}
