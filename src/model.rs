@@ -465,7 +465,8 @@ impl FileDeleted {
 pub struct Page {
     /// The files on this page, in the server's order.
     pub data: Vec<FileMetadata>,
-    /// Whether more files follow.
+    /// Whether more files follow. A body without the field counts as having more when it
+    /// carries a cursor.
     pub has_more: bool,
     /// The id of the first file on the page.
     pub first_id: Option<String>,
@@ -502,8 +503,7 @@ impl Page {
 #[derive(Deserialize)]
 struct WirePage {
     data: Vec<FileMetadata>,
-    #[serde(default)]
-    has_more: bool,
+    has_more: Option<bool>,
     first_id: Option<String>,
     last_id: Option<String>,
     cursor: Option<String>,
@@ -516,9 +516,14 @@ struct WirePage {
 impl<'de> Deserialize<'de> for Page {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let wire = WirePage::deserialize(d)?;
+        // Without `has_more`, a cursor is the only word on whether more follow: reading its
+        // absence as "no more" would end a list early and call it complete.
+        let has_more = wire
+            .has_more
+            .unwrap_or_else(|| wire.cursor.as_deref().is_some_and(|c| !c.is_empty()));
         Ok(Page {
             data: wire.data,
-            has_more: wire.has_more,
+            has_more,
             first_id: wire.first_id,
             last_id: wire.last_id,
             cursor: wire.cursor,

@@ -396,3 +396,27 @@ fn a_cycle_that_starts_late_is_caught_within_a_bounded_number_of_pages() {
         pages.len()
     );
 }
+
+#[test]
+fn a_page_without_has_more_but_with_a_cursor_is_not_taken_for_the_last() {
+    let server = Scripted::start(|n, _, s| {
+        let body = match n {
+            0 => format!(
+                r#"{{"data":[{}],"first_id":"or_file_0","last_id":"or_file_0","cursor":"c1"}}"#,
+                file_json("or_file_0")
+            ),
+            _ => format!(
+                r#"{{"data":[{}],"first_id":"or_file_1","last_id":"or_file_1","cursor":null}}"#,
+                file_json("or_file_1")
+            ),
+        };
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let ids: Vec<String> = client(&server)
+        .list()
+        .into_iter()
+        .map(|f| f.unwrap().id)
+        .collect();
+    assert_eq!(ids, ["or_file_0", "or_file_1"]);
+}
