@@ -420,3 +420,35 @@ fn a_page_without_has_more_but_with_a_cursor_is_not_taken_for_the_last() {
         .collect();
     assert_eq!(ids, ["or_file_0", "or_file_1"]);
 }
+
+#[test]
+fn a_hostile_cursor_goes_back_encoded_and_cannot_add_headers_or_parameters() {
+    let server = Scripted::start(|n, _, s| {
+        if n == 0 {
+            page(
+                s,
+                &[file_json("or_file_0")],
+                true,
+                Some("a\r\nX-Evil: 1\r\n&limit=5#frag é"),
+            );
+        } else {
+            page(s, &[file_json("or_file_1")], false, None);
+        }
+        Next::KeepAlive
+    });
+    let files: Vec<_> = client(&server)
+        .list()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(files.len(), 2);
+    let second = &server.received()[1];
+    assert!(second.header("x-evil").is_none(), "{second:?}");
+    assert!(
+        second
+            .target
+            .ends_with("?limit=1000&cursor=a%0D%0AX-Evil%3A%201%0D%0A%26limit%3D5%23frag%20%C3%A9"),
+        "{}",
+        second.target
+    );
+}
