@@ -295,3 +295,25 @@ fn a_root_certificate_file_holding_a_private_key_fails_the_build() {
         assert!(!err.to_string().contains("PRIVATE"), "{err}");
     }
 }
+
+#[test]
+fn a_certificate_block_that_holds_no_certificate_fails_the_build() {
+    let pki = pki();
+    for body in [
+        "aGVsbG8gd29ybGQ=", // "hello world"
+        "MAMCAQA=",         // a DER SEQUENCE, but not a certificate's
+    ] {
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+        for roots in [pem.clone(), format!("{}{pem}", pki.ca_pem)] {
+            let err = FilesClient::builder()
+                .api_key("sk-or-v1-tls-test-key")
+                .add_root_certificate(&roots)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::Config(ref m) if m.contains("not an X.509 certificate")),
+                "{err:?}"
+            );
+        }
+    }
+}
