@@ -30,6 +30,15 @@ fn page(stream: &mut TcpStream, files: &[String], has_more: bool, cursor: Option
     json(stream, 200, "", &body);
 }
 
+/// Every file of a default list from `server`, which must not fail.
+fn list_all(server: &Scripted) -> Vec<openrouter_files::FileMetadata> {
+    client(server)
+        .list()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn emulator_with_files(n: usize) -> (Emulator, FilesClient) {
     let mut builder = Emulator::builder();
     for i in 0..n {
@@ -82,11 +91,7 @@ fn a_few_empty_pages_in_a_row_are_allowed() {
         }
         Next::KeepAlive
     });
-    let files: Vec<_> = client(&server)
-        .list()
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let files = list_all(&server);
     assert_eq!(files.len(), 1);
     assert_eq!(server.received().len(), 4);
 }
@@ -436,11 +441,7 @@ fn a_hostile_cursor_goes_back_encoded_and_cannot_add_headers_or_parameters() {
         }
         Next::KeepAlive
     });
-    let files: Vec<_> = client(&server)
-        .list()
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let files = list_all(&server);
     assert_eq!(files.len(), 2);
     let second = &server.received()[1];
     assert!(second.header("x-evil").is_none(), "{second:?}");

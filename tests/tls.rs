@@ -283,11 +283,7 @@ fn a_root_certificate_file_holding_a_private_key_fails_the_build() {
     let key = KeyPair::generate().unwrap().serialize_pem();
     let with_key = format!("{}{key}", pki().ca_pem);
     for pem in [key.clone(), with_key] {
-        let err = FilesClient::builder()
-            .api_key("sk-or-v1-tls-test-key")
-            .add_root_certificate(&pem)
-            .build()
-            .unwrap_err();
+        let err = build_error_with_roots(&pem);
         assert!(
             matches!(err, Error::Config(ref m) if m.contains("private key")),
             "{err:?}"
@@ -305,15 +301,20 @@ fn a_certificate_block_that_holds_no_certificate_fails_the_build() {
     ] {
         let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
         for roots in [pem.clone(), format!("{}{pem}", pki.ca_pem)] {
-            let err = FilesClient::builder()
-                .api_key("sk-or-v1-tls-test-key")
-                .add_root_certificate(&roots)
-                .build()
-                .unwrap_err();
+            let err = build_error_with_roots(&roots);
             assert!(
                 matches!(err, Error::Config(ref m) if m.contains("not an X.509 certificate")),
                 "{err:?}"
             );
         }
     }
+}
+
+/// The error of building a client that trusts `roots`.
+fn build_error_with_roots(roots: &str) -> Error {
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(roots)
+        .build()
+        .unwrap_err()
 }
