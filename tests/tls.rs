@@ -318,3 +318,18 @@ fn build_error_with_roots(roots: &str) -> Error {
         .build()
         .unwrap_err()
 }
+
+#[test]
+fn the_system_certificate_bundle_is_accepted_as_roots() {
+    // Debian's bundle, where the machine has one; the point is a real-world file of many
+    // certificates, each of which must pass the build's checks.
+    let Ok(bundle) = std::fs::read("/etc/ssl/certs/ca-certificates.crt") else {
+        eprintln!("no /etc/ssl/certs/ca-certificates.crt here: nothing to check");
+        return;
+    };
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(bundle)
+        .build()
+        .unwrap();
+}
