@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the library in every feature combination a user can pick, as the user gets it (the
 # library alone, so the tests' dev-dependency on the crate cannot turn features on), checks that
-# each links the TLS stack the crate docs promise, and runs the TLS tests on each stack.
+# each links the TLS stack the crate docs promise, runs the TLS tests on each stack, and runs
+# the whole suite in the build without TLS (whose refusals no other step exercises).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,3 +39,5 @@ cargo test --quiet --test tls --no-default-features --features native-tls
 cargo test --quiet --test tls --features native-tls
 echo "unit and wire tests on native-tls alone"
 cargo test --quiet --no-default-features --features native-tls --lib --test wire
+echo "every test and doctest without TLS (plain http only; https and root certificates refused)"
+cargo test --quiet --no-default-features --features emulator

@@ -39,13 +39,12 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// for file in client.list().limit(2) {
 ///     println!("{}", file?.filename);
 /// }
-/// // One page and its cursor.
+/// // One page and its cursor (None on the last page).
 /// let page = client.list().limit(2).page()?;
 /// assert_eq!(page.data.len(), 2);
-/// if let Some(cursor) = page.cursor {
-///     let next = client.list().limit(2).cursor(cursor).page()?;
-///     assert_eq!(next.data[0].filename, "c.txt");
-/// }
+/// let cursor = page.cursor.expect("a third file follows");
+/// let next = client.list().limit(2).cursor(cursor).page()?;
+/// assert_eq!(next.data[0].filename, "c.txt");
 /// // Page by page.
 /// for page in client.list().limit(2).pages() {
 ///     println!("{} files", page?.data.len());
@@ -84,7 +83,8 @@ impl ListRequest {
     }
 
     /// Starts at `position`, such as one read from [`Pages::position`] or
-    /// [`Files::position`] of an earlier list.
+    /// [`Files::position`] of an earlier list. An empty cursor or file id is refused with
+    /// [`Error::InvalidInput`] before anything is sent.
     pub fn start_at(mut self, position: ListPosition) -> Self {
         self.start = position;
         self
@@ -166,12 +166,18 @@ impl ListRequest {
             }
             query.push(("limit", limit.to_string()));
         }
-        match position {
-            ListPosition::Start => {}
-            ListPosition::Cursor(c) => query.push(("cursor", c.clone())),
-            ListPosition::After(id) => query.push(("after", id.clone())),
-            ListPosition::AfterId(id) => query.push(("after_id", id.clone())),
-            ListPosition::BeforeId(id) => query.push(("before_id", id.clone())),
+        let param = match position {
+            ListPosition::Start => None,
+            ListPosition::Cursor(c) => Some(("cursor", c)),
+            ListPosition::After(id) => Some(("after", id)),
+            ListPosition::AfterId(id) => Some(("after_id", id)),
+            ListPosition::BeforeId(id) => Some(("before_id", id)),
+        };
+        if let Some((name, value)) = param {
+            if value.trim().is_empty() {
+                return Err(Error::InvalidInput(format!("the list's {name} is empty")));
+            }
+            query.push((name, value.clone()));
         }
         if let Some(order) = self.order {
             query.push(("order", order.as_str().to_string()));
@@ -235,24 +241,31 @@ pub enum ListPosition {
 
 /// Where the page after `page` (fetched from `current`) starts, or None when it was the last.
 /// An opaque cursor wins; otherwise paging by id goes on the way it started, or the way the
-/// body's shape pages.
-fn next_position(page: &Page, current: &ListPosition) -> Option<ListPosition> {
-    if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        return page
-            .has_more
-            .then(|| ListPosition::Cursor(cursor.to_string()));
+/// body's shape pages. A page that says more files follow but gives no way to reach them is
+/// an [`Error::Protocol`]: ending there would report an unfinished list as complete.
+fn next_position(page: &Page, current: &ListPosition) -> Result<Option<ListPosition>> {
+    if !page.has_more {
+        return Ok(None);
     }
-    let last = page
-        .last_id
-        .clone()
-        .filter(|id| !id.is_empty() && page.has_more)?;
-    match (current, &page.shape) {
+    if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        return Ok(Some(ListPosition::Cursor(cursor.to_string())));
+    }
+    let last = page.last_id.clone().filter(|id| !id.is_empty());
+    let next = last.and_then(|last| match (current, &page.shape) {
         (ListPosition::BeforeId(_), _) => Some(ListPosition::BeforeId(last)),
         (ListPosition::AfterId(_), _) | (_, Some(Shape::Anthropic)) => {
             Some(ListPosition::AfterId(last))
         }
         (ListPosition::After(_), _) | (_, Some(Shape::OpenAi)) => Some(ListPosition::After(last)),
         _ => None,
+    });
+    match next {
+        Some(next) => Ok(Some(next)),
+        None => Err(Error::Protocol(
+            "the server said more files follow but sent no cursor or last id to go on from; \
+             stopping instead of reporting the list complete"
+                .into(),
+        )),
     }
 }
 
@@ -304,9 +317,12 @@ impl Progress {
 
 /// A lazy iterator over the pages of a list; see [`ListRequest::pages`].
 ///
-/// It stops after the page with `has_more: false` or without a cursor, and after the first
-/// error. A server that hands out a position again, or keeps sending empty pages that point
-/// on, ends it with [`Error::Protocol`] instead of a loop.
+/// It stops after the page with `has_more: false`, and after the first error. A server that
+/// goes round a cycle of positions, keeps sending empty pages that point on, or says more
+/// files follow without a cursor or a last id to reach them, ends it with [`Error::Protocol`]
+/// instead of a loop or a list that looks complete. (A server can still send new positions
+/// forever, as a list without end would: the iterator is lazy, so the caller decides when to
+/// stop.)
 ///
 /// After an error, [`Pages::position`] still says where the failed page starts: a new list
 /// from there (with [`ListRequest::start_at`]) goes on without fetching again what was
@@ -373,7 +389,10 @@ impl Iterator for Pages {
             Ok(page) => page,
             Err(e) => return self.fail(e),
         };
-        let next = next_position(&page, &position);
+        let next = match next_position(&page, &position) {
+            Ok(next) => next,
+            Err(e) => return self.fail(e),
+        };
         if let Some(next) = &next
             && let Err(e) = self.progress.check(&position, next, page.data.len())
         {

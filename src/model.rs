@@ -363,8 +363,18 @@ impl<'de> Deserialize<'de> for FileMetadata {
                 status: wire.status.clone(),
             })
             .or(serialised);
+        // `object` is the type when `type` is absent, and OpenAI's own field when the body
+        // had that shape; otherwise it is an unknown field like any other.
+        let (object_type, object) = match wire.object_type {
+            Some(object_type) => (object_type, wire.object),
+            None => (wire.object.unwrap_or_else(|| "file".to_string()), None),
+        };
         if openai.is_none() {
-            for (key, value) in [("purpose", wire.purpose), ("status", wire.status)] {
+            for (key, value) in [
+                ("purpose", wire.purpose),
+                ("status", wire.status),
+                ("object", object),
+            ] {
                 if let Some(value) = value {
                     extra.insert(key.to_string(), Value::String(value));
                 }
@@ -372,10 +382,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
         }
         Ok(FileMetadata {
             id: wire.id,
-            object_type: wire
-                .object_type
-                .or(wire.object)
-                .unwrap_or_else(|| "file".to_string()),
+            object_type,
             filename: wire.filename,
             mime_type: wire.mime_type,
             size_bytes,
@@ -458,7 +465,8 @@ impl FileDeleted {
 pub struct Page {
     /// The files on this page, in the server's order.
     pub data: Vec<FileMetadata>,
-    /// Whether more files follow.
+    /// Whether more files follow. A body without the field counts as having more when it
+    /// carries a cursor.
     pub has_more: bool,
     /// The id of the first file on the page.
     pub first_id: Option<String>,
@@ -495,8 +503,7 @@ impl Page {
 #[derive(Deserialize)]
 struct WirePage {
     data: Vec<FileMetadata>,
-    #[serde(default)]
-    has_more: bool,
+    has_more: Option<bool>,
     first_id: Option<String>,
     last_id: Option<String>,
     cursor: Option<String>,
@@ -509,9 +516,14 @@ struct WirePage {
 impl<'de> Deserialize<'de> for Page {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let wire = WirePage::deserialize(d)?;
+        // Without `has_more`, a cursor is the only word on whether more follow: reading its
+        // absence as "no more" would end a list early and call it complete.
+        let has_more = wire
+            .has_more
+            .unwrap_or_else(|| wire.cursor.as_deref().is_some_and(|c| !c.is_empty()));
         Ok(Page {
             data: wire.data,
-            has_more: wire.has_more,
+            has_more,
             first_id: wire.first_id,
             last_id: wire.last_id,
             cursor: wire.cursor,
@@ -651,6 +663,17 @@ mod tests {
         );
         assert_eq!(file.openai, None);
         assert_eq!(file.extra["openai"]["something"], "else");
+    }
+
+    #[test]
+    fn a_file_with_both_type_and_object_keeps_both() {
+        let file = round_trips::<FileMetadata>(
+            r#"{"id":"x","type":"file","object":"upload","filename":"a","size_bytes":1,
+            "created_at":"2025-01-01T00:00:00Z"}"#,
+        );
+        assert_eq!(file.object_type, "file");
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json["object"], "upload", "{json}");
     }
 
     #[test]

@@ -140,4 +140,47 @@ mod tests {
             assert_eq!(parse(text), None, "{text:?}");
         }
     }
+
+    #[test]
+    fn hostile_timestamps_are_refused_or_read_without_panicking() {
+        let long_fraction = format!("2025-01-01T00:00:00.{}Z", "9".repeat(100_000));
+        assert_eq!(
+            parse(&long_fraction),
+            Some(unix(1_735_689_600, 999_999_999))
+        );
+        assert_eq!(
+            parse("2016-12-31T23:59:60Z"),
+            Some(unix(1_483_228_800, 0)),
+            "a leap second reads as the next second"
+        );
+        assert!(parse("0000-01-01T00:00:00+23:59").is_some());
+        assert!(parse("9999-12-31T23:59:60-23:59").is_some());
+        for text in [
+            "99999-01-01T00:00:00Z",
+            "2025-01-01T00:00:00+99:99",
+            "2025-01-01T00:00:00-24:00",
+            "2025-01-01T00:00:61Z",
+            "2025-01-01T00:60:00Z",
+            "2025-00-01T00:00:00Z",
+            "2025-01-00T00:00:00Z",
+            "2025-01-01T00:00:00Zé",
+            "2025-01-01T00:00:0é",
+            "2025-01-01T00:00:00.é",
+            "2025-01-01T00:00:00+0é:00",
+            "2025-\u{660}1-01T00:00:00Z",
+            "-2025-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse(text), None, "{text:?}");
+        }
+        // OpenAI's integer timestamps at the ends of i64 decode, and read back as no time
+        // rather than a wrong one.
+        for secs in [i64::MIN, i64::MAX, 253_402_300_800] {
+            let body = format!(
+                r#"{{"_shape":"openai","id":"x","object":"file","filename":"a","bytes":1,"created_at":{secs}}}"#
+            );
+            let file: crate::FileMetadata = serde_json::from_str(&body).unwrap();
+            assert_eq!(file.openai.as_ref().unwrap().created_at_unix, secs);
+            assert_eq!(file.created(), None, "{secs}");
+        }
+    }
 }

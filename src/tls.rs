@@ -85,7 +85,16 @@ fn parse_root_certificates(
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(pem) {
         match item.map_err(|e| bad(format!("not valid PEM ({e})")))? {
-            PemItem::Certificate(certificate) => certificates.push(certificate),
+            // Both stacks silently drop a root they cannot parse, which would surface only
+            // as an unknown-issuer failure on the first call: refuse it here instead.
+            PemItem::Certificate(certificate) if is_certificate_der(certificate.der()) => {
+                certificates.push(certificate)
+            }
+            PemItem::Certificate(_) => {
+                return Err(bad(
+                    "a CERTIFICATE block holds something that is not an X.509 certificate".into(),
+                ));
+            }
             // A private key among trusted roots usually means the wrong file: refuse it.
             PemItem::PrivateKey(_) => {
                 return Err(bad("holds a private key, not a certificate".into()));
@@ -97,6 +106,54 @@ fn parse_root_certificates(
         return Err(bad("no PEM CERTIFICATE block found".into()));
     }
     Ok(certificates)
+}
+
+/// Whether `der` has the outline of an X.509 certificate: one DER `SEQUENCE` holding exactly
+/// the signed part (`SEQUENCE`), the signature algorithm (`SEQUENCE`) and the signature
+/// (`BIT STRING`). Only the outline: the TLS stack reads the rest when it connects.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn is_certificate_der(der: &[u8]) -> bool {
+    let outline = || {
+        let (0x30, certificate, []) = der_element(der)? else {
+            return None;
+        };
+        let (0x30, _, rest) = der_element(certificate)? else {
+            return None;
+        };
+        let (0x30, _, rest) = der_element(rest)? else {
+            return None;
+        };
+        let (0x03, _, []) = der_element(rest)? else {
+            return None;
+        };
+        Some(())
+    };
+    outline().is_some()
+}
+
+/// The first DER element of `der`: its tag, its content and what follows it. None unless the
+/// tag is one byte and the length is definite and within `der`.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let (len, rest) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81..=0x84 => {
+            let n = usize::from(first & 0x7f);
+            let bytes = rest.get(..n)?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, &b| len << 8 | usize::from(b));
+            (len, &rest[n..])
+        }
+        _ => return None,
+    };
+    let content = rest.get(..len)?;
+    Some((tag, content, &rest[len..]))
 }
 
 /// Fails when `scheme` is `https` and this build has no TLS stack.
@@ -132,6 +189,38 @@ mod tests {
             b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIE5hZ2l0ZXN0a2V5MDEyMzQ1Njc4OWFi\n-----END PRIVATE KEY-----\n";
         let err = parse_root_certificates(key, 2).unwrap_err();
         assert!(err.to_string().contains("root certificate 2"), "{err}");
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn der_outlines_that_end_early_or_overrun_are_not_certificates() {
+        for der in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x80, 0x00, 0x00],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x85, 0x01, 0, 0, 0, 0],
+            &[0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03],
+            &[0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00, 0x00],
+            &[0x1f, 0x00],
+        ] {
+            assert!(!is_certificate_der(der), "{der:?}");
+        }
+        assert!(is_certificate_der(&[
+            0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00
+        ]));
+        let long = [&[0x30, 0x81, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00][..]].concat();
+        assert!(is_certificate_der(&long));
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn every_mozilla_root_has_the_outline_of_a_certificate() {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100);
+        for der in roots {
+            assert!(is_certificate_der(der.as_ref()));
+        }
     }
 
     #[cfg(not(any(feature = "rustls", feature = "native-tls")))]

@@ -12,8 +12,10 @@ use openrouter_files::{FilesClient, ListPosition, Provider, Upload};
 
 #[test]
 fn timeouts_take_a_duration_or_none_on_the_builder_and_per_call() {
+    // An http base URL: this test is about setters, and runs in a build without TLS too.
     let client = FilesClient::builder()
         .api_key("k")
+        .base_url("http://127.0.0.1:9/api/v1")
         .connect_timeout(None)
         .response_timeout(Duration::from_secs(5))
         .stall_timeout(Some(Duration::from_secs(7)))

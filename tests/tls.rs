@@ -246,3 +246,90 @@ fn a_bad_root_certificate_fails_the_build() {
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
 }
+
+#[test]
+fn a_bundle_of_many_certificates_is_trusted_whatever_their_order() {
+    let others: Vec<String> = (0..3).map(|_| pki().ca_pem).collect();
+    let pki = pki();
+    // A bundle file as distributions ship them: comments between the blocks, ours not first.
+    let bundle = format!(
+        "# an unrelated CA\n{}\n# ours\n{}{}\n{}",
+        others[0], pki.ca_pem, others[1], others[2]
+    );
+    let (port, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let file = client(port, Some(&bundle)).retrieve("file_tls").unwrap();
+    assert_eq!(file.id, "file_tls");
+    assert_eq!(seen.lock().unwrap().heads.len(), 1);
+}
+
+#[test]
+fn roots_added_in_several_calls_are_all_trusted() {
+    let other = pki().ca_pem;
+    let pki = pki();
+    let (port, _seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let client = FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .base_url(format!("https://127.0.0.1:{port}/api/v1"))
+        .retry(RetryPolicy::none())
+        .add_root_certificate(other)
+        .add_root_certificate(pki.ca_pem.as_bytes())
+        .build()
+        .unwrap();
+    assert_eq!(client.retrieve("file_tls").unwrap().id, "file_tls");
+}
+
+#[test]
+fn a_root_certificate_file_holding_a_private_key_fails_the_build() {
+    let key = KeyPair::generate().unwrap().serialize_pem();
+    let with_key = format!("{}{key}", pki().ca_pem);
+    for pem in [key.clone(), with_key] {
+        let err = build_error_with_roots(&pem);
+        assert!(
+            matches!(err, Error::Config(ref m) if m.contains("private key")),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("PRIVATE"), "{err}");
+    }
+}
+
+#[test]
+fn a_certificate_block_that_holds_no_certificate_fails_the_build() {
+    let pki = pki();
+    for body in [
+        "aGVsbG8gd29ybGQ=", // "hello world"
+        "MAMCAQA=",         // a DER SEQUENCE, but not a certificate's
+    ] {
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+        for roots in [pem.clone(), format!("{}{pem}", pki.ca_pem)] {
+            let err = build_error_with_roots(&roots);
+            assert!(
+                matches!(err, Error::Config(ref m) if m.contains("not an X.509 certificate")),
+                "{err:?}"
+            );
+        }
+    }
+}
+
+/// The error of building a client that trusts `roots`.
+fn build_error_with_roots(roots: &str) -> Error {
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(roots)
+        .build()
+        .unwrap_err()
+}
+
+#[test]
+fn the_system_certificate_bundle_is_accepted_as_roots() {
+    // Debian's bundle, where the machine has one; the point is a real-world file of many
+    // certificates, each of which must pass the build's checks.
+    let Ok(bundle) = std::fs::read("/etc/ssl/certs/ca-certificates.crt") else {
+        eprintln!("no /etc/ssl/certs/ca-certificates.crt here: nothing to check");
+        return;
+    };
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(bundle)
+        .build()
+        .unwrap();
+}
