@@ -12,6 +12,7 @@ use ureq::BodyReader;
 use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
+use crate::content_disposition::ContentDisposition;
 use crate::error::{Error, Result, redact};
 use crate::progress::{Progress, ProgressFn};
 use crate::transport::{Call, Replay, Reply};
@@ -289,13 +290,9 @@ fn sync_parent(target: &Path) {
 
 /// The file name in a `Content-Disposition` header, with browser escapes undone.
 fn disposition_filename(value: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(value);
-    let (_, rest) = text.split_once("filename=")?;
-    let name = match rest.strip_prefix('"') {
-        Some(quoted) => quoted.split_once('"').map_or(quoted, |(n, _)| n),
-        None => rest.split(';').next().unwrap_or("").trim(),
-    };
-    Some(crate::multipart::unescape(name))
+    ContentDisposition::parse(&String::from_utf8_lossy(value))
+        .filename()
+        .map(str::to_string)
 }
 
 impl FilesClient {
@@ -531,6 +528,11 @@ mod tests {
             Some("x.bin")
         );
         assert_eq!(disposition_filename(b"inline"), None);
+        assert_eq!(
+            disposition_filename(b"attachment; filename=\"back\\\\slash \\\"q\\\".txt\"")
+                .as_deref(),
+            Some("back\\slash \"q\".txt")
+        );
     }
 
     #[test]

@@ -293,9 +293,11 @@ impl Progress {
     /// Records that a page with `files` files, fetched from `current`, points on to `next`.
     fn check(&mut self, current: &ListPosition, next: &ListPosition, files: usize) -> Result<()> {
         if next == current || *next == self.checkpoint {
-            return Err(Error::Protocol(format!(
-                "the server repeated a list position ({next:?}); stopping instead of looping"
-            )));
+            // The position itself stays out of the message: it is server text of any size, and
+            // a hostile server could put the key in it. `position()` still reads it.
+            return Err(Error::Protocol(
+                "the server repeated a list position; stopping instead of looping".into(),
+            ));
         }
         self.empty_pages = if files == 0 { self.empty_pages + 1 } else { 0 };
         if self.empty_pages > MAX_EMPTY_PAGES {

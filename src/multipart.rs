@@ -15,8 +15,8 @@ impl FilePart {
     pub(crate) fn new(filename: &str, content_type: &str) -> FilePart {
         let boundary = format!("openrouter-files-{}", random_hex());
         let preamble = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            escape(filename),
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename={}\r\nContent-Type: {}\r\n\r\n",
+            crate::content_disposition::quote(filename),
             escape(content_type),
         )
         .into_bytes();
@@ -96,16 +96,14 @@ impl Read for Gathered<'_> {
     }
 }
 
-/// Escapes a quoted header parameter as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`;
-/// other characters, UTF-8 included, stay as they are.
+/// Escapes a part header value as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`, so no
+/// header can be split; other characters, UTF-8 included, stay as they are. (File names are
+/// written by [`crate::content_disposition::quote`], which also escapes `\`.)
 pub(crate) fn escape(text: &str) -> String {
     text.replace('"', "%22")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
-
-/// Undoes [`escape`], for names read back from a quoted header parameter.
-pub(crate) use crate::content_disposition::unescape_browser as unescape;
 
 /// 32 hex digits; a boundary needs to be unlikely in the content, not secret.
 fn random_hex() -> String {

@@ -79,11 +79,26 @@ fn a_reader_that_ends_early_fails_instead_of_hanging() {
 }
 
 #[test]
-fn names_with_quotes_and_newlines_arrive_intact() {
-    let (_emulator, client) = emulator_and_client();
-    let name = "we\"ird\r\nname.txt";
-    let meta = client.upload(Upload::bytes(name, "x")).unwrap();
-    assert_eq!(meta.filename, name);
+fn names_with_quotes_newlines_and_backslashes_arrive_intact() {
+    let (emulator, client) = emulator_and_client();
+    for name in [
+        "we\"ird\r\nname.txt",
+        "back\\slash.txt",
+        "two\\\\backslashes.txt",
+        "ends\\",
+    ] {
+        let meta = client.upload(Upload::bytes(name, "x")).unwrap();
+        assert_eq!(meta.filename, name);
+        assert_eq!(client.retrieve(&meta.id).unwrap().filename, name);
+    }
+    // A server-created file's name comes back through the download's Content-Disposition.
+    let id = emulator
+        .seed_file_in(DEFAULT_WORKSPACE, "a\\b \"c\".txt", b"hi")
+        .unwrap();
+    assert_eq!(
+        client.download(&id).unwrap().filename(),
+        Some("a\\b \"c\".txt")
+    );
 }
 
 #[test]

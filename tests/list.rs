@@ -114,6 +114,26 @@ fn a_server_cycling_through_cursors_is_caught_within_a_bounded_number_of_pages()
 }
 
 #[test]
+fn a_repeated_cursor_that_echoes_the_key_does_not_put_it_into_the_error() {
+    let key_cursor = "cursor-with-sk-or-list-secret";
+    let server = Scripted::start(move |n, _, s| {
+        let file = file_json(&format!("or_file_{n}"));
+        page(s, &[file], true, Some(key_cursor));
+        Next::KeepAlive
+    });
+    let last = client(&server).list().pages().take(5).last().unwrap();
+    let err = last.unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("repeated")),
+        "{err:?}"
+    );
+    assert!(
+        !format!("{err} {err:?}").contains("sk-or-list-secret"),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn iterators_ask_for_1000_files_per_page_when_no_limit_is_set() {
     let (emulator, client) = emulator_with_files(1);
     client.list().into_iter().next().unwrap().unwrap();
