@@ -170,6 +170,23 @@ pub struct Emulator {
     /// Accept uploads of any content type, as application/octet-stream
     #[arg(long)]
     pub accept_any_content: bool,
+    /// Answer byte-range requests (206), with Accept-Ranges, ETag and Last-Modified
+    #[arg(long)]
+    pub range_requests: bool,
+    /// Connections served at once, each on its own thread; one more is answered 503
+    /// [default: 256]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// How long a socket may wait for the client, reading or writing, in milliseconds
+    /// [default: 30000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout_ms: Option<u64>,
+    /// Wait this long before every answer, in milliseconds (a network's round trip)
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// How many of the newest requests the request log keeps [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub request_log_limit: Option<u32>,
 }
 
 #[cfg(feature = "emulator")]

@@ -6,6 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -102,4 +103,117 @@ fn the_emulator_command_takes_the_builders_options() {
     assert!(refused.stderr.contains("413"), "{refused:?}");
     let bad = ran(bare().args(["emulator", "--seed-downloadable", "no-size"]));
     assert_eq!(bad.code, Some(2), "{bad:?}");
+}
+
+/// Sends `request` on a new connection to `base_url`'s host and returns the whole answer
+/// (the emulator closes the connection after it: `Connection: close`).
+fn raw(base_url: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn the_emulator_command_takes_the_connection_and_timing_options() {
+    let (mut child, printed, base_url, key) = start_emulator(&[
+        "--seed-downloadable=r.bin:1000",
+        "--range-requests",
+        "--read-timeout-ms=200",
+        "--latency-ms",
+        "300",
+        "--request-log-limit",
+        "5",
+    ]);
+    let id = printed[0].split(' ').nth(1).unwrap().to_string();
+    let started = Instant::now();
+    let ranged = raw(
+        &base_url,
+        &format!(
+            "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Range: bytes=10-19\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    let waited = started.elapsed();
+    // An idle connection is closed after the read timeout, freeing the only slot.
+    // (The only slot frees shortly after the connection before closes: a 503 until then.)
+    let (idle_closed, idle_for) = (0..100)
+        .map(|_| {
+            let since = Instant::now();
+            let answer = raw(&base_url, "");
+            std::thread::sleep(Duration::from_millis(50));
+            (answer, since.elapsed())
+        })
+        .find(|(answer, _)| !answer.contains("503"))
+        .expect("the connection slot was freed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ranged.starts_with("HTTP/1.1 206"), "{ranged}");
+    assert!(ranged.contains("bytes 10-19/1000"), "{ranged}");
+    assert!(waited >= Duration::from_millis(300), "latency: {waited:?}");
+    assert!(
+        idle_closed.is_empty() || idle_closed.contains("408"),
+        "{idle_closed}"
+    );
+    // The default read timeout is 30 s; this bound only tells 200 ms from it.
+    assert!(
+        idle_for < Duration::from_secs(20),
+        "read timeout: {idle_for:?}"
+    );
+    for bad in [
+        "--max-connections=0",
+        "--read-timeout-ms=0",
+        "--latency-ms=-1",
+        "--request-log-limit=x",
+    ] {
+        let out = ran(bare().args(["emulator", bad]));
+        assert_eq!(out.code, Some(2), "{bad}: {out:?}");
+    }
+    let help = ran(bare().args(["emulator", "--help"])).stdout;
+    for option in [
+        "--port",
+        "--api-key",
+        "--api-version",
+        "--upload-limit",
+        "--accept-any-content",
+        "--seed-downloadable",
+        "--seed-files",
+        "--max-connections",
+        "--read-timeout-ms",
+        "--latency-ms",
+        "--range-requests",
+        "--request-log-limit",
+    ] {
+        assert!(
+            help.contains(option),
+            "{option} missing from emulator --help"
+        );
+    }
+}
+
+#[test]
+fn the_emulator_command_caps_its_connections() {
+    use std::io::{Read, Write};
+    let (mut child, _, base_url, _) = start_emulator(&["--max-connections", "1"]);
+    let stats = "GET /_emulator/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+    // A kept-alive connection that has been answered holds the only slot.
+    let mut holder = std::net::TcpStream::connect(&base_url[7..base_url.len() - 7]).unwrap();
+    holder.write_all(stats.as_bytes()).unwrap();
+    let mut head = [0u8; 12];
+    holder.read_exact(&mut head).unwrap();
+    let refused = raw(&base_url, stats);
+    drop(holder);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
 }

@@ -2,6 +2,7 @@
 //! or script needs to reach it (`base_url …`, `api_key …`, one `seeded …` line per seed).
 
 use std::io::{self, Read};
+use std::time::Duration;
 
 use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
 
@@ -19,6 +20,22 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     }
     if let Some(limit) = args.upload_limit {
         builder = builder.upload_limit(limit);
+    }
+    if args.range_requests {
+        builder = builder.range_requests(true);
+    }
+    if let Some(n) = args.max_connections {
+        builder = builder.max_connections(n as usize);
+    }
+    if let Some(ms) = args.read_timeout_ms {
+        let timeout = Duration::from_millis(ms);
+        builder = builder.read_timeout(timeout).write_timeout(timeout);
+    }
+    if args.latency_ms > 0 {
+        builder = builder.latency(Duration::from_millis(args.latency_ms));
+    }
+    if let Some(n) = args.request_log_limit {
+        builder = builder.request_log_limit(n as usize);
     }
     if let Some(version) = &args.api_version {
         builder = builder.api_version(match version.as_str() {
@@ -55,15 +72,20 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     }
 }
 
-/// `left` bytes that look like binary data, the same for every run (SplitMix64 output).
+/// `left` bytes that look like binary data, the same for every run: the low byte of each
+/// step of a xorshift64 generator from a fixed seed. The official-SDK conformance scripts
+/// (`.ci/sdk/`) compute the same bytes to check a seeded file's download.
 struct Generated {
-    next: u64,
+    state: u64,
     left: u64,
 }
 
 impl Generated {
     fn new(len: u64) -> Generated {
-        Generated { next: 0, left: len }
+        Generated {
+            state: 0x2545_F491_4F6C_DD1D,
+            left: len,
+        }
     }
 }
 
@@ -72,15 +94,26 @@ impl Read for Generated {
         let n = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        for chunk in buf[..n].chunks_mut(8) {
-            self.next = self.next.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.next;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        for byte in &mut buf[..n] {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            *byte = self.state as u8;
         }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_bytes_are_the_ones_the_sdk_scripts_expect() {
+        // The first bytes of `filler(n)` in .ci/sdk/python_sdk.py and node_sdk.mjs.
+        let mut bytes = Vec::new();
+        Generated::new(6).read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, [231, 224, 183, 54, 142, 193]);
     }
 }
