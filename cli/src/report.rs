@@ -1,7 +1,7 @@
 //! Where errors and progress go: standard error, as plain lines or one JSON object per line
 //! (`--json`), drawn around the progress bars so neither garbles the other.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -51,7 +51,10 @@ impl Report {
                 None => format!("{NAME}: {}", failure.message),
             }
         };
-        self.bars.suspend(|| eprintln!("{line}"));
+        // Not `eprintln!`, which panics when standard error is closed: the exit status says
+        // what happened even when nobody can read why.
+        self.bars
+            .suspend(|| drop(writeln!(io::stderr().lock(), "{line}")));
     }
 
     /// A progress bar for one transfer, labelled `label` (hidden when bars are off).

@@ -1,9 +1,11 @@
 //! `get`: downloads to standard output (never a terminal), to one file, or into a directory;
 //! files are written atomically by the library, and every error names the real path.
 
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use openrouter_files::{Error, FilesClient};
+use openrouter_files::{Download, Error, FilesClient};
 
 use super::transfer::{self, Job, Plan};
 use crate::args::Get;
@@ -77,8 +79,12 @@ pub fn get(
         report,
         |client, (id, target): &(String, PathBuf), bar| {
             let download = client.download(id)?.on_progress(follow(bar));
+            if is_special(target) {
+                return write_through(download, target);
+            }
             download
                 .save_to(target)
+                .map(drop)
                 .map_err(|e| write_failure(e, target))
         },
         |_| Ok(()),
@@ -145,6 +151,38 @@ fn check_file_name(id: &str) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::usage("this id cannot be used as a file name").about(id))
+    }
+}
+
+/// Whether `target` exists and is neither a regular file nor a directory (a device such as
+/// `/dev/null`, a FIFO, a socket), links followed. Such a target is written through: renaming
+/// a temporary file over it would replace the device or FIFO itself.
+fn is_special(target: &Path) -> bool {
+    std::fs::metadata(target).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
+}
+
+/// Copies `download` into the existing, non-regular file `target`.
+fn write_through(mut download: Download, target: &Path) -> Result<(), Failure> {
+    let cannot_write = |e: io::Error| {
+        Failure::new(
+            Exit::Other,
+            "local",
+            format!("cannot write {}: {e}", target.display()),
+        )
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(cannot_write)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match download.read(&mut buf) {
+            Ok(0) => return file.flush().map_err(cannot_write),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Failure::from(Error::from(e))),
+        };
+        file.write_all(&buf[..n]).map_err(cannot_write)?;
     }
 }
 
