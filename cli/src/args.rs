@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "Examples:
   openrouter-files put report.pdf data.csv       # upload two files
@@ -26,6 +27,26 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command line of this process. An environment variable set to an empty (or blank)
+    /// value counts as unset, as in the library's `FilesClient::from_env`; an empty value
+    /// given on the command line is still checked, and refused.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let from_env = |id| matches.value_source(id) == Some(ValueSource::EnvVariable);
+        for (id, value) in [
+            ("base_url", &mut cli.global.base_url),
+            ("workspace", &mut cli.global.workspace),
+        ] {
+            if from_env(id) && value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        Ok(cli)
+    }
 }
 
 /// Options every command takes, before or after the command name.

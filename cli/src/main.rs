@@ -11,7 +11,6 @@ mod text;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::args::Cli;
@@ -19,11 +18,11 @@ use crate::failure::{Exit, Failure};
 use crate::report::Report;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    let report = Report::new(cli.global.json, cli.global.quiet);
+    let report = Report::new(cli.global.json, cli.global.quiet, commands::api_key());
     match commands::run(cli, &report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -50,7 +49,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
         let message = error.render().to_string();
         let first = message.lines().next().unwrap_or_default();
         let first = first.strip_prefix("error: ").unwrap_or(first);
-        Report::new(true, true).error(&Failure::usage(first));
+        Report::new(true, true, commands::api_key()).error(&Failure::usage(first));
         return Exit::Usage.into();
     }
     error.exit()

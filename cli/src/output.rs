@@ -4,12 +4,14 @@
 use std::io::{self, IsTerminal, StdoutLock, Write};
 
 use crate::failure::Failure;
+use crate::text::hide;
 
 /// Standard output for result lines. After its reader goes away, writes are dropped and
 /// [`Out::closed`] says so.
 pub struct Out {
     stdout: StdoutLock<'static>,
     closed: bool,
+    secret: Option<String>,
 }
 
 impl Out {
@@ -17,7 +19,15 @@ impl Out {
         Out {
             stdout: io::stdout().lock(),
             closed: false,
+            secret: None,
         }
+    }
+
+    /// The same output, with `secret` (the API key) replaced in every line it writes. File
+    /// contents copied with [`Out::copy_from`] are written as they are.
+    pub fn hiding(mut self, secret: Option<String>) -> Out {
+        self.secret = secret;
+        self
     }
 
     /// Whether standard output is a terminal.
@@ -32,6 +42,7 @@ impl Out {
 
     /// Writes `line` and a newline, flushed so a reader sees it at once.
     pub fn line(&mut self, line: &str) -> Result<(), Failure> {
+        let line = hide(line, self.secret.as_deref()).into_owned();
         self.write(|out| writeln!(out, "{line}").and_then(|()| out.flush()))
     }
 

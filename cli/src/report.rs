@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::failure::Failure;
-use crate::text::json_line;
+use crate::text::{hide, json_line};
 
 /// The name errors are prefixed with.
 pub const NAME: &str = "openrouter-files";
@@ -14,13 +14,15 @@ pub const NAME: &str = "openrouter-files";
 /// Standard error for one run: errors, and progress bars when it is a terminal.
 pub struct Report {
     json: bool,
+    secret: Option<String>,
     bars: MultiProgress,
     style: ProgressStyle,
 }
 
 impl Report {
     /// `quiet` turns the progress bars off; so does a standard error that is not a terminal.
-    pub fn new(json: bool, quiet: bool) -> Report {
+    /// `secret`, the API key, is replaced in every error printed.
+    pub fn new(json: bool, quiet: bool, secret: Option<String>) -> Report {
         let target = if quiet || !io::stderr().is_terminal() {
             ProgressDrawTarget::hidden()
         } else {
@@ -33,6 +35,7 @@ impl Report {
         .progress_chars("#>-");
         Report {
             json,
+            secret,
             bars: MultiProgress::with_draw_target(target),
             style,
         }
@@ -51,6 +54,7 @@ impl Report {
                 None => format!("{NAME}: {}", failure.message),
             }
         };
+        let line = hide(&line, self.secret.as_deref());
         // Not `eprintln!`, which panics when standard error is closed: the exit status says
         // what happened even when nobody can read why.
         self.bars

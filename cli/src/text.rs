@@ -4,18 +4,37 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// `text` without its control characters (C0, DEL and C1), for messages meant for people.
-/// A terminal would otherwise obey escape sequences hidden in a file name or an error body.
+/// Whether `c` must not reach a terminal raw: a control character (C0, DEL and C1), or a
+/// bidirectional formatting character (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069),
+/// which reorders what is shown around it (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`).
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without the characters of [`is_unsafe`], for messages meant for people. A terminal
+/// would otherwise obey escape sequences hidden in a file name or an error body.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        Cow::Owned(text.chars().filter(|c| !c.is_control()).collect())
+    if text.chars().any(is_unsafe) {
+        Cow::Owned(text.chars().filter(|&c| !is_unsafe(c)).collect())
     } else {
         Cow::Borrowed(text)
     }
 }
 
+/// `text` with every occurrence of `secret` (when not empty) replaced by `[redacted]`: a
+/// server can echo the key it was sent in a file name or a message.
+pub fn hide<'a>(text: &'a str, secret: Option<&str>) -> Cow<'a, str> {
+    match secret {
+        Some(secret) if !secret.is_empty() && text.contains(secret) => {
+            Cow::Owned(text.replace(secret, "[redacted]"))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
 /// One TSV field: backslash, TAB, LF and CR become `\\`, `\t`, `\n` and `\r`, so a field can
-/// never split a row or a line; other control characters are removed.
+/// never split a row or a line; the other characters of [`is_unsafe`] are removed.
 pub fn tsv_field(text: &str) -> String {
     let mut field = String::with_capacity(text.len());
     for c in text.chars() {
@@ -24,26 +43,27 @@ pub fn tsv_field(text: &str) -> String {
             '\t' => field.push_str("\\t"),
             '\n' => field.push_str("\\n"),
             '\r' => field.push_str("\\r"),
-            c if c.is_control() => {}
+            c if is_unsafe(c) => {}
             c => field.push(c),
         }
     }
     field
 }
 
-/// `value` as one line of JSON. serde_json escapes C0 controls itself; DEL and the C1 controls
-/// it leaves raw are escaped here as `\u007f` and so on, so the line is still exact JSON.
+/// `value` as one line of JSON. serde_json escapes C0 controls itself; DEL, the C1 controls
+/// and the bidirectional formatting characters it leaves raw are escaped here as `\u007f`,
+/// `\u202e` and so on, so the line is still exact JSON.
 pub fn json_line(value: &impl serde::Serialize) -> String {
     let raw = serde_json::to_string(value).unwrap_or_else(|e| {
         let message = serde_json::Value::String(format!("cannot encode as JSON: {e}"));
         format!("{{\"error\":{message}}}")
     });
-    if !raw.chars().any(char::is_control) {
+    if !raw.chars().any(is_unsafe) {
         return raw;
     }
     let mut line = String::with_capacity(raw.len() + 16);
     for c in raw.chars() {
-        if c.is_control() {
+        if is_unsafe(c) {
             let _ = write!(line, "\\u{:04x}", c as u32);
         } else {
             line.push(c);
@@ -60,6 +80,24 @@ mod tests {
     fn clean_removes_escape_sequences_and_keeps_the_rest() {
         assert_eq!(clean("a\u{1b}[31mred\u{7}\u{9b}2J"), "a[31mred2J");
         assert!(matches!(clean("plain ünïcode"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn bidi_controls_are_removed_from_text_and_escaped_in_json() {
+        assert_eq!(clean("a\u{202e}b\u{2066}c\u{200f}d\u{61c}"), "abcd");
+        assert_eq!(tsv_field("a\u{202e}b"), "ab");
+        let line = json_line(&serde_json::json!("a\u{202e}b"));
+        assert_eq!(line, r#""a\u202eb""#);
+    }
+
+    #[test]
+    fn hide_replaces_the_secret_and_ignores_an_empty_one() {
+        assert_eq!(
+            hide("x sk-1 y sk-1", Some("sk-1")),
+            "x [redacted] y [redacted]"
+        );
+        assert_eq!(hide("abc", Some("")), "abc");
+        assert_eq!(hide("abc", None), "abc");
     }
 
     #[test]

@@ -338,7 +338,11 @@ fn get_continue_on_error_saves_the_others_and_exits_5() {
         &["get", "--continue-on-error", "-d", d, "or_file_missing", id],
     );
     assert_eq!(out.code, Some(5), "{out:?}");
-    assert!(out.stderr.contains("or_file_missing: HTTP 404"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("or_file_missing: GET /files/or_file_missing/content: HTTP 404"),
+        "{out:?}"
+    );
     assert_eq!(std::fs::read(dir.path().join(id)).unwrap(), vec![7u8; 10]);
 }
 
@@ -368,7 +372,7 @@ fn info_goes_on_past_a_missing_id_and_exits_5() {
     assert_eq!(json_lines(&out.stdout).len(), 2);
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
-        lines[0].starts_with("openrouter-files: or_file_gone: HTTP 404"),
+        lines[0].starts_with("openrouter-files: or_file_gone: GET /files/or_file_gone: HTTP 404"),
         "{lines:?}"
     );
     assert!(

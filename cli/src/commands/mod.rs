@@ -18,8 +18,13 @@ use crate::report::Report;
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
-    let mut out = Out::new();
     let global = &cli.global;
+    // The emulator prints its own key, on purpose.
+    #[cfg(feature = "emulator")]
+    let emulator = matches!(cli.command, Command::Emulator(_));
+    #[cfg(not(feature = "emulator"))]
+    let emulator = false;
+    let mut out = Out::new().hiding(api_key().filter(|_| !emulator));
     match &cli.command {
         Command::Ls(args) => ls::ls(&client(global)?, args, global.json, &mut out),
         Command::Put(args) => put::put(&client(global)?, args, report, &mut out),
@@ -36,17 +41,22 @@ pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
     }
 }
 
+/// The API key from `OPENROUTER_API_KEY`, trimmed; `None` when unset or blank.
+pub fn api_key() -> Option<String> {
+    let key = std::env::var("OPENROUTER_API_KEY").ok()?;
+    Some(key.trim().to_string()).filter(|key| !key.is_empty())
+}
+
 /// The client for the API commands: the key from `OPENROUTER_API_KEY`, the base URL and the
 /// workspace from the options or their environment variables.
 fn client(global: &Global) -> Result<FilesClient, Failure> {
-    let key = std::env::var("OPENROUTER_API_KEY").unwrap_or_default();
-    if key.trim().is_empty() {
+    let Some(key) = api_key() else {
         return Err(Failure::usage(
             "OPENROUTER_API_KEY is not set: export your OpenRouter API key in it",
         ));
-    }
+    };
     let mut builder = FilesClient::builder()
-        .api_key(key.trim())
+        .api_key(&key)
         .user_agent(concat!("openrouter-files-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &global.base_url {
         builder = builder.base_url(url);
