@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod failure;
 mod ids;
+mod interrupt;
 mod output;
 mod report;
 mod text;

@@ -187,3 +187,139 @@ fn empty_environment_variables_count_as_unset() {
     let out = run(&emulator, &["--workspace", "", "ls"]);
     assert_eq!(out.code, Some(2), "{out:?}");
 }
+
+/// A server that answers every request with the head of a 1 MB download and 1000 bytes of it,
+/// then holds the connection open without sending more (for a minute at most).
+fn stalling_download_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
+                      Content-Length: 1000000\r\n\r\n",
+                );
+                let _ = stream.write_all(&[5u8; 1000]);
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            });
+        }
+    });
+    url
+}
+
+/// Waits (up to a minute) until `dir` holds `n` entries.
+fn wait_for_entries(dir: &std::path::Path, n: usize) {
+    for _ in 0..600 {
+        if std::fs::read_dir(dir).unwrap().count() >= n {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{} never held {n} entries", dir.display());
+}
+
+/// Sends SIGINT to `child` and returns the signal it died of.
+fn interrupt(child: &mut std::process::Child) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().signal()
+}
+
+#[test]
+fn ctrl_c_during_get_leaves_no_temporary_file_and_dies_of_the_signal() {
+    let url = stalling_download_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .env("OPENROUTER_API_KEY", KEY)
+        .args(["--base-url", &url, "get", "-j", "2", "-d"])
+        .arg(dir.path())
+        .args(["or_file_a", "or_file_b"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_entries(dir.path(), 2);
+    let signal = interrupt(&mut child);
+    assert_eq!(signal, Some(2), "dies of SIGINT, so a shell sees 130");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn ctrl_c_during_put_of_standard_input_leaves_no_spool_file() {
+    use std::io::Write;
+    let emulator = emulator();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .env("OPENROUTER_API_KEY", KEY)
+        .env("TMPDIR", tmp.path())
+        .args([
+            "--base-url",
+            emulator.base_url(),
+            "put",
+            "-",
+            "--name",
+            "x.bin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Some input, then none for as long as it takes: the spool file exists meanwhile.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&[b'x'; 65536]).unwrap();
+    wait_for_entries(tmp.path(), 1);
+    let signal = interrupt(&mut child);
+    drop(stdin);
+    assert_eq!(signal, Some(2));
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(emulator.requests().is_empty(), "nothing was uploaded");
+}
+
+#[test]
+fn put_of_an_endless_standard_input_stops_at_the_upload_limit_and_sends_nothing() {
+    use std::io::Write;
+    let emulator = emulator();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .env("OPENROUTER_API_KEY", KEY)
+        .env("TMPDIR", tmp.path())
+        .args(["--base-url", emulator.base_url(), "--json", "put", "-"])
+        .args(["--name", "x.bin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let chunk = [b'x'; 65536];
+        let mut sent = 0u64;
+        while stdin.write_all(&chunk).is_ok() {
+            sent += chunk.len() as u64;
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    let sent = feeder.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let error = &json_lines(&String::from_utf8_lossy(&out.stderr))[0];
+    assert_eq!(error["error"], "usage", "{error}");
+    assert!(sent < 200_000_000, "reading stopped near the limit: {sent}");
+    assert!(emulator.requests().is_empty());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}

@@ -11,6 +11,7 @@ use super::transfer::{self, Job, Plan};
 use crate::args::Get;
 use crate::failure::{Exit, Failure, Tally};
 use crate::ids::ids;
+use crate::interrupt;
 use crate::output::{CopyError, Out};
 use crate::report::{Report, follow};
 
@@ -57,6 +58,10 @@ pub fn get(
             return to_stdout(client, id, report, out);
         }
     };
+    interrupt::watch();
+    for (_, target) in &targets {
+        interrupt::download_target(target);
+    }
     let plan = Plan {
         jobs: args.transfer.jobs.into(),
         keep_going: args.transfer.continue_on_error,

@@ -11,6 +11,7 @@ use tempfile::NamedTempFile;
 use super::transfer::{self, Job, Plan};
 use crate::args::Put;
 use crate::failure::{Failure, Tally};
+use crate::interrupt;
 use crate::output::Out;
 use crate::report::{Report, follow};
 use crate::text::json_line;
@@ -134,7 +135,9 @@ fn spool_stdin(limit: u64) -> Result<NamedTempFile, Failure> {
             "cannot keep standard input in a temporary file: {e}"
         ))
     };
+    interrupt::watch();
     let mut spool = NamedTempFile::new().map_err(spool_error)?;
+    interrupt::temporary_file(spool.path());
     let copied = io::copy(&mut io::stdin().lock().take(limit + 1), spool.as_file_mut())
         .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
     spool.as_file_mut().flush().map_err(spool_error)?;

@@ -1,0 +1,122 @@
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `get` and `put`: the temporary files this process
+//! made are removed, then the process dies of the signal, as a shell expects (status 130 for
+//! Ctrl-C).
+//!
+//! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
+//! on an ordinary thread that reads it. The library writes a download into
+//! `.NAME.PID-NANOS.part` beside its target and removes it on any error, but a signal ends the
+//! process before that can run: this thread removes, beside each registered target, the
+//! temporary files of this process's id. A transfer that creates its temporary file in the
+//! instant between that sweep and the process's end can still leave it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+/// Download targets, by directory, and files to remove outright (a spooled standard input).
+#[derive(Default)]
+struct Leftovers {
+    targets: BTreeMap<PathBuf, BTreeSet<OsString>>,
+    files: BTreeSet<PathBuf>,
+}
+
+static LEFTOVERS: Mutex<Leftovers> = Mutex::new(Leftovers {
+    targets: BTreeMap::new(),
+    files: BTreeSet::new(),
+});
+
+fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
+    LEFTOVERS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts watching for the signals (once per process; later calls do nothing).
+pub fn watch() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use signal_hook::iterator::Signals;
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(|| {
+            // Without the watcher, a signal just ends the process as it did before.
+            let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+                return;
+            };
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    sweep();
+                    let _ = signal_hook::low_level::emulate_default_handler(signal);
+                    std::process::exit(128 + signal);
+                }
+            });
+        });
+    }
+}
+
+/// Registers `target`, a file a download is about to be saved to.
+pub fn download_target(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    leftovers()
+        .targets
+        .entry(dir.to_path_buf())
+        .or_default()
+        .insert(name.to_os_string());
+}
+
+/// Registers `path`, a temporary file to remove if the process is interrupted.
+pub fn temporary_file(path: &Path) {
+    leftovers().files.insert(path.to_path_buf());
+}
+
+/// Removes the temporary files of the registered targets and the registered files.
+fn sweep() {
+    let leftovers = leftovers();
+    for file in &leftovers.files {
+        let _ = std::fs::remove_file(file);
+    }
+    let pid = format!(".{}-", std::process::id());
+    for (dir, names) in &leftovers.targets {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            let Some(name) = temporary_of(&file_name, &pid) else {
+                continue;
+            };
+            if names.contains(&OsString::from(name)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The target name of the library's temporary file `file_name` (`.NAME.PID-NANOS.part`) when
+/// `pid` (`.PID-`) is this process's.
+fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
+    let inner = file_name.strip_prefix('.')?.strip_suffix(".part")?;
+    let (name, nanos) = inner.rsplit_once(pid)?;
+    nanos.bytes().all(|b| b.is_ascii_digit()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_processs_temporary_files_are_recognised() {
+        assert_eq!(temporary_of(".x.bin.42-1234.part", ".42-"), Some("x.bin"));
+        assert_eq!(temporary_of(".a.42-.42-7.part", ".42-"), Some("a.42-"));
+        assert_eq!(temporary_of(".x.bin.43-1234.part", ".42-"), None);
+        assert_eq!(temporary_of("x.bin.42-1234.part", ".42-"), None);
+        assert_eq!(temporary_of(".x.bin.42-12a.part", ".42-"), None);
+    }
+}
