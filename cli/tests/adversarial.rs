@@ -323,3 +323,38 @@ fn put_of_an_endless_standard_input_stops_at_the_upload_limit_and_sends_nothing(
     assert!(emulator.requests().is_empty());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn get_tries_a_broken_transfer_again_as_the_library_does() {
+    use openrouter_files::emulator::{Emulator, Fault};
+    let content: Vec<u8> = (0..400_000u32).map(|i| (i % 251) as u8).collect();
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .range_requests(true)
+        .seed_file("f.bin", content.clone())
+        .start()
+        .unwrap();
+    let id = listed_ids(&emulator).remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f.bin");
+    emulator.inject(
+        Fault::TruncateDownload {
+            after_bytes: 150_000,
+        },
+        1,
+    );
+    let out = run(&emulator, &["get", &id, "-o", target.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(std::fs::read(&target).unwrap(), content);
+    // With -d and several files too, each broken once.
+    emulator.inject(Fault::TruncateDownload { after_bytes: 1000 }, 2);
+    let many = dir.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    let out = run(
+        &emulator,
+        &["get", "-j", "2", "-d", many.to_str().unwrap(), &id, &id],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(std::fs::read(many.join(&id)).unwrap(), content);
+    assert_eq!(std::fs::read_dir(&many).unwrap().count(), 1);
+}

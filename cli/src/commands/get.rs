@@ -87,10 +87,14 @@ pub fn get(
             if is_special(target) {
                 return write_through(download, target);
             }
-            download
-                .save_to(target)
-                .map(drop)
-                .map_err(|e| write_failure(e, target))
+            // `save_to` reads one answer, with progress; a transfer that breaks is handed to
+            // `download_to`, which tries again within the client's retry policy and resumes
+            // with a range where the server allows (without progress: the bar waits).
+            let saved = match download.save_to(target) {
+                Err(error) if error.is_retryable() => client.download_to(id, target),
+                saved => saved,
+            };
+            saved.map(drop).map_err(|e| write_failure(e, target))
         },
         |_| Ok(()),
     )
