@@ -9,15 +9,28 @@ use crate::failure::Failure;
 /// The longest line accepted on standard input; an id is far shorter.
 const MAX_LINE: u64 = 4096;
 
-/// The ids of `args`, in order, with `-` expanded lazily.
+/// The ids of `args`, in order, with `-` expanded lazily. An id with a control character in
+/// it (a NUL, an escape sequence) is refused before it is sent: no file has one.
 pub fn ids(args: &[String]) -> impl Iterator<Item = Result<String, Failure>> + '_ {
-    args.iter().flat_map(|arg| -> Box<dyn Iterator<Item = _>> {
-        if arg == "-" {
-            Box::new(stdin_lines())
-        } else {
-            Box::new(std::iter::once(Ok(arg.clone())))
-        }
-    })
+    args.iter()
+        .flat_map(|arg| -> Box<dyn Iterator<Item = _>> {
+            if arg == "-" {
+                Box::new(stdin_lines())
+            } else {
+                Box::new(std::iter::once(Ok(arg.clone())))
+            }
+        })
+        .map(|id| id.and_then(checked))
+}
+
+fn checked(id: String) -> Result<String, Failure> {
+    if id.chars().any(char::is_control) {
+        // Shown escaped (`"a\0b"`), so the message says what was given.
+        return Err(
+            Failure::usage("an id cannot contain control characters").about(&format!("{id:?}"))
+        );
+    }
+    Ok(id)
 }
 
 /// Non-blank lines of standard input, trimmed; a line over [`MAX_LINE`] bytes or that is not

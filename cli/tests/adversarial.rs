@@ -358,3 +358,39 @@ fn get_tries_a_broken_transfer_again_as_the_library_does() {
     assert_eq!(std::fs::read(many.join(&id)).unwrap(), content);
     assert_eq!(std::fs::read_dir(&many).unwrap().count(), 1);
 }
+
+#[test]
+fn ids_with_control_characters_are_refused_before_sending() {
+    let emulator = emulator();
+    let out = ran(cli(&emulator, &["info", "-"]).write_stdin("or_file_a\0b\n"));
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains(r#""or_file_a\0b""#), "{out:?}");
+    let out = run(&emulator, &["rm", "or_file_\u{1b}[2J"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(!out.stderr.contains('\u{1b}'), "{out:?}");
+    assert!(emulator.requests().is_empty());
+}
+
+#[test]
+fn get_into_a_directory_refuses_an_id_too_long_for_a_file_name_before_sending() {
+    let (emulator, _) = seeded(&[("f.bin", vec![1u8; 10])]);
+    let requests = emulator.requests().len();
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a".repeat(10_000);
+    let out = run(
+        &emulator,
+        &["get", "-d", dir.path().to_str().unwrap(), &long],
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("cannot be used as a file name"),
+        "{out:?}"
+    );
+    assert_eq!(emulator.requests().len(), requests, "nothing was sent");
+    for id in ["../x", "/etc/passwd", "a/b", ".", ".."] {
+        let out = run(&emulator, &["get", "-d", dir.path().to_str().unwrap(), id]);
+        assert_eq!(out.code, Some(2), "{id}: {out:?}");
+    }
+    assert_eq!(emulator.requests().len(), requests, "nothing was sent");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -149,9 +149,14 @@ fn check_file_target(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// With `-d`, a file is named by its id: one plain path component.
+/// The longest id `-d` saves under its own name: a file name has at most 255 bytes on most
+/// file systems, and the temporary file's name adds about 30 to it.
+const MAX_FILE_NAME: usize = 200;
+
+/// With `-d`, a file is named by its id: one plain path component, short enough.
 fn check_file_name(id: &str) -> Result<(), Failure> {
     let plain = !id.is_empty()
+        && id.len() <= MAX_FILE_NAME
         && id != "."
         && id != ".."
         && !id.contains(['/', '\\'])
@@ -230,7 +235,8 @@ mod tests {
         for id in ["or_file_1", "file_abc", "a.b"] {
             assert!(check_file_name(id).is_ok(), "{id}");
         }
-        for id in ["", ".", "..", "../x", "a/b", "a\\b", "a\u{1b}b"] {
+        let long = "a".repeat(MAX_FILE_NAME + 1);
+        for id in ["", ".", "..", "../x", "a/b", "a\\b", "a\u{1b}b", &long] {
             assert!(check_file_name(id).is_err(), "{id:?}");
         }
     }
