@@ -394,3 +394,91 @@ fn get_into_a_directory_refuses_an_id_too_long_for_a_file_name_before_sending() 
     assert_eq!(emulator.requests().len(), requests, "nothing was sent");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// A server that answers the n-th request (0-based) with `answers[n]` (status and JSON body),
+/// and counts the requests.
+fn scripted(
+    answers: Vec<(u16, String)>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = answers.get(n).cloned().unwrap_or((500, "{}".into()));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_key_refused_in_the_middle_of_info_stops_it_with_exit_3() {
+    let meta = r#"{"id":"or_file_a","type":"file","filename":"a.txt","mime_type":"text/plain","size_bytes":1,"created_at":"2026-11-25T00:00:00Z","downloadable":false}"#;
+    let refused = r#"{"error":{"code":401,"message":"key revoked"}}"#;
+    let (url, count) = scripted(vec![(200, meta.into()), (401, refused.into())]);
+    let out = ran(bare().args([
+        "--base-url",
+        &url,
+        "--json",
+        "info",
+        "or_file_a",
+        "or_file_b",
+        "or_file_c",
+    ]));
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert_eq!(json_lines(&out.stdout).len(), 1, "{out:?}");
+    let errors = json_lines(&out.stderr);
+    assert_eq!(errors.len(), 1, "{out:?}");
+    assert_eq!(errors[0]["error"], "auth");
+    assert_eq!(errors[0]["item"], "or_file_b");
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "or_file_c was not asked for"
+    );
+}
+
+#[test]
+fn rm_stops_deleting_when_its_output_is_closed() {
+    let emulator = emulator();
+    let ids: Vec<String> = (0..5)
+        .map(|i| {
+            put(&emulator, &format!("{i}.txt"), "x")["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = Command::new(BIN)
+        .env("OPENROUTER_API_KEY", KEY)
+        .args(["--base-url", emulator.base_url(), "rm"])
+        .args(&ids)
+        .stdout(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(listed_ids(&emulator).len(), 4, "only the first was deleted");
+}
