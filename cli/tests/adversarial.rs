@@ -68,10 +68,7 @@ fn with_stderr_closed(
 ) -> Option<i32> {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    Command::new(BIN)
-        .env("OPENROUTER_API_KEY", KEY)
-        .arg("--base-url")
-        .arg(emulator.base_url())
+    process(emulator.base_url())
         .args(args)
         .stdout(Stdio::null())
         .stderr(writer)
@@ -241,9 +238,8 @@ fn interrupt(child: &mut std::process::Child) -> Option<i32> {
 fn ctrl_c_during_get_leaves_no_temporary_file_and_dies_of_the_signal() {
     let url = stalling_download_server();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .env("OPENROUTER_API_KEY", KEY)
-        .args(["--base-url", &url, "get", "-j", "2", "-d"])
+    let mut child = process(&url)
+        .args(["get", "-j", "2", "-d"])
         .arg(dir.path())
         .args(["or_file_a", "or_file_b"])
         .stdout(Stdio::null())
@@ -262,17 +258,9 @@ fn ctrl_c_during_put_of_standard_input_leaves_no_spool_file() {
     use std::io::Write;
     let emulator = emulator();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .env("OPENROUTER_API_KEY", KEY)
+    let mut child = process(emulator.base_url())
         .env("TMPDIR", tmp.path())
-        .args([
-            "--base-url",
-            emulator.base_url(),
-            "put",
-            "-",
-            "--name",
-            "x.bin",
-        ])
+        .args(["put", "-", "--name", "x.bin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -295,10 +283,9 @@ fn put_of_an_endless_standard_input_stops_at_the_upload_limit_and_sends_nothing(
     use std::io::Write;
     let emulator = emulator();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .env("OPENROUTER_API_KEY", KEY)
+    let mut child = process(emulator.base_url())
         .env("TMPDIR", tmp.path())
-        .args(["--base-url", emulator.base_url(), "--json", "put", "-"])
+        .args(["--json", "put", "-"])
         .args(["--name", "x.bin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -462,19 +449,11 @@ fn a_key_refused_in_the_middle_of_info_stops_it_with_exit_3() {
 #[test]
 fn rm_stops_deleting_when_its_output_is_closed() {
     let emulator = emulator();
-    let ids: Vec<String> = (0..5)
-        .map(|i| {
-            put(&emulator, &format!("{i}.txt"), "x")["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = put_many(&emulator, 5);
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let status = Command::new(BIN)
-        .env("OPENROUTER_API_KEY", KEY)
-        .args(["--base-url", emulator.base_url(), "rm"])
+    let status = process(emulator.base_url())
+        .arg("rm")
         .args(&ids)
         .stdout(writer)
         .status()

@@ -384,14 +384,7 @@ fn info_goes_on_past_a_missing_id_and_exits_5() {
 #[test]
 fn rm_prints_each_deleted_id_and_reads_ids_from_standard_input() {
     let emulator = emulator();
-    let ids: Vec<String> = (0..3)
-        .map(|i| {
-            put(&emulator, &format!("{i}.txt"), "x")["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = put_many(&emulator, 3);
     let out = run(&emulator, &["rm", &ids[0]]);
     assert_eq!(out.stdout, format!("{}\n", ids[0]));
     let stdin = format!("{}\n\n  {}  \n", ids[1], ids[2]);

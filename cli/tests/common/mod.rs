@@ -27,6 +27,29 @@ pub fn bare() -> assert_cmd::Command {
     cmd
 }
 
+/// The binary as a plain process (for a child to signal, or outputs to wire by hand), with the
+/// key in its environment and `--base-url URL`.
+pub fn process(url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.env("OPENROUTER_API_KEY", KEY)
+        .env_remove("OPENROUTER_BASE_URL")
+        .env_remove("OPENROUTER_WORKSPACE")
+        .args(["--base-url", url]);
+    cmd
+}
+
+/// Uploads `n` small files through the CLI; returns their ids in order.
+pub fn put_many(emulator: &Emulator, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            put(emulator, &format!("{i}.txt"), "x")["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 /// The binary pointed at `emulator` with `--base-url`, then `args`.
 pub fn cli(emulator: &Emulator, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = bare();
