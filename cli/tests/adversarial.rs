@@ -385,7 +385,7 @@ fn get_into_a_directory_refuses_an_id_too_long_for_a_file_name_before_sending() 
 /// A server that answers the n-th request (0-based) with `answers[n]` (status and JSON body),
 /// and counts the requests.
 fn scripted(
-    answers: Vec<(u16, String)>,
+    answers: Vec<(u16, Vec<u8>)>,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, BufReader, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -406,13 +406,14 @@ fn scripted(
                     line.clear();
                 }
                 let n = seen.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = answers.get(n).cloned().unwrap_or((500, "{}".into()));
+                let (status, body) = answers.get(n).cloned().unwrap_or((500, b"{}".to_vec()));
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\
-                     Content-Length: {}\r\n\r\n{body}",
+                     Content-Length: {}\r\n\r\n",
                     body.len()
                 );
+                let _ = stream.write_all(&body);
             }
         }
     });
@@ -460,4 +461,103 @@ fn rm_stops_deleting_when_its_output_is_closed() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
     assert_eq!(listed_ids(&emulator).len(), 4, "only the first was deleted");
+}
+
+#[test]
+fn json_errors_cover_every_failure_class_with_its_exit_code() {
+    use openrouter_files::emulator::Fault;
+    let emulator = emulator();
+    let a = put(&emulator, "a.txt", "a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let missing_dir = dir.path().join("no/such/out.bin");
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api/v1", listener.local_addr().unwrap())
+    };
+    // Not UTF-8, with an escape sequence, where JSON was promised.
+    let (garbled, _) = scripted(vec![(
+        200,
+        b"{\"data\":[{\"id\":\"\x1b[2J\xff\xfe\"}]}".to_vec(),
+    )]);
+    let check = |out: Ran, kind: &str, code: i32| {
+        assert_eq!(out.code, Some(code), "{kind}: {out:?}");
+        let errors = json_lines(&out.stderr);
+        let last = errors.last().unwrap_or_else(|| panic!("{kind}: {out:?}"));
+        assert_eq!(last["error"], kind, "{out:?}");
+        assert_eq!(last["exit_code"], code, "{out:?}");
+        assert!(!out.stderr.contains('\u{1b}'), "{out:?}");
+    };
+    check(
+        run(&emulator, &["--json", "put", "-j", "100000", "x"]),
+        "usage",
+        2,
+    );
+    check(
+        run(
+            &emulator,
+            &["--json", "get", &a, "-o", missing_dir.to_str().unwrap()],
+        ),
+        "usage",
+        2,
+    );
+    check(
+        run(&emulator, &["--json", "--workspace", "nope", "ls"]),
+        "invalid_input",
+        2,
+    );
+    check(
+        run(&emulator, &["--json", "info", "or_file_none"]),
+        "not_found",
+        4,
+    );
+    emulator.inject(Fault::status(403), 1);
+    check(run(&emulator, &["--json", "rm", &a]), "auth", 3);
+    emulator.inject(Fault::status(500), 3);
+    check(run(&emulator, &["--json", "info", &a]), "api", 1);
+    check(
+        ran(bare().args(["--json", "--base-url", &dead, "ls"])),
+        "transport",
+        1,
+    );
+    check(
+        ran(bare().args(["--json", "--base-url", &garbled, "ls"])),
+        "bad_response",
+        1,
+    );
+    check(
+        run(&emulator, &["--json", "info", &a, "or_file_none"]),
+        "partial",
+        5,
+    );
+}
+
+#[test]
+fn a_closed_standard_output_is_no_error_for_any_command() {
+    let (emulator, ids) = seeded(&[("f.bin", vec![3u8; 2_000_000])]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(dir.path(), "p.txt", "p");
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["completions", "bash"],
+        &["ls"],
+        &["ls", "--json"],
+        &["info", &ids[0]],
+        &["get", &ids[0]],
+        &["put", &path],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = process(emulator.base_url())
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }
