@@ -9,6 +9,7 @@ use openrouter_files::{FilesClient, Outcome};
 
 use crate::failure::{Failure, Tally};
 use crate::report::Report;
+use crate::text::clean;
 
 /// One file to move.
 pub struct Job<T> {
@@ -51,7 +52,7 @@ pub fn run<T: Sync, R: Send>(
         .concurrency(plan.jobs)
         .cancel_flag(&stop)
         .run(batch, |client, job| {
-            let bar = report.bar(&format!("{} {}", plan.command, job.label), job.size);
+            let bar = report.bar(&bar_label(plan.command, &job.label), job.size);
             let result = work(client, &job.task, &bar).map_err(|f| f.about(&job.label));
             match &result {
                 Ok(_) => bar.finish(),
@@ -90,5 +91,21 @@ pub fn run<T: Sync, R: Send>(
     match fatal {
         Some(failure) => Err(failure),
         None => tally.finish(plan.verb, not_started),
+    }
+}
+
+/// What a transfer's bar is labelled: the command and the path or id, without the control
+/// characters a file name may hold (the bar is drawn on a terminal).
+fn bar_label(command: &str, item: &str) -> String {
+    format!("{command} {}", clean(item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_labels_carry_no_escape_sequence_from_a_file_name() {
+        assert_eq!(bar_label("put", "a\u{1b}[2Jb.bin"), "put a[2Jb.bin");
     }
 }
