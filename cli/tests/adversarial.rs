@@ -561,3 +561,14 @@ fn a_closed_standard_output_is_no_error_for_any_command() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn rm_prints_the_id_it_deleted_not_another_the_server_names() {
+    let other = br#"{"id":"or_file_other","object":"file","deleted":true}"#;
+    let (url, _) = scripted(vec![(200, other.to_vec())]);
+    let out = ran(bare().args(["--base-url", &url, "rm", "or_file_mine"]));
+    assert!(!out.stdout.contains("or_file_other"), "{out:?}");
+    if out.code == Some(0) {
+        assert_eq!(out.stdout, "or_file_mine\n");
+    }
+}

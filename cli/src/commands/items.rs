@@ -6,7 +6,7 @@ use crate::failure::{Failure, Tally};
 use crate::ids::ids;
 use crate::output::Out;
 use crate::report::Report;
-use crate::text::{clean, json_line};
+use crate::text::json_line;
 
 pub fn info(
     client: &FilesClient,
@@ -28,10 +28,12 @@ pub fn rm(
 ) -> Result<(), Failure> {
     each_id(args, "deleted", report, out, |id, out| {
         let gone = client.delete(id)?;
+        // The id asked for, which the server confirmed deleting: not whatever id its answer
+        // names, which a script would take for the deleted one.
         out.line(&if json {
             json_line(&gone)
         } else {
-            clean(&gone.id).into_owned()
+            id.to_string()
         })
     })
 }
