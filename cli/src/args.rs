@@ -205,7 +205,8 @@ pub struct Emulator {
     /// Wait this long before every answer, in milliseconds (a network's round trip)
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
-    /// How many of the newest requests the request log keeps [default: 1000]
+    /// How many of the newest requests the emulator keeps in its log, which bounds its memory
+    /// [default: 1000]
     #[arg(long, value_name = "N")]
     pub request_log_limit: Option<u32>,
 }
