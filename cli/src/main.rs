@@ -10,6 +10,7 @@ mod output;
 mod report;
 mod text;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -17,6 +18,7 @@ use clap::error::ErrorKind;
 use crate::args::Cli;
 use crate::failure::{Exit, Failure};
 use crate::report::Report;
+use crate::text::{clean, is_unsafe};
 
 fn main() -> ExitCode {
     let cli = match Cli::parse_args() {
@@ -51,6 +53,18 @@ fn usage_error(error: clap::Error) -> ExitCode {
         let first = message.lines().next().unwrap_or_default();
         let first = first.strip_prefix("error: ").unwrap_or(first);
         Report::new(true, true, commands::api_key()).error(&Failure::usage(first));
+        return Exit::Usage.into();
+    }
+    // clap quotes the arguments it refuses; one holding an escape sequence or a bidi control
+    // is printed cleaned (and without clap's colours) so the terminal does not obey it.
+    // (On a terminal clap writes the arguments raw; the rendering below is plain text.)
+    let plain = error.render().to_string();
+    let unsafe_args = std::env::args_os().any(|arg| arg.to_string_lossy().contains(is_unsafe));
+    if is_usage && (unsafe_args || plain.lines().any(|line| clean(line) != line)) {
+        let mut stderr = std::io::stderr().lock();
+        for line in plain.lines() {
+            let _ = writeln!(stderr, "{}", clean(line));
+        }
         return Exit::Usage.into();
     }
     error.exit()

@@ -572,3 +572,19 @@ fn rm_prints_the_id_it_deleted_not_another_the_server_names() {
         assert_eq!(out.stdout, "or_file_mine\n");
     }
 }
+
+#[test]
+fn usage_errors_do_not_echo_escape_sequences_from_the_arguments() {
+    for args in [
+        &["\u{1b}]0;pwned\u{7}"][..],
+        &["ls", "--limit", "\u{1b}[2J\u{202e}"],
+    ] {
+        let out = ran(bare().args(args));
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains("error:"), "{out:?}");
+        assert!(
+            !out.stderr.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{out:?}"
+        );
+    }
+}

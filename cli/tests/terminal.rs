@@ -94,3 +94,14 @@ fn get_refuses_to_write_a_files_content_to_a_terminal() {
     ));
     assert_eq!(status, Some(0), "a pipe is not a terminal");
 }
+
+#[test]
+fn a_usage_error_on_a_terminal_does_not_echo_an_escape_sequence_from_the_arguments() {
+    let (status, drawn) = on_terminal(&format!("{BIN} \"$(printf '\\033]0;pwned\\007')\""));
+    assert_eq!(status, Some(2), "{drawn:?}");
+    assert!(drawn.contains("unrecognized subcommand"), "{drawn:?}");
+    assert!(
+        !drawn.contains("\u{1b}]0;pwned"),
+        "the title is not set: {drawn:?}"
+    );
+}
