@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, read_checked_json, read_json};
+use crate::transport::{Call, Replay, finite, read_checked_json, read_json};
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -605,10 +605,10 @@ impl FilesClientBuilder {
             // compares hosts but not ports).
             .max_redirects(0)
             .user_agent(self.user_agent.as_str())
-            .timeout_connect(self.options.timeouts.connect)
-            .timeout_recv_response(self.options.timeouts.response)
-            .timeout_per_read(self.options.timeouts.stall)
-            .timeout_per_write(self.options.timeouts.stall);
+            .timeout_connect(finite(self.options.timeouts.connect))
+            .timeout_recv_response(finite(self.options.timeouts.response))
+            .timeout_per_read(finite(self.options.timeouts.stall))
+            .timeout_per_write(finite(self.options.timeouts.stall));
         let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -145,9 +145,9 @@ impl FilesClient {
             path: path.clone(),
             source: Box::new(source),
         };
-        let mut attempts = 0;
+        let mut attempts: u32 = 0;
         loop {
-            attempts += 1;
+            attempts = attempts.saturating_add(1);
             if let Some(gate) = &self.options.gate {
                 gate.wait();
             }
@@ -186,7 +186,7 @@ impl FilesClient {
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
                 return Err(error);
             };
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            if deadline.is_some_and(|d| !ends_before(wait, d)) {
                 return Err(error);
             }
             if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
@@ -197,7 +197,7 @@ impl FilesClient {
                 error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
-                policy.max_retries() + 1,
+                policy.max_retries().saturating_add(1),
             );
             std::thread::sleep(wait);
         }
@@ -329,11 +329,11 @@ impl FilesClient {
             request
                 .with_agent(&self.shared.agent)
                 .configure()
-                .timeout_global(global)
-                .timeout_connect(timeouts.connect)
-                .timeout_recv_response(timeouts.response)
-                .timeout_per_read(timeouts.stall)
-                .timeout_per_write(timeouts.stall)
+                .timeout_global(finite(global))
+                .timeout_connect(finite(timeouts.connect))
+                .timeout_recv_response(finite(timeouts.response))
+                .timeout_per_read(finite(timeouts.stall))
+                .timeout_per_write(finite(timeouts.stall))
                 .run()
         };
         match outgoing {
@@ -397,6 +397,29 @@ fn origin(url: &str) -> Option<(String, String, u16)> {
     };
     let host = uri.host().filter(|h| !h.is_empty())?.to_ascii_lowercase();
     Some((scheme, host, uri.port_u16().unwrap_or(default_port)))
+}
+
+/// Timeouts this long are taken as no limit at all.
+const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// A timeout as ureq is given it: one of 100 years or more (up to [`Duration::MAX`]) is none,
+/// since ureq adds it to the current [`Instant`], which would overflow.
+pub(crate) fn finite(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.filter(|t| *t < UNLIMITED)
+}
+
+/// Whether `text` holds `secret` in any ASCII case.
+fn carries_secret(text: &str, secret: &str) -> bool {
+    !secret.is_empty()
+        && text
+            .to_ascii_lowercase()
+            .contains(&secret.to_ascii_lowercase())
+}
+
+/// Whether a wait of `wait` from now ends before `deadline` (false when it cannot be told:
+/// a wait too long for an [`Instant`] ends after any deadline).
+pub(crate) fn ends_before(wait: Duration, deadline: Instant) -> bool {
+    Instant::now().checked_add(wait).is_some_and(|end| end < deadline)
 }
 
 /// Whether two URLs share scheme, host and port.

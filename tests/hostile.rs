@@ -458,6 +458,149 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
     assert_eq!(text.len(), 20);
 }
 
+/// A server that answers every request with a 503 carrying `extra` header lines.
+fn always_503(extra: &'static str) -> Scripted {
+    Scripted::start(move |_, _, s| {
+        api_error(s, 503, extra, "busy");
+        Next::KeepAlive
+    })
+}
+
+#[test]
+fn an_unlimited_retry_after_cap_ends_the_call_at_its_deadline_without_overflow() {
+    let server = always_503("retry-after-ms: 1e300\r\n");
+    let policy = fast_retries(3).with_max_retry_after(Duration::MAX);
+    // The JSON calls' default deadline applies: the asked wait passes it, so the error returns.
+    let err = client(&server, policy).retrieve("or_file_1").unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.api().unwrap().retry_after(), Some(Duration::MAX));
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn backoff_as_long_as_duration_max_ends_the_call_at_its_deadline_without_overflow() {
+    let endless = RetryPolicy::default()
+        .with_max_retries(u32::MAX)
+        .with_base_delay(Duration::MAX)
+        .with_max_delay(Duration::MAX);
+    let server = always_503("");
+    let err = client(&server, endless).retrieve("or_file_1").unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(server.received().len(), 1);
+    // `download_to` has a retry loop of its own, for a body that breaks.
+    let broken = Scripted::start(|_, _, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
+        Next::Close
+    });
+    let dir = temp_dir("huge-backoff");
+    let err = client(&broken, endless)
+        .with_deadline(Duration::from_secs(30))
+        .download_to("or_file_1", dir.join("f"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    assert_eq!(broken.received().len(), 1);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn durations_up_to_duration_max_are_accepted_by_every_setting() {
+    let server = Scripted::start(|_, r, s| {
+        let path = r.target.split('?').next().unwrap();
+        match (r.method.as_str(), path) {
+            (_, "/api/v1/files/or_file_1/content") => respond(s, 200, "", b"abc"),
+            ("GET", "/api/v1/files") => json(s, 200, "", r#"{"data":[],"has_more":false}"#),
+            ("DELETE", _) => json(s, 200, "", r#"{"id":"or_file_1","deleted":true}"#),
+            _ => json(s, 200, "", &file_json("or_file_1")),
+        }
+        Next::KeepAlive
+    });
+    let client = FilesClient::builder()
+        .api_key(KEY)
+        .base_url(server.url("/api/v1"))
+        .connect_timeout(Duration::MAX)
+        .response_timeout(Duration::MAX)
+        .stall_timeout(Duration::MAX)
+        .deadline(Duration::MAX)
+        .retry(
+            RetryPolicy::default()
+                .with_max_retries(u32::MAX)
+                .with_base_delay(Duration::MAX)
+                .with_max_delay(Duration::MAX)
+                .with_max_retry_after(Duration::MAX),
+        )
+        .build()
+        .unwrap();
+    let dir = temp_dir("duration-max");
+    for client in [
+        client.clone(),
+        client
+            .with_deadline(Duration::MAX)
+            .with_stall_timeout(Duration::MAX)
+            .with_connect_timeout(Duration::MAX)
+            .with_response_timeout(Duration::MAX),
+    ] {
+        for (op, result) in every_operation(&client, &dir) {
+            assert!(result.is_ok(), "{op}: {result:?}");
+        }
+    }
+}
+
+#[test]
+fn zero_delays_and_unlimited_retries_end_at_the_deadline() {
+    let server = always_503("");
+    let hammer = RetryPolicy::default()
+        .with_max_retries(u32::MAX)
+        .with_base_delay(Duration::ZERO)
+        .with_max_delay(Duration::ZERO);
+    let started = Instant::now();
+    let err = client(&server, hammer)
+        .with_deadline(Duration::from_millis(500))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        err.status() == Some(503) || err.to_string().to_lowercase().contains("timeout"),
+        "{err}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(server.received().len() > 1, "retried without waiting");
+}
+
+#[test]
+fn a_download_to_that_starts_over_after_a_part_that_does_not_fit_still_ends_at_its_deadline() {
+    // The first answer breaks; the part asked for comes late and does not fit; the whole file,
+    // asked for again, would come later still: past the deadline.
+    let file = content(1000);
+    let server = Scripted::start(move |n, r, s| {
+        if n == 0 {
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nETag: \"v1\"\r\nContent-Length: 1000\r\n\r\n",
+            );
+            let _ = s.write_all(&file[..400]);
+            return Next::Close;
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        if r.header("range").is_some() {
+            respond(s, 206, "Content-Range: bytes 0-9/10\r\nETag: \"v1\"\r\n", b"0123456789");
+        } else {
+            respond(s, 200, "Accept-Ranges: bytes\r\nETag: \"v1\"\r\n", &file);
+        }
+        Next::KeepAlive
+    });
+    let dir = temp_dir("restart-deadline");
+    let started = Instant::now();
+    let result = client(&server, fast_retries(3))
+        .with_response_timeout(Duration::from_secs(10))
+        .with_stall_timeout(Duration::from_secs(10))
+        .with_deadline(Duration::from_secs(2))
+        .download_to("or_file_1", dir.join("f"));
+    let elapsed = started.elapsed();
+    let err = result.expect_err("the whole file came after the deadline");
+    assert!(err.to_string().to_lowercase().contains("timeout"), "{err}");
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
 // ---- 8. secrets in text the server controls --------------------------------------------------
 
 #[test]
