@@ -220,8 +220,8 @@ impl FilesClient {
                 Some(make) => Some(make().map_err(Failure::Final)?),
                 None => None,
             };
-            let with_key = same_origin(url, &target);
-            let response = self.send(call, &target, with_key, outgoing, extra, deadline)?;
+            let at_origin = same_origin(url, &target);
+            let response = self.send(call, &target, at_origin, outgoing, extra, deadline)?;
             let status = response.status().as_u16();
             if !is_redirect(status) {
                 return Ok(response);
@@ -253,10 +253,11 @@ impl FilesClient {
         has_body: bool,
     ) -> Result<String> {
         let status = response.status().as_u16();
-        let location = response
+        let raw = response
             .headers()
             .get(http::header::LOCATION)
-            .map(|v| redact(&String::from_utf8_lossy(v.as_bytes()), &self.shared.key));
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let location = raw.as_deref().map(|raw| redact(raw, &self.shared.key));
         let refuse = |location: &str, reason: &'static str| Error::Redirect {
             method: method_name(&call.method),
             path: path.to_string(),
@@ -267,6 +268,10 @@ impl FilesClient {
         let Some(location) = location else {
             return Err(refuse("", "the response names no Location"));
         };
+        if raw.as_deref().is_some_and(|raw| carries_secret(raw, &self.shared.key)) {
+            // Following it would hand the key to that URL's server and to ureq's logs.
+            return Err(refuse(&location, "the Location carries the API key"));
+        }
         if redirects >= self.shared.max_redirects {
             return Err(refuse(&location, "too many redirects"));
         }
@@ -291,13 +296,14 @@ impl FilesClient {
         Ok(next)
     }
 
-    /// Sends one request with this scope's headers and timeouts through the shared agent; the
-    /// key goes only to the base URL's origin.
+    /// Sends one request with this scope's timeouts through the shared agent. The key and the
+    /// user's headers (`header`, `app`, `with_header`) go only to the base URL's origin
+    /// (`at_origin`); the protocol's own (`User-Agent`, `Range`, body headers) go everywhere.
     fn send(
         &self,
         call: &Call<'_>,
         url: &str,
-        with_key: bool,
+        at_origin: bool,
         outgoing: Option<Outgoing<'_>>,
         extra: &[(HeaderName, HeaderValue)],
         deadline: Option<Instant>,
@@ -305,11 +311,11 @@ impl FilesClient {
         let mut request = http::Request::builder()
             .method(call.method.clone())
             .uri(url);
-        if with_key {
+        if at_origin {
             request = request.header(http::header::AUTHORIZATION, self.shared.auth.clone());
-        }
-        for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
-            request = request.header(name, value);
+            for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
+                request = request.header(name, value);
+            }
         }
         for (name, value) in extra {
             request = request.header(name, value);

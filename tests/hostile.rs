@@ -202,6 +202,128 @@ fn a_redirect_to_another_scheme_or_nowhere_is_refused() {
     }
 }
 
+/// The headers a user configures, each set one way: builder, `app`, scoped clone.
+const USER_HEADERS: [&str; 4] = ["x-team-secret", "http-referer", "x-title", "x-scoped"];
+
+fn client_with_user_headers(server: &Scripted) -> FilesClient {
+    FilesClient::builder()
+        .api_key(KEY)
+        .base_url(server.url("/api/v1"))
+        .retry(RetryPolicy::none())
+        .header("X-Team-Secret", "s3cret")
+        .app("https://example.com", "My App")
+        .build()
+        .unwrap()
+        .with_header("X-Scoped", "1")
+        .unwrap()
+}
+
+/// A server whose first answer is a 307 to `location` (`{self}` stands for its own
+/// `host:port`), and whose later answers are a file.
+fn redirecting(location: String) -> Scripted {
+    Scripted::start(move |n, r, s| {
+        if n == 0 {
+            redirect(s, 307, &location.replace("{self}", r.header("host").unwrap()));
+        } else {
+            json(s, 200, "", &file_json("or_file_1"));
+        }
+        Next::KeepAlive
+    })
+}
+
+#[test]
+fn user_headers_and_the_key_stay_with_the_base_origin_however_the_location_is_spelled() {
+    let elsewhere = Scripted::start(|_, _, s| {
+        json(s, 200, "", &file_json("or_file_1"));
+        Next::KeepAlive
+    });
+    let port = elsewhere.addr.port();
+    for location in [
+        format!("http://127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("HTTP://127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("//127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("http://user:pw@127.0.0.1:{port}/x"),
+        format!("http://{{self}}@127.0.0.1:{port}/x"),
+        format!("http://localhost:{port}/x"),
+    ] {
+        let origin = redirecting(location.clone());
+        let before = elsewhere.received().len();
+        client_with_user_headers(&origin)
+            .retrieve("or_file_1")
+            .unwrap_or_else(|e| panic!("{location}: {e}"));
+        assert_eq!(origin.received().len(), 1, "{location}");
+        let here = &origin.received()[0];
+        let there = &elsewhere.received()[before];
+        assert_eq!(
+            here.header("authorization"),
+            Some(&*format!("Bearer {KEY}"))
+        );
+        assert!(
+            there
+                .header("authorization")
+                .is_none_or(|v| !v.contains(KEY)),
+            "{location}: {there:?}"
+        );
+        for name in USER_HEADERS {
+            assert!(here.header(name).is_some(), "{location}: {name}");
+            assert_eq!(there.header(name), None, "{location}: {name} left the origin");
+        }
+        assert!(there.header("user-agent").is_some(), "protocol headers go");
+    }
+    // Within the origin, in any spelling, everything goes along.
+    for location in [
+        "/api/v1/files/or_file_1".to_string(),
+        "http://{self}/api/v1/files/or_file_1".to_string(),
+        "//{self}/api/v1/files/or_file_1".to_string(),
+        "http://u:p@{self}/api/v1/files/or_file_1".to_string(),
+    ] {
+        let origin = redirecting(location.clone());
+        client_with_user_headers(&origin)
+            .retrieve("or_file_1")
+            .unwrap();
+        let second = &origin.received()[1];
+        assert_eq!(
+            second.header("authorization"),
+            Some(&*format!("Bearer {KEY}")),
+            "{location}"
+        );
+        for name in USER_HEADERS {
+            assert!(second.header(name).is_some(), "{location}: {name}");
+        }
+    }
+}
+
+#[test]
+fn a_location_that_carries_the_key_is_not_followed() {
+    let elsewhere = Scripted::start(|_, _, s| {
+        json(s, 200, "", &file_json("or_file_1"));
+        Next::KeepAlive
+    });
+    let port = elsewhere.addr.port();
+    let watch = key_watch();
+    for location in [
+        format!("http://127.0.0.1:{port}/x?key={KEY}"),
+        format!("http://{KEY}@127.0.0.1:{port}/x"),
+        format!("http://{KEY}.localhost:{port}/x"),
+        format!("http://127.0.0.1:{port}/{}", KEY.to_uppercase()),
+        format!("/api/v1/files/{KEY}"),
+    ] {
+        let origin = redirecting(location.clone());
+        let err = client(&origin, fast_retries(2))
+            .retrieve("or_file_1")
+            .unwrap_err();
+        match &err {
+            Error::Redirect { reason, .. } => assert!(reason.contains("key"), "{err}"),
+            other => panic!("{location}: {other:?}"),
+        }
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(KEY) && !shown.contains("hostile-0123"), "{shown}");
+        assert_eq!(origin.received().len(), 1, "{location}: not followed, not retried");
+    }
+    assert!(elsewhere.received().is_empty());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
+}
+
 // ---- 5. redirects and deletes that would report a false success ----------------------------
 
 #[test]
@@ -653,10 +775,27 @@ fn credentials_in_the_base_url_are_hidden_by_debug() {
     );
 }
 
-/// Every record at DEBUG or above from any crate, checked for the key as it arrives.
+/// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
+/// kept with the name of the thread that logged it. The client is blocking, so its records
+/// (and ureq's) come from the thread that makes the call: the test's own. Tests run in
+/// parallel and some make ureq log server text on purpose (ureq's debug records show headers
+/// such as `Content-Encoding` as sent), so each test looks only at its own thread's records.
 struct KeyWatch {
     records: AtomicUsize,
-    leaks: Mutex<Vec<String>>,
+    leaks: Mutex<Vec<(Option<String>, String)>>,
+}
+
+impl KeyWatch {
+    /// The records holding the key that were logged on the calling thread.
+    fn leaks_here(&self) -> Vec<String> {
+        let here = std::thread::current().name().map(str::to_string);
+        let leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
+        leaks
+            .iter()
+            .filter(|(thread, _)| *thread == here)
+            .map(|(_, line)| line.clone())
+            .collect()
+    }
 }
 
 impl log::Log for KeyWatch {
@@ -670,7 +809,9 @@ impl log::Log for KeyWatch {
         self.records.fetch_add(1, Ordering::SeqCst);
         let line = format!("{} {} {}", record.level(), record.target(), record.args());
         if line.contains(KEY) || line.contains("hostile-0123") {
-            self.leaks.lock().unwrap().push(line);
+            let thread = std::thread::current().name().map(str::to_string);
+            let mut leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
+            leaks.push((thread, line));
         }
     }
     fn flush(&self) {}
@@ -736,7 +877,7 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
         watch.records.load(Ordering::SeqCst) > before,
         "the logger saw records"
     );
-    assert_eq!(*watch.leaks.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
 }
 
 // ---- 9. a broken download_to is recovered ------------------------------------------------------
@@ -1300,7 +1441,7 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
         leaked.is_empty(),
         "the key reached another origin: {leaked:?}"
     );
-    assert_eq!(*watch.leaks.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
     assert!(
         std::fs::read_dir(&dir).unwrap().all(|e| !e
             .unwrap()
