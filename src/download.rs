@@ -366,10 +366,7 @@ impl FilesClient {
             let coding = String::from_utf8_lossy(coding.as_bytes());
             let coding = coding.trim();
             if !coding.eq_ignore_ascii_case("identity") {
-                let coding = redact(
-                    &crate::transport::snippet(coding.as_bytes()),
-                    &self.shared.key,
-                );
+                let coding = crate::transport::snippet(coding.as_bytes(), &self.shared.key);
                 return refuse(format!(
                     "the server sent the file in Content-Encoding {coding:?} although the client asked for the stored bytes (identity)"
                 ));

@@ -221,6 +221,20 @@ pub(crate) fn redact(text: &str, secret: &str) -> String {
     text.replace(secret, "[redacted]")
 }
 
+/// [`redact`] for text cut short at its end: a start of `secret` (3 bytes or more) that the
+/// cut left at the end is removed too.
+pub(crate) fn redact_cut(text: &str, secret: &str) -> String {
+    let mut text = redact(text, secret);
+    if let Some(k) = (3..secret.len())
+        .rev()
+        .find(|&k| secret.is_char_boundary(k) && text.ends_with(&secret[..k]))
+    {
+        text.truncate(text.len() - k);
+        text.push_str("[redacted]");
+    }
+    text
+}
+
 /// [`redact`] applied to every string (keys and values) inside a JSON value.
 pub(crate) fn redact_json(value: Value, secret: &str) -> Value {
     match value {
@@ -396,5 +410,23 @@ impl std::error::Error for ApiError {}
 impl From<ApiError> for Error {
     fn from(api: ApiError) -> Error {
         Error::Api(Box::new(api))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_that_halves_the_secret_leaves_no_start_of_it() {
+        let secret = "sk-or-v1-0123456789";
+        assert_eq!(redact_cut("body sk-or-v1-01234", secret), "body [redacted]");
+        assert_eq!(
+            redact_cut("sk-or-v1-0123456789 and sk-o", secret),
+            "[redacted] and [redacted]"
+        );
+        assert_eq!(redact_cut("ends in sk", secret), "ends in sk", "2 bytes say nothing");
+        assert_eq!(redact_cut("plain", secret), "plain");
+        assert_eq!(redact("plain", ""), "plain");
     }
 }

@@ -11,7 +11,7 @@ use ureq::http::{self, HeaderName, HeaderValue, Method, Response};
 use ureq::{Body, RequestExt, SendBody};
 
 use crate::client::FilesClient;
-use crate::error::{ApiError, Error, Result, redact, redact_json};
+use crate::error::{ApiError, Error, Result, redact, redact_cut, redact_json};
 use crate::retry;
 
 /// The most of an error body the client reads.
@@ -79,7 +79,7 @@ impl Reply {
     ) -> Error {
         Error::Decode {
             what,
-            snippet: redact(&snippet(raw), &self.secret),
+            snippet: snippet(raw, &self.secret),
             source,
         }
     }
@@ -584,16 +584,23 @@ fn api_error(
             metadata: None,
             request_id,
             retry_after,
-            body_snippet: Some(redact(&snippet(&raw), secret)).filter(|s| !s.is_empty()),
+            body_snippet: Some(snippet(&raw, secret)).filter(|s| !s.is_empty()),
             attempts,
         },
     }
 }
 
-/// The start of a body, lossily decoded, for error messages.
-pub(crate) fn snippet(raw: &[u8]) -> String {
+/// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
+/// start of it that the cut left at the end).
+pub(crate) fn snippet(raw: &[u8], secret: &str) -> String {
     let cut = &raw[..raw.len().min(SNIPPET_LIMIT)];
-    String::from_utf8_lossy(cut).trim().to_string()
+    let text = String::from_utf8_lossy(cut);
+    let text = if cut.len() < raw.len() {
+        redact_cut(&text, secret)
+    } else {
+        redact(&text, secret)
+    };
+    text.trim().to_string()
 }
 
 /// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused.

@@ -880,6 +880,36 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
     assert_eq!(watch.leaks_here(), Vec::<String>::new());
 }
 
+#[test]
+fn a_key_cut_in_two_by_the_snippet_limit_leaves_no_part_of_it() {
+    let server = Scripted::start(|n, _, s| {
+        let body = format!("{}{KEY} and more", "x".repeat(1000));
+        match n {
+            0 => respond(s, 502, "", body.as_bytes()),
+            1 => json(s, 200, "", &body),
+            // A key in JSON escapes is decoded before it is looked for.
+            _ => json(
+                s,
+                401,
+                "",
+                &format!(
+                    r#"{{"error":{{"code":401,"message":"bad \u0073{}","metadata":{{"k":"\u0073{}"}}}}}}"#,
+                    &KEY[1..],
+                    &KEY[1..]
+                ),
+            ),
+        }
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    for _ in 0..3 {
+        let err = client.retrieve("or_file_1").unwrap_err();
+        let shown = format!("{err} {err:?} {:?}", err.api().map(|a| a.metadata()));
+        assert!(!shown.contains("sk-or-v1-hos"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+}
+
 // ---- 9. a broken download_to is recovered ------------------------------------------------------
 
 fn content(len: usize) -> Vec<u8> {
