@@ -1083,6 +1083,116 @@ fn a_broken_download_to_on_the_emulator_resumes_with_ranges_and_starts_over_with
     }
 }
 
+#[test]
+fn a_download_announcing_u64_max_bytes_is_truncated_not_trusted() {
+    let server = Scripted::start(|_, _, s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 18446744073709551615\r\n\r\nabc",
+        );
+        Next::Close
+    });
+    let dir = temp_dir("u64-max");
+    let client = client(&server, fast_retries(1));
+    let err = client.download_to("or_file_1", dir.join("f")).unwrap_err();
+    assert!(
+        matches!(err, Error::Truncated { expected: u64::MAX, received: 3 }),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let mut body = client.download("or_file_1").unwrap();
+    let err = Error::from(body.read_to_end(&mut Vec::new()).unwrap_err());
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+}
+
+/// The `.part` files in `dir`.
+fn temp_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".part"))
+        .collect()
+}
+
+/// Waits (at most 20 s) until a `.part` file in `dir` holds at least `bytes`, and returns it.
+fn wait_for_temp_file(dir: &std::path::Path, bytes: u64) -> std::path::PathBuf {
+    let started = Instant::now();
+    loop {
+        if let Some(part) = temp_files(dir)
+            .into_iter()
+            .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= bytes))
+        {
+            return part;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no temp file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_temp_file_removed_halfway_fails_the_download_and_leaves_the_target_alone() {
+    let dir = temp_dir("temp-removed");
+    let target = dir.join("f.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let watched = dir.clone();
+    let server = Scripted::start(move |_, _, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+        let _ = s.flush();
+        std::fs::remove_file(wait_for_temp_file(&watched, 5)).unwrap();
+        let _ = s.write_all(b"56789");
+        Next::Close
+    });
+    let err = client(&server, RetryPolicy::none())
+        .with_stall_timeout(Duration::from_secs(30))
+        .download_to("or_file_1", &target)
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert!(temp_files(&dir).is_empty());
+}
+
+/// Set in the child process of the next test: `BASE_URL|TARGET`.
+const CHILD_DOWNLOAD: &str = "OPENROUTER_FILES_TEST_CHILD_DOWNLOAD";
+
+#[test]
+fn a_download_to_killed_halfway_leaves_the_target_untouched() {
+    if let Ok(spec) = std::env::var(CHILD_DOWNLOAD) {
+        // The child: a download that the parent kills while it is half written.
+        let (base, target) = spec.split_once('|').unwrap();
+        let _ = client_at(base, KEY, RetryPolicy::none())
+            .with_stall_timeout(Duration::from_secs(60))
+            .download_to("or_file_1", target);
+        return;
+    }
+    let server = Scripted::start(|_, _, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        let _ = s.write_all(&content(50_000));
+        let _ = s.flush();
+        std::thread::sleep(Duration::from_secs(30));
+        Next::Close
+    });
+    let dir = temp_dir("killed");
+    let target = dir.join("f.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_download_to_killed_halfway_leaves_the_target_untouched",
+            "--exact",
+            "--quiet",
+        ])
+        .env(
+            CHILD_DOWNLOAD,
+            format!("{}|{}", server.url("/api/v1"), target.display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_temp_file(&dir, 50_000);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(temp_files(&dir).len(), 1, "the half-written temp file is all that is left");
+}
+
 #[cfg(unix)]
 #[test]
 fn download_to_over_an_existing_file_keeps_its_permission_bits() {
