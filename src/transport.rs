@@ -460,6 +460,11 @@ fn resolve(current: &str, location: &str) -> Option<String> {
         // `host` keeps an IPv6 address's brackets, as `Uri::host` gives it.
         let (scheme, host, port) = origin(current)?;
         format!("{scheme}://{host}:{port}{location}")
+    } else if location.starts_with('?') {
+        // A new query for the same path.
+        format!("{}{location}", current.split(['?', '#']).next()?)
+    } else if location.starts_with('#') {
+        format!("{}{location}", current.split('#').next()?)
     } else if location.contains(':') || location.is_empty() {
         // Another scheme (`ftp:`, `file:`, `javascript:`) or nothing at all.
         return None;
@@ -668,6 +673,19 @@ mod tests {
             resolve("http://[::1]:8080/a/b", "/c").as_deref(),
             Some("http://[::1]:8080/c")
         );
+        // A query alone replaces the query and keeps the path (RFC 3986, 5.2.2).
+        assert_eq!(
+            resolve(here, "?after=x").as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/files/x?after=x")
+        );
+        assert_eq!(
+            resolve(here, "/y#part").as_deref(),
+            Some("http://127.0.0.1:8080/y#part")
+        );
+        assert_eq!(
+            resolve(here, "#part").as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/files/x?workspace_id=1#part")
+        );
         for bad in [
             "",
             "ftp://h/x",
@@ -696,6 +714,11 @@ mod tests {
         assert!(!same_origin("http://h:1/x", "http://h:2/x"));
         assert!(!same_origin("http://h/x", "https://h/x"));
         assert!(!same_origin("http://127.0.0.1/x", "http://localhost/x"));
+        assert!(same_origin("http://[::1]/x", "http://[::1]:80/y"));
+        assert!(!same_origin("http://[::1]:8080/x", "http://127.0.0.1:8080/x"));
+        assert!(same_origin("http://u:p@h:8/x", "http://h:8/y"), "user info is no part");
+        assert!(!same_origin("http://h:8@evil:9/x", "http://h:8/x"));
+        assert!(!same_origin("https://h/x", "https://h:8443/x"));
     }
 
     #[test]
