@@ -470,7 +470,8 @@ impl FilesClientBuilder {
         self.header("HTTP-Referer", url).header("X-Title", title)
     }
 
-    /// A header sent with every call.
+    /// A header sent with every call (to the base URL's origin: not after a redirect to
+    /// another, like the key).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -537,9 +538,11 @@ impl FilesClientBuilder {
     }
 
     /// How many redirects a call follows (default 5; 0: none). The client follows them
-    /// itself, by the rules in the crate docs: `Authorization` only to the base URL's origin
-    /// (scheme, host and port), never from https to http, 307 and 308 keep the method, and a
-    /// 301, 302 or 303 to an upload or a delete is returned as [`Error::Redirect`].
+    /// itself, by the rules in the crate docs: `Authorization` and the headers set with
+    /// [`header`](Self::header), [`app`](Self::app) and [`FilesClient::with_header`] only to
+    /// the base URL's origin (scheme, host and port), never from https to http, never to a
+    /// `Location` that contains the key, 307 and 308 keep the method, and a 301, 302 or 303 to
+    /// an upload or a delete is returned as [`Error::Redirect`].
     pub fn max_redirects(mut self, redirects: u32) -> Self {
         self.max_redirects = redirects;
         self

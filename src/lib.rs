@@ -62,7 +62,7 @@
 //!
 //! # Retries and timeouts
 //!
-//! Connection failures, timeouts and the statuses 408, 429, 500, 502, 503 and 504 are retried
+//! Connection failures, timeouts and the statuses 408, 429 and 5xx are retried
 //! twice by default, with exponential backoff and full jitter, honouring `Retry-After` up to
 //! 60 s. Uploads are retried only when the source can be read again (a path or bytes) and the
 //! server cannot have stored the file; a broken [`download_to`](FilesClient::download_to) is
@@ -72,8 +72,9 @@
 //! end within [`DEFAULT_JSON_DEADLINE`] (5 minutes), all tries included; a
 //! [`deadline`](FilesClientBuilder::deadline) caps every call. Redirects are followed by the
 //! crate's own rules (see [`max_redirects`](FilesClientBuilder::max_redirects)):
-//! `Authorization` only to the same origin (scheme, host and port), never from https to http,
-//! and a 301, 302 or 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
+//! `Authorization` and the headers you set only to the same origin (scheme, host and port),
+//! never from https to http, never to a `Location` that contains the key, and a 301, 302 or
+//! 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
 //! on the builder or per call: see [`RetryPolicy`].
 //!
 //! Retries and redirects are logged through [`log`](https://docs.rs/log) at debug level, never

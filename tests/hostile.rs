@@ -589,6 +589,30 @@ fn always_503(extra: &'static str) -> Scripted {
 }
 
 #[test]
+fn a_slow_redirect_chain_ends_at_the_deadline_of_the_whole_call() {
+    // Each hop answers in 400 ms, well under the stall and response timeouts; five of them
+    // would take 2 s.
+    let server = Scripted::start(|n, _, s| {
+        std::thread::sleep(Duration::from_millis(400));
+        if n < 5 {
+            redirect(s, 307, &format!("/api/v1/files/hop{n}"));
+        } else {
+            json(s, 200, "", &file_json("or_file_1"));
+        }
+        Next::KeepAlive
+    });
+    let started = Instant::now();
+    let err = client(&server, fast_retries(3))
+        .with_deadline(Duration::from_millis(1000))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(err.to_string().to_lowercase().contains("timeout"), "{err}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(server.received().len() < 6, "the chain was cut short");
+}
+
+#[test]
 fn an_unlimited_retry_after_cap_ends_the_call_at_its_deadline_without_overflow() {
     let server = always_503("retry-after-ms: 1e300\r\n");
     let policy = fast_retries(3).with_max_retry_after(Duration::MAX);
