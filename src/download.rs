@@ -497,7 +497,7 @@ impl FilesClient {
             };
             retries += 1;
             // The rest of the call runs under what is left of the deadline.
-            if deadline.is_some_and(|at| !crate::transport::ends_before(wait, at)) {
+            if !crate::transport::may_wait(wait, deadline) {
                 return Err(error);
             }
             log::debug!(

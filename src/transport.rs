@@ -186,7 +186,7 @@ impl FilesClient {
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
                 return Err(error);
             };
-            if deadline.is_some_and(|d| !ends_before(wait, d)) {
+            if !may_wait(wait, deadline) {
                 return Err(error);
             }
             if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
@@ -422,10 +422,13 @@ fn carries_secret(text: &str, secret: &str) -> bool {
             .contains(&secret.to_ascii_lowercase())
 }
 
-/// Whether a wait of `wait` from now ends before `deadline` (false when it cannot be told:
-/// a wait too long for an [`Instant`] ends after any deadline).
-pub(crate) fn ends_before(wait: Duration, deadline: Instant) -> bool {
-    Instant::now().checked_add(wait).is_some_and(|end| end < deadline)
+/// Whether a retry may wait `wait` from now: the wait must end before `deadline`, if there is
+/// one, and at all: a wait too long for an [`Instant`] (a `Retry-After` of 1e300 ms that the
+/// policy accepts) would never end, so the call gives up at once instead.
+pub(crate) fn may_wait(wait: Duration, deadline: Option<Instant>) -> bool {
+    Instant::now()
+        .checked_add(wait)
+        .is_some_and(|end| deadline.is_none_or(|d| end < d))
 }
 
 /// Whether two URLs share scheme, host and port.

@@ -624,6 +624,27 @@ fn an_unlimited_retry_after_cap_ends_the_call_at_its_deadline_without_overflow()
 }
 
 #[test]
+fn a_wait_no_clock_can_count_ends_a_call_without_a_deadline_at_once() {
+    // Uploads and downloads have no deadline by default; a policy that takes any Retry-After
+    // then met a server asking for 1e300 ms, and slept forever.
+    let server = Scripted::start(|_, _, s| {
+        api_error(s, 429, "retry-after-ms: 1e300\r\n", "slow down");
+        Next::KeepAlive
+    });
+    let client = client(&server, fast_retries(3).with_max_retry_after(Duration::MAX));
+    let dir = temp_dir("wait-forever");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(every_operation(&client.with_deadline(None), &dir).len());
+    });
+    let operations = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("every operation returned");
+    assert_eq!(operations, 6);
+    assert_eq!(server.received().len(), 6, "one request each, no retry");
+}
+
+#[test]
 fn backoff_as_long_as_duration_max_ends_the_call_at_its_deadline_without_overflow() {
     let endless = RetryPolicy::default()
         .with_max_retries(u32::MAX)
