@@ -426,7 +426,11 @@ mod tests {
             redact_cut("sk-or-v1-0123456789 and sk-o", secret),
             "[redacted] and [redacted]"
         );
-        assert_eq!(redact_cut("ends in sk", secret), "ends in sk", "2 bytes say nothing");
+        assert_eq!(
+            redact_cut("ends in sk", secret),
+            "ends in sk",
+            "2 bytes say nothing"
+        );
         assert_eq!(redact_cut("plain", secret), "plain");
         assert_eq!(redact("plain", ""), "plain");
     }
@@ -437,7 +441,10 @@ mod tests {
             assert!(ApiErrorKind::from_status(status).is_retryable(), "{status}");
         }
         for status in [400, 401, 403, 404, 409, 413, 422, 499] {
-            assert!(!ApiErrorKind::from_status(status).is_retryable(), "{status}");
+            assert!(
+                !ApiErrorKind::from_status(status).is_retryable(),
+                "{status}"
+            );
         }
     }
 }

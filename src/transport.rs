@@ -268,7 +268,10 @@ impl FilesClient {
         let Some(location) = location else {
             return Err(refuse("", "the response names no Location"));
         };
-        if raw.as_deref().is_some_and(|raw| carries_secret(raw, &self.shared.key)) {
+        if raw
+            .as_deref()
+            .is_some_and(|raw| carries_secret(raw, &self.shared.key))
+        {
             // Following it would hand the key to that URL's server and to ureq's logs.
             return Err(refuse(&location, "the Location carries the API key"));
         }
@@ -718,8 +721,14 @@ mod tests {
         assert!(!same_origin("http://h/x", "https://h/x"));
         assert!(!same_origin("http://127.0.0.1/x", "http://localhost/x"));
         assert!(same_origin("http://[::1]/x", "http://[::1]:80/y"));
-        assert!(!same_origin("http://[::1]:8080/x", "http://127.0.0.1:8080/x"));
-        assert!(same_origin("http://u:p@h:8/x", "http://h:8/y"), "user info is no part");
+        assert!(!same_origin(
+            "http://[::1]:8080/x",
+            "http://127.0.0.1:8080/x"
+        ));
+        assert!(
+            same_origin("http://u:p@h:8/x", "http://h:8/y"),
+            "user info is no part"
+        );
         assert!(!same_origin("http://h:8@evil:9/x", "http://h:8/x"));
         assert!(!same_origin("https://h/x", "https://h:8443/x"));
     }

@@ -223,7 +223,11 @@ fn client_with_user_headers(server: &Scripted) -> FilesClient {
 fn redirecting(location: String) -> Scripted {
     Scripted::start(move |n, r, s| {
         if n == 0 {
-            redirect(s, 307, &location.replace("{self}", r.header("host").unwrap()));
+            redirect(
+                s,
+                307,
+                &location.replace("{self}", r.header("host").unwrap()),
+            );
         } else {
             json(s, 200, "", &file_json("or_file_1"));
         }
@@ -266,7 +270,11 @@ fn user_headers_and_the_key_stay_with_the_base_origin_however_the_location_is_sp
         );
         for name in USER_HEADERS {
             assert!(here.header(name).is_some(), "{location}: {name}");
-            assert_eq!(there.header(name), None, "{location}: {name} left the origin");
+            assert_eq!(
+                there.header(name),
+                None,
+                "{location}: {name} left the origin"
+            );
         }
         assert!(there.header("user-agent").is_some(), "protocol headers go");
     }
@@ -317,8 +325,15 @@ fn a_location_that_carries_the_key_is_not_followed() {
             other => panic!("{location}: {other:?}"),
         }
         let shown = format!("{err} {err:?}");
-        assert!(!shown.contains(KEY) && !shown.contains("hostile-0123"), "{shown}");
-        assert_eq!(origin.received().len(), 1, "{location}: not followed, not retried");
+        assert!(
+            !shown.contains(KEY) && !shown.contains("hostile-0123"),
+            "{shown}"
+        );
+        assert_eq!(
+            origin.received().len(),
+            1,
+            "{location}: not followed, not retried"
+        );
     }
     assert!(elsewhere.received().is_empty());
     assert_eq!(watch.leaks_here(), Vec::<String>::new());
@@ -748,7 +763,12 @@ fn a_download_to_that_starts_over_after_a_part_that_does_not_fit_still_ends_at_i
         }
         std::thread::sleep(Duration::from_millis(1500));
         if r.header("range").is_some() {
-            respond(s, 206, "Content-Range: bytes 0-9/10\r\nETag: \"v1\"\r\n", b"0123456789");
+            respond(
+                s,
+                206,
+                "Content-Range: bytes 0-9/10\r\nETag: \"v1\"\r\n",
+                b"0123456789",
+            );
         } else {
             respond(s, 200, "Accept-Ranges: bytes\r\nETag: \"v1\"\r\n", &file);
         }
@@ -1140,7 +1160,13 @@ fn a_download_announcing_u64_max_bytes_is_truncated_not_trusted() {
     let client = client(&server, fast_retries(1));
     let err = client.download_to("or_file_1", dir.join("f")).unwrap_err();
     assert!(
-        matches!(err, Error::Truncated { expected: u64::MAX, received: 3 }),
+        matches!(
+            err,
+            Error::Truncated {
+                expected: u64::MAX,
+                received: 3
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
@@ -1235,7 +1261,11 @@ fn a_download_to_killed_halfway_leaves_the_target_untouched() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"old");
-    assert_eq!(temp_files(&dir).len(), 1, "the half-written temp file is all that is left");
+    assert_eq!(
+        temp_files(&dir).len(),
+        1,
+        "the half-written temp file is all that is left"
+    );
 }
 
 #[cfg(unix)]
