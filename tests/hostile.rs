@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::scripted::{Next, Received, Scripted, api_error, file_json, json, redirect, respond};
+use common::scripted::{
+    Next, Received, Scripted, answer_and_close, api_error, file_json, json, redirect, respond,
+};
 use common::{client_at, fast_retries, temp_dir};
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
@@ -115,10 +117,7 @@ fn every_header_value_is_checked_when_the_client_is_built() {
 
 #[test]
 fn a_redirect_to_the_same_host_on_another_port_does_not_carry_the_key() {
-    let elsewhere = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let elsewhere = file_server();
     let target = elsewhere.url("/api/v1/files/or_file_1");
     let origin = Scripted::start(move |_, _, s| {
         redirect(s, 307, &target);
@@ -202,6 +201,14 @@ fn a_redirect_to_another_scheme_or_nowhere_is_refused() {
     }
 }
 
+/// A server that answers every request with the metadata of `or_file_1`.
+fn file_server() -> Scripted {
+    Scripted::start(|_, _, s| {
+        json(s, 200, "", &file_json("or_file_1"));
+        Next::KeepAlive
+    })
+}
+
 /// The headers a user configures, each set one way: builder, `app`, scoped clone.
 const USER_HEADERS: [&str; 4] = ["x-team-secret", "http-referer", "x-title", "x-scoped"];
 
@@ -237,10 +244,7 @@ fn redirecting(location: String) -> Scripted {
 
 #[test]
 fn user_headers_and_the_key_stay_with_the_base_origin_however_the_location_is_spelled() {
-    let elsewhere = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let elsewhere = file_server();
     let port = elsewhere.addr.port();
     for location in [
         format!("http://127.0.0.1:{port}/api/v1/files/or_file_1"),
@@ -303,10 +307,7 @@ fn user_headers_and_the_key_stay_with_the_base_origin_however_the_location_is_sp
 
 #[test]
 fn a_location_that_carries_the_key_is_not_followed() {
-    let elsewhere = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let elsewhere = file_server();
     let port = elsewhere.addr.port();
     let watch = key_watch();
     for location in [
@@ -377,10 +378,7 @@ fn a_301_302_or_303_to_a_delete_or_an_upload_is_an_error_naming_the_location() {
 
 #[test]
 fn a_delete_answered_with_file_metadata_is_a_decode_error() {
-    let server = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let server = file_server();
     let err = client(&server, RetryPolicy::none())
         .delete("or_file_1")
         .unwrap_err();
@@ -480,12 +478,9 @@ fn a_download_in_a_content_encoding_is_refused_and_leaves_no_file() {
 
 #[test]
 fn an_http_1_0_download_framed_with_transfer_encoding_is_refused() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(
-            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-        );
-        Next::Close
-    });
+    let server = answer_and_close(
+        b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
     assert_download_refused(&client(&server, fast_retries(2)), "HTTP/1.0");
 }
 
@@ -670,10 +665,7 @@ fn backoff_as_long_as_duration_max_ends_the_call_at_its_deadline_without_overflo
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.received().len(), 1);
     // `download_to` has a retry loop of its own, for a body that breaks.
-    let broken = Scripted::start(|_, _, s| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
-        Next::Close
-    });
+    let broken = answer_and_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
     let dir = temp_dir("huge-backoff");
     let err = client(&broken, endless)
         .with_deadline(Duration::from_secs(30))
@@ -1094,12 +1086,9 @@ fn a_broken_download_to_without_range_support_starts_over() {
 
 #[test]
 fn a_broken_download_to_gives_up_after_the_retry_policy() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(
-            b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 10\r\n\r\n0123",
-        );
-        Next::Close
-    });
+    let server = answer_and_close(
+        b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 10\r\n\r\n0123",
+    );
     let dir = temp_dir("give-up");
     let err = client(&server, fast_retries(2))
         .download_to("or_file_1", dir.join("f"))
@@ -1150,12 +1139,7 @@ fn a_broken_download_to_on_the_emulator_resumes_with_ranges_and_starts_over_with
 
 #[test]
 fn a_download_announcing_u64_max_bytes_is_truncated_not_trusted() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(
-            b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 18446744073709551615\r\n\r\nabc",
-        );
-        Next::Close
-    });
+    let server = answer_and_close(b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 18446744073709551615\r\n\r\nabc");
     let dir = temp_dir("u64-max");
     let client = client(&server, fast_retries(1));
     let err = client.download_to("or_file_1", dir.join("f")).unwrap_err();
@@ -1289,10 +1273,7 @@ fn download_to_over_an_existing_file_keeps_its_permission_bits() {
 
 #[test]
 fn a_read_error_from_a_download_converts_back_with_question_mark() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
-        Next::Close
-    });
+    let server = answer_and_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
     let read_all = || -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         client(&server, RetryPolicy::none())
