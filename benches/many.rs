@@ -5,6 +5,7 @@
 //! ```text
 //! cargo bench --bench many              # 500 × 4 KB at 1, 8, 32 in flight, 0 and 10 ms; list 100,000
 //! cargo bench --bench many -- --quick   # 60 files, 1 and 8 in flight, list 3,000 (CI)
+//! cargo bench --bench many -- --runs 1  # the full set, once
 //! ```
 //!
 //! Each row is one process (ours: this binary with `--scenario`), timed with GNU time for
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("--serve") => serve(&args[1..]),
         Some("--scenario") => scenario(&args[1..]),
-        _ => bench(args.iter().any(|a| a == "--quick")),
+        _ => bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,8 +92,9 @@ fn scenario(args: &[String]) -> Res {
     Ok(())
 }
 
-fn bench(quick: bool) -> Res {
-    let settings = if quick {
+fn bench(args: &[String]) -> Res {
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut settings = if quick {
         Settings {
             runs: 1,
             files: 60,
@@ -111,6 +113,13 @@ fn bench(quick: bool) -> Res {
             list_files: 100_000,
         }
     };
+    if let Some(runs) = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+    {
+        settings.runs = runs.parse()?;
+    }
     let work = std::env::temp_dir().join(format!("openrouter-files-many-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = run_all(&settings, &work);
@@ -341,7 +350,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     let line = "the quick brown fox jumps over the lazy dog 0123456789\n";
     std::fs::write(
         &file,
-        line.repeat(settings.file_bytes / line.len() + 1)[..settings.file_bytes].as_bytes(),
+        &line.repeat(settings.file_bytes / line.len() + 1).as_bytes()[..settings.file_bytes],
     )?;
     let path = file.to_string_lossy().into_owned();
     let tools = [Tool::Ours, Tool::Curl, Tool::Python, Tool::TypeScript];
