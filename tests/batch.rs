@@ -126,7 +126,13 @@ fn the_pool_keeps_a_connection_for_each_worker() {
             .build()
             .unwrap();
         let before = server.accepted();
-        let report = client.batch().concurrency(8).retrieve(&ids);
+        // Each worker pauses after its call, as real work between calls would, so that
+        // several connections sit idle at the same time.
+        let report = client.batch().concurrency(8).run(&ids, |client, id| {
+            let file = client.retrieve(id);
+            std::thread::sleep(Duration::from_millis(2));
+            file
+        });
         assert!(report.is_success(), "{:?}", report.first_error());
         server.accepted() - before
     };
