@@ -22,8 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use common::{Relay, Res, Sample, args, measure, median, serve, start_server};
-use openrouter_files::{FilesClient, RetryPolicy};
+use common::{Relay, Res, Sample, measure, median, start_server};
 
 const PY_SDK: &str = "openrouter==1.3.84";
 const TS_SDK: &str = "@openrouter/sdk@1.3.19";
@@ -38,29 +37,13 @@ struct Settings {
 }
 
 fn main() -> ExitCode {
-    let args = args();
-    let result = match args.first().map(String::as_str) {
-        Some("--serve") => serve(&args[1..]),
-        Some("--scenario") => scenario(&args[1..]),
-        _ => bench(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::run_main(scenario, bench)
 }
 
 /// Child mode: ours, one measured job.
 fn scenario(args: &[String]) -> Res {
     let (name, base, key) = (&args[0], &args[1], &args[2]);
-    let client = FilesClient::builder()
-        .api_key(key)
-        .base_url(base)
-        .retry(RetryPolicy::none())
-        .build()?;
+    let client = common::client(base, key)?;
     match name.as_str() {
         "many" => {
             let files: usize = args[3].parse()?;
@@ -226,31 +209,25 @@ impl Ctx<'_> {
     /// `Ok(None)` when the tool is not available.
     fn run(&self, tool: Tool, job: &[String]) -> Res<Option<Row>> {
         let before = self.relay.accepted();
-        let common = [self.base.clone(), self.key.clone()];
+        // `first job-name base key job-args…`
+        let argv = |first: String| {
+            let mut all = vec![first, job[0].clone(), self.base.clone(), self.key.clone()];
+            all.extend_from_slice(&job[1..]);
+            all
+        };
         let (sample, stdout) = match tool {
-            Tool::Ours => {
-                let mut all = vec!["--scenario".into(), job[0].clone()];
-                all.extend(common.iter().cloned());
-                all.extend_from_slice(&job[1..]);
-                measure(&self.me, &all, &[])?
-            }
+            Tool::Ours => measure(&self.me, &argv("--scenario".into()), &[])?,
             Tool::Python => {
                 let Ok(python) = &self.sdks.python else {
                     return Ok(None);
                 };
-                let mut all = vec![sdk_script("many.py"), job[0].clone()];
-                all.extend(common.iter().cloned());
-                all.extend_from_slice(&job[1..]);
-                measure(python, &all, &[])?
+                measure(python, &argv(sdk_script("many.py")), &[])?
             }
             Tool::TypeScript => {
                 let Ok(dir) = &self.sdks.node else {
                     return Ok(None);
                 };
-                let mut all = vec![sdk_script("many.mjs"), job[0].clone()];
-                all.extend(common.iter().cloned());
-                all.extend_from_slice(&job[1..]);
-                measure("node", &all, &[("SDK_DIR", dir)])?
+                measure("node", &argv(sdk_script("many.mjs")), &[("SDK_DIR", dir)])?
             }
             Tool::Curl => {
                 if job[0] != "many" {

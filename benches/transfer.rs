@@ -22,8 +22,8 @@ mod nginx;
 use std::path::Path;
 use std::process::ExitCode;
 
-use common::{Filler, Res, Sample, args, measure, median, serve, span, start_server, stats};
-use openrouter_files::{FilesClient, RetryPolicy, Upload};
+use common::{Filler, Res, Sample, measure, median, span, start_server, stats};
+use openrouter_files::{FilesClient, Upload};
 
 pub struct Settings {
     runs: usize,
@@ -35,29 +35,13 @@ pub struct Settings {
 }
 
 fn main() -> ExitCode {
-    let args = args();
-    let result = match args.first().map(String::as_str) {
-        Some("--serve") => serve(&args[1..]),
-        Some("--scenario") => scenario(&args[1..]),
-        _ => bench(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::run_main(scenario, bench)
 }
 
 /// Child mode: one measured operation through the client.
 fn scenario(args: &[String]) -> Res {
     let (name, base, key) = (&args[0], &args[1], &args[2]);
-    let client = FilesClient::builder()
-        .api_key(key)
-        .base_url(base)
-        .retry(RetryPolicy::none())
-        .build()?;
+    let client = common::client(base, key)?;
     match name.as_str() {
         "upload" => {
             client.upload(Upload::path(&args[3]))?;

@@ -5,12 +5,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
+use openrouter_files::{FilesClient, RetryPolicy};
 
 pub type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -275,6 +276,33 @@ pub fn span(v: &[f64]) -> String {
     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
     let max = v.iter().copied().fold(0.0, f64::max);
     format!("{:.3} ({:.3}–{:.3})", median(v.to_vec()), min, max)
+}
+
+/// A benchmark's `main`: `--serve` runs the emulator child, `--scenario` one measured job of
+/// ours, anything else the benchmark itself.
+pub fn run_main(scenario: fn(&[String]) -> Res, bench: fn(&[String]) -> Res) -> ExitCode {
+    let args = args();
+    let result = match args.first().map(String::as_str) {
+        Some("--serve") => serve(&args[1..]),
+        Some("--scenario") => scenario(&args[1..]),
+        _ => bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The client a measured job uses: no retries, so that a failure shows.
+pub fn client(base: &str, key: &str) -> Res<FilesClient> {
+    Ok(FilesClient::builder()
+        .api_key(key)
+        .base_url(base)
+        .retry(RetryPolicy::none())
+        .build()?)
 }
 
 /// The arguments after the ones cargo adds (`--bench`).
