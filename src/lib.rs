@@ -109,7 +109,8 @@ mod transport;
 mod upload;
 
 pub use batch::{
-    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
+    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
+    Saved,
 };
 pub use client::{
     DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, FilesClient,
