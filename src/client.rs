@@ -8,6 +8,8 @@ use std::time::Duration;
 use ureq::Agent;
 use ureq::config::RedirectAuthHeaders;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
@@ -469,7 +471,11 @@ impl FilesClientBuilder {
         );
         Ok(FilesClient {
             shared: Arc::new(Shared {
-                agent: config.build().into(),
+                agent: Agent::with_parts(
+                    config.build(),
+                    DefaultConnector::new().chain(crate::coalesce::Coalesce),
+                    DefaultResolver::default(),
+                ),
                 base_url: self.base_url,
                 auth,
                 headers,

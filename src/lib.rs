@@ -95,6 +95,7 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
+mod coalesce;
 mod date;
 mod download;
 #[cfg(feature = "emulator")]
