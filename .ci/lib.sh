@@ -21,3 +21,15 @@ start_server() {
   "$@" > "$log" 2>&1 &
   server_pid=$!
 }
+
+# The path of the repository's OpenAPI document for API version $1; fails, naming the path, if
+# it is missing.
+spec_path() {
+  local path
+  path="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/spec/openrouter-files.$1.openapi.yaml"
+  if [ ! -f "$path" ]; then
+    echo "the OpenAPI document for $1 is missing: $path" >&2
+    return 1
+  fi
+  echo "$path"
+}

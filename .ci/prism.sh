@@ -3,7 +3,6 @@
 # the contract tests against it. Skips, loudly, only when npm is not available.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-spec_dir="$root/../shared/spec"
 if ! command -v npm >/dev/null 2>&1; then
   echo "SKIPPED: contract tests need npm to install @stoplight/prism-cli, and npm is not installed" >&2
   exit 0
@@ -18,7 +17,7 @@ trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EX
 prism="$work/node_modules/.bin/prism"
 
 for version in 2026-07-19 2026-08-22; do
-  spec="$spec_dir/openrouter-files.$version.openapi.yaml"
+  spec=$(spec_path "$version")
   port=$(free_port)
   log="$work/prism-$version.log"
   start_server "$prism" mock --host 127.0.0.1 --port "$port" "$spec"

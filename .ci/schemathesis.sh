@@ -4,7 +4,6 @@
 # emulator speaking that document's version. Any failure fails CI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-spec_dir="$root/../shared/spec"
 # shellcheck source=.ci/lib.sh
 . "$root/.ci/lib.sh"
 work=$(mktemp -d)
@@ -18,7 +17,7 @@ cargo build --quiet --release --features emulator --example emulator --manifest-
 emulator="$root/target/release/examples/emulator"
 
 for version in 2026-07-19 2026-08-22; do
-  spec="$spec_dir/openrouter-files.$version.openapi.yaml"
+  spec=$(spec_path "$version")
   port=$(free_port)
   log="$work/emulator-$version.log"
   start_server "$emulator" --port "$port" --api-version "$version" --accept-any-content \

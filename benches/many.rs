@@ -347,7 +347,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     let server = start_server(0, 1)?;
     let upstream = emulator_addr(&server.base)?;
     for &latency in &settings.latencies_ms {
-        let relay = Relay::start(upstream, Duration::from_millis(latency), 48)?;
+        let relay = Relay::start(upstream, Duration::from_millis(latency))?;
         let ctx = Ctx {
             me: me.clone(),
             base: format!("http://{}/api/v1", relay.addr),
@@ -411,7 +411,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     println!("| limit | tool | wall s | peak RSS | CPU s | files seen | target |");
     println!("|---|---|---|---|---|---|---|");
     let server = start_server(settings.list_files - 1, 1)?;
-    let relay = Relay::start(emulator_addr(&server.base)?, Duration::ZERO, 4)?;
+    let relay = Relay::start(emulator_addr(&server.base)?, Duration::ZERO)?;
     let ctx = Ctx {
         me,
         base: format!("http://{}/api/v1", relay.addr),

@@ -7,13 +7,15 @@
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
 
 const USAGE: &str =
     "usage: emulator [--port N] [--api-key KEY] [--api-version 2026-07-19|2026-08-22]
                 [--upload-limit BYTES] [--accept-any-content] [--seed-downloadable NAME:BYTES]...
-                [--seed-files N]";
+                [--seed-files N] [--max-connections N] [--read-timeout-ms MS]
+                [--latency-ms MS] [--range-requests] [--request-log-limit N]";
 
 /// Deterministic filler bytes for a seeded file of a given size (xorshift, so it is not text).
 struct Filler {
@@ -72,6 +74,33 @@ fn run() -> Result<(), String> {
                 })
             }
             "--accept-any-content" => builder = builder.accept_any_content(true),
+            "--range-requests" => builder = builder.range_requests(true),
+            "--max-connections" => {
+                builder = builder.max_connections(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--max-connections: {e}"))?,
+                )
+            }
+            "--request-log-limit" => {
+                builder = builder.request_log_limit(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--request-log-limit: {e}"))?,
+                )
+            }
+            "--read-timeout-ms" => {
+                let ms = value()?
+                    .parse()
+                    .map_err(|e| format!("--read-timeout-ms: {e}"))?;
+                builder = builder
+                    .read_timeout(Duration::from_millis(ms))
+                    .write_timeout(Duration::from_millis(ms));
+            }
+            "--latency-ms" => {
+                let ms = value()?.parse().map_err(|e| format!("--latency-ms: {e}"))?;
+                builder = builder.latency(Duration::from_millis(ms));
+            }
             "--seed-files" => {
                 seed_files = value()?.parse().map_err(|e| format!("--seed-files: {e}"))?;
             }

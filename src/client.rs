@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use ureq::Agent;
-use ureq::config::RedirectAuthHeaders;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{Connector, DefaultConnector};
@@ -14,7 +14,8 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
-use crate::transport::{Call, Replay, read_json};
+use crate::tls;
+use crate::transport::{Call, Replay, read_checked_json, read_json};
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -32,17 +33,26 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 ///
 /// It is `Send + Sync` and cheap to clone: clones share one connection pool. Scoped clones
 /// ([`FilesClient::in_workspace`], [`FilesClient::with_provider`], [`FilesClient::with_retry`],
-/// [`FilesClient::with_header`], …) change settings for the calls made through them only.
+/// [`FilesClient::with_header`], …) change settings for the calls made through them only; each
+/// takes the same argument types as the builder's setter of that name.
 ///
-/// ```no_run
+/// ```standalone_crate
+/// # #[cfg(feature = "emulator")] {
 /// use openrouter_files::FilesClient;
+/// # use openrouter_files::emulator::Emulator;
+/// # let server = Emulator::builder().seed_file("a.txt", b"abc".to_vec()).start()?;
+/// # // SAFETY: a standalone doctest is a process of its own; the emulator does not read
+/// # // the environment.
+/// # unsafe { std::env::set_var("OPENROUTER_API_KEY", server.api_key()) };
+/// # unsafe { std::env::set_var("OPENROUTER_BASE_URL", server.base_url()) };
 ///
 /// let client = FilesClient::from_env()?; // OPENROUTER_API_KEY, optional OPENROUTER_BASE_URL
 /// for file in client.list().limit(100) {
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }
-/// # Ok::<(), openrouter_files::Error>(())
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct FilesClient {
@@ -56,6 +66,10 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// `Bearer <key>`, marked sensitive so `http` never prints it.
     pub(crate) auth: HeaderValue,
+    /// The key itself, to remove from server text that errors keep. Never printed.
+    pub(crate) key: Arc<str>,
+    /// How many redirects one try follows (the crate follows them itself, see `transport`).
+    pub(crate) max_redirects: u32,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) upload_limit: u64,
 }
@@ -72,13 +86,28 @@ pub(crate) struct Options {
     pub(crate) gate: Option<Arc<crate::batch::Gate>>,
 }
 
-/// The client's timeouts. None of them caps a whole body transfer: a large file on a slow link
-/// completes as long as it keeps moving.
+/// The default whole-call cap of the small JSON calls (list page, retrieve, delete), all
+/// tries and waits included: 5 minutes.
+pub const DEFAULT_JSON_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The client's timeouts. By default none caps a whole transfer (a large file on a slow link
+/// completes as long as it keeps moving); the small JSON calls have a whole-call cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Timeouts {
     pub(crate) connect: Option<Duration>,
     pub(crate) response: Option<Duration>,
     pub(crate) stall: Option<Duration>,
+    /// The cap on a whole upload or download call, all tries and waits included.
+    pub(crate) deadline: Option<Duration>,
+    /// The same for list pages, retrieve and delete.
+    pub(crate) json_deadline: Option<Duration>,
+}
+
+impl Timeouts {
+    fn set_deadline(&mut self, deadline: Option<Duration>) {
+        self.deadline = deadline;
+        self.json_deadline = deadline;
+    }
 }
 
 impl Default for Timeouts {
@@ -87,6 +116,8 @@ impl Default for Timeouts {
             connect: Some(Duration::from_secs(10)),
             response: Some(Duration::from_secs(60)),
             stall: Some(Duration::from_secs(60)),
+            deadline: None,
+            json_deadline: Some(DEFAULT_JSON_DEADLINE),
         }
     }
 }
@@ -94,7 +125,7 @@ impl Default for Timeouts {
 impl fmt::Debug for FilesClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FilesClient")
-            .field("base_url", &self.shared.base_url)
+            .field("base_url", &hide_userinfo(&self.shared.base_url))
             .field("api_key", &"[redacted]")
             .field("workspace", &self.options.workspace)
             .field("provider", &self.options.provider)
@@ -112,7 +143,7 @@ impl FilesClient {
     /// assert!(!format!("{client:?}").contains("sk-or"));
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn new(api_key: &str) -> Result<FilesClient> {
+    pub fn new(api_key: impl Into<String>) -> Result<FilesClient> {
         FilesClient::builder().api_key(api_key).build()
     }
 
@@ -154,9 +185,9 @@ impl FilesClient {
     /// let team = client.in_workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7");
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
-    pub fn in_workspace(&self, workspace: &str) -> FilesClient {
+    pub fn in_workspace(&self, workspace: impl Into<String>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.workspace = Some(workspace.to_string());
+        scoped.options.workspace = Some(workspace.into());
         scoped
     }
 
@@ -167,10 +198,24 @@ impl FilesClient {
         scoped
     }
 
-    /// A clone whose calls use `provider`'s storage (`None`: OpenRouter's own).
-    pub fn with_provider(&self, provider: impl Into<Option<Provider>>) -> FilesClient {
+    /// A clone whose calls use `provider`'s storage, with your own key for it.
+    ///
+    /// ```
+    /// # let client = openrouter_files::FilesClient::new("k")?;
+    /// let openai = client.with_provider("openai");
+    /// let ours = openai.with_openrouter_storage();
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn with_provider(&self, provider: impl Into<Provider>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.provider = provider.into();
+        scoped.options.provider = Some(provider.into());
+        scoped
+    }
+
+    /// A clone whose calls use OpenRouter's own storage (no `provider` parameter).
+    pub fn with_openrouter_storage(&self) -> FilesClient {
+        let mut scoped = self.clone();
+        scoped.options.provider = None;
         scoped
     }
 
@@ -182,31 +227,53 @@ impl FilesClient {
     }
 
     /// A clone with another connect timeout (`None`: wait as long as the OS does).
-    pub fn with_connect_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    pub fn with_connect_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.connect = timeout;
+        scoped.options.timeouts.connect = timeout.into();
         scoped
     }
 
-    /// A clone with another limit on waiting for response headers once the request is sent.
-    pub fn with_response_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// A clone with another limit on waiting for response headers once the request is sent
+    /// (`None`: no limit of its own; the stall timeout still applies).
+    pub fn with_response_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.response = timeout;
+        scoped.options.timeouts.response = timeout.into();
         scoped
     }
 
     /// A clone with another stall timeout: how long a body transfer (either way) may go
-    /// without progress.
-    pub fn with_stall_timeout(&self, timeout: Option<Duration>) -> FilesClient {
+    /// without progress (`None`: no limit).
+    pub fn with_stall_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
         let mut scoped = self.clone();
-        scoped.options.timeouts.stall = timeout;
+        scoped.options.timeouts.stall = timeout.into();
+        scoped
+    }
+
+    /// A clone whose calls each end within `deadline`, all tries, redirects and waits
+    /// included, and for a download the reading of its body too (`None`: no cap at all, not
+    /// even the default cap of JSON calls). See [`FilesClientBuilder::deadline`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let client = openrouter_files::FilesClient::new("k")?;
+    /// let hurried = client.with_deadline(Duration::from_secs(5));
+    /// let patient = client.with_deadline(None);
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn with_deadline(&self, deadline: impl Into<Option<Duration>>) -> FilesClient {
+        let mut scoped = self.clone();
+        scoped.options.timeouts.set_deadline(deadline.into());
         scoped
     }
 
     /// A clone that adds a header to every call, such as Prism's `Prefer: code=404`.
     /// Fails with [`Error::InvalidInput`] for a name or value HTTP does not allow.
-    pub fn with_header(&self, name: &str, value: &str) -> Result<FilesClient> {
-        let header = parse_header(name, value).map_err(Error::InvalidInput)?;
+    pub fn with_header(
+        &self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<FilesClient> {
+        let header = parse_header(&name.into(), &value.into()).map_err(Error::InvalidInput)?;
         let mut scoped = self.clone();
         scoped.options.headers.push(header);
         Ok(scoped)
@@ -214,11 +281,20 @@ impl FilesClient {
 
     /// The metadata of one file.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let meta = client.retrieve("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let meta = client.retrieve(&id)?;
     /// println!("{} is {} bytes", meta.filename, meta.size_bytes);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # assert_eq!(meta.size_bytes, 3);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
@@ -229,18 +305,30 @@ impl FilesClient {
     /// Deletes a file. A delete that was retried (its first answer was lost) and then finds
     /// the file gone counts as done.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let gone = client.delete("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
+    /// let gone = client.delete(&id)?;
     /// assert!(gone.deleted);
-    /// # Ok::<(), openrouter_files::Error>(())
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
         match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
-            Ok(reply) => read_json(reply, "delete"),
+            Ok(reply) => read_checked_json(reply, "delete", |body| {
+                is_deletion_confirmation(body)
+                    .then_some(())
+                    .ok_or("the body is not a deletion confirmation")
+            }),
             Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
-                Ok(FileDeleted::already_gone(file_id))
+                Ok(FileDeleted::new(file_id))
             }
             Err(e) => Err(e),
         }
@@ -256,6 +344,13 @@ pub(crate) fn idempotent<'a>(method: Method, segments: &'a [&'a str]) -> Call<'a
         replay: Replay::Idempotent,
         identity: false,
     }
+}
+
+/// Whether a delete's 2xx body confirms the deletion: `deleted: true` (OpenAI shape) or
+/// `type: "file_deleted"` (OpenRouter and Anthropic shapes). A file's metadata does not.
+fn is_deletion_confirmation(body: &Value) -> bool {
+    body.get("deleted") == Some(&Value::Bool(true))
+        || body.get("type").and_then(Value::as_str) == Some("file_deleted")
 }
 
 /// Refuses ids that cannot name a file, before anything is sent.
@@ -286,7 +381,7 @@ fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), St
 ///     .workspace("a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7")
 ///     .app("https://example.com", "My App")
 ///     .connect_timeout(Duration::from_secs(5))
-///     .retry(RetryPolicy::default().max_retries(4))
+///     .retry(RetryPolicy::default().with_max_retries(4))
 ///     .build()?;
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
@@ -298,6 +393,7 @@ pub struct FilesClientBuilder {
     headers: Vec<(String, String)>,
     upload_limit: u64,
     max_redirects: u32,
+    root_certificates: Vec<Vec<u8>>,
     max_idle_connections: usize,
     options: Options,
 }
@@ -306,7 +402,7 @@ impl fmt::Debug for FilesClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FilesClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &hide_userinfo(&self.base_url))
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -321,6 +417,7 @@ impl Default for FilesClientBuilder {
             headers: Vec::new(),
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_redirects: 5,
+            root_certificates: Vec::new(),
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
                 workspace: None,
@@ -336,22 +433,24 @@ impl Default for FilesClientBuilder {
 
 impl FilesClientBuilder {
     /// The API key, sent as `Authorization: Bearer <key>`. Required.
-    pub fn api_key(mut self, key: &str) -> Self {
-        self.api_key = Some(key.to_string());
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
         self
     }
 
     /// Where the API lives (default [`DEFAULT_BASE_URL`]). Any prefix works: the emulator's
     /// `http://127.0.0.1:PORT/api/v1`, or `http://127.0.0.1:4010` for a mock serving `/files`
     /// at the root.
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.trim_end_matches('/').to_string();
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        let mut url = url.into();
+        url.truncate(url.trim_end_matches('/').len());
+        self.base_url = url;
         self
     }
 
     /// The workspace (a UUID) for every call (default: the key's own).
-    pub fn workspace(mut self, workspace: &str) -> Self {
-        self.options.workspace = Some(workspace.to_string());
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.options.workspace = Some(workspace.into());
         self
     }
 
@@ -361,40 +460,62 @@ impl FilesClientBuilder {
         self
     }
 
-    /// The `User-Agent` header (default `openrouter-files/VERSION`).
-    pub fn user_agent(mut self, agent: &str) -> Self {
-        self.user_agent = agent.to_string();
+    /// The `User-Agent` header (default `openrouter-files/VERSION`; empty: none). Checked by
+    /// [`build`](FilesClientBuilder::build), like every header value.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
         self
     }
 
     /// App attribution: the `HTTP-Referer` and `X-Title` headers OpenRouter shows in rankings.
-    pub fn app(self, url: &str, title: &str) -> Self {
+    pub fn app(self, url: impl Into<String>, title: impl Into<String>) -> Self {
         self.header("HTTP-Referer", url).header("X-Title", title)
     }
 
     /// A header sent with every call.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// How long to wait for a TCP (and TLS) connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.connect = Some(timeout);
+    /// How long to wait for a TCP (and TLS) connection (default 10 s; `None`: as long as the
+    /// OS does).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.connect = timeout.into();
         self
     }
 
     /// How long to wait for response headers once the request is sent (default 60 s). The
-    /// stall timeout bounds this wait too.
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.response = Some(timeout);
+    /// stall timeout bounds this wait too (`None`: no limit of its own).
+    pub fn response_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.response = timeout.into();
         self
     }
 
     /// How long a body transfer may go without progress, either way (default 60 s). There is
-    /// no cap on a transfer that keeps moving.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeouts.stall = Some(timeout);
+    /// no cap on a transfer that keeps moving (`None`: no limit).
+    pub fn stall_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.stall = timeout.into();
+        self
+    }
+
+    /// A cap on every call, all tries, redirects and retry waits included, and for a download
+    /// the reading of its body too (default: none for uploads and downloads, which are bounded
+    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`] for list pages, retrieve
+    /// and delete). `Some(d)` caps every call at `d`; `None` removes every cap. A call that
+    /// runs out of time fails with [`Error::Transport`] (a global timeout); a retry whose wait
+    /// would pass the deadline is not attempted.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = openrouter_files::FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .deadline(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.timeouts.set_deadline(deadline.into());
         self
     }
 
@@ -406,7 +527,7 @@ impl FilesClientBuilder {
 
     /// Shorthand for a default [`RetryPolicy`] with `retries` retries (0 turns them off).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.options.retry = self.options.retry.max_retries(retries);
+        self.options.retry = self.options.retry.with_max_retries(retries);
         self
     }
 
@@ -417,10 +538,34 @@ impl FilesClientBuilder {
         self
     }
 
-    /// How many redirects a call follows (default 5). `Authorization` is only sent on to the
-    /// same host.
+    /// How many redirects a call follows (default 5; 0: none). The client follows them
+    /// itself, by the rules in the crate docs: `Authorization` only to the base URL's origin
+    /// (scheme, host and port), never from https to http, 307 and 308 keep the method, and a
+    /// 301, 302 or 303 to an upload or a delete is returned as [`Error::Redirect`].
     pub fn max_redirects(mut self, redirects: u32) -> Self {
         self.max_redirects = redirects;
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more PEM `CERTIFICATE` blocks) as roots, in
+    /// addition to Mozilla's: what a corporate proxy or a private gateway with its own CA needs.
+    /// May be called more than once. The PEM is checked by [`build`](Self::build), which fails
+    /// with [`Error::Config`] when it holds no certificate.
+    ///
+    /// Without this, rustls trusts Mozilla's roots and native-tls the platform's trust store
+    /// (see the crate docs, "TLS"); with it, either stack trusts Mozilla's roots and these.
+    ///
+    /// ```
+    /// # use openrouter_files::{Error, FilesClient};
+    /// let err = FilesClient::builder()
+    ///     .api_key("sk-or-v1-example")
+    ///     .add_root_certificate("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::Config(_)));
+    /// ```
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
         self
     }
 
@@ -445,6 +590,11 @@ impl FilesClientBuilder {
         })?;
         auth.set_sensitive(true);
         check_base_url(&self.base_url)?;
+        if !self.user_agent.is_empty() && HeaderValue::from_str(&self.user_agent).is_err() {
+            return Err(Error::Config(
+                "the user agent is not a valid header value".into(),
+            ));
+        }
         let headers = self
             .headers
             .iter()
@@ -455,20 +605,15 @@ impl FilesClientBuilder {
             .http_status_as_error(false)
             .max_idle_connections(self.max_idle_connections)
             .max_idle_connections_per_host(self.max_idle_connections)
-            .max_redirects(self.max_redirects)
-            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
+            // Redirects are followed by `transport`, by this crate's rules (ureq's `SameHost`
+            // compares hosts but not ports).
+            .max_redirects(0)
             .user_agent(self.user_agent.as_str())
             .timeout_connect(self.options.timeouts.connect)
             .timeout_recv_response(self.options.timeouts.response)
             .timeout_per_read(self.options.timeouts.stall)
             .timeout_per_write(self.options.timeouts.stall);
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-        let config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::NativeTls)
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build(),
-        );
+        let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
                 agent: Agent::with_parts(
@@ -478,11 +623,25 @@ impl FilesClientBuilder {
                 ),
                 base_url: self.base_url,
                 auth,
+                key: Arc::from(key.trim()),
+                max_redirects: self.max_redirects,
                 headers,
                 upload_limit: self.upload_limit,
             }),
             options: self.options,
         })
+    }
+}
+
+/// The URL with any `user:password@` replaced, for `Debug`.
+fn hide_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -500,7 +659,7 @@ fn check_base_url(url: &str) -> Result<()> {
     if uri.query().is_some() || url.contains('#') {
         return bad("must not have a query or fragment");
     }
-    Ok(())
+    tls::check_scheme(url, uri.scheme_str())
 }
 
 #[cfg(test)]
@@ -521,9 +680,56 @@ mod tests {
         assert!(build(keyed().base_url("ftp://x")).contains("http"));
         assert!(build(keyed().base_url("not a url")).contains("URL"));
         assert!(build(keyed().base_url("https://h/api?x=1")).contains("query"));
+        assert!(build(keyed().user_agent("ua\r\nX: 1")).contains("user agent"));
         let bad_header = build(keyed().header("X-Bad", "a\r\nb"));
         assert!(bad_header.contains("X-Bad") || bad_header.contains("x-bad"));
         assert!(!build(FilesClient::builder().api_key("sk-se\ncret")).contains("cret"));
+    }
+
+    #[test]
+    fn debug_hides_credentials_in_the_base_url() {
+        let builder = FilesClient::builder()
+            .api_key("k")
+            .base_url("http://user:hunter2@example.com:8080/api/v1");
+        assert!(!format!("{builder:?}").contains("hunter2"));
+        let client = builder.build().unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(shown.contains("example.com:8080/api/v1"), "{shown}");
+        assert_eq!(hide_userinfo("https://h/x@y"), "https://h/x@y");
+    }
+
+    #[test]
+    fn json_calls_have_a_default_cap_that_a_deadline_replaces() {
+        let defaults = Timeouts::default();
+        assert_eq!(defaults.json_deadline, Some(DEFAULT_JSON_DEADLINE));
+        assert_eq!(defaults.deadline, None, "transfers keep the stall rule");
+        let client = FilesClient::builder()
+            .api_key("k")
+            .deadline(Duration::from_secs(7))
+            .build()
+            .unwrap();
+        let t = client.options.timeouts;
+        assert_eq!(
+            (t.deadline, t.json_deadline),
+            (Some(Duration::from_secs(7)), Some(Duration::from_secs(7)))
+        );
+        let t = client.with_deadline(None).options.timeouts;
+        assert_eq!((t.deadline, t.json_deadline), (None, None));
+    }
+
+    #[test]
+    fn deletion_confirmations_are_told_from_other_bodies() {
+        let yes = |v: &str| is_deletion_confirmation(&serde_json::from_str(v).unwrap());
+        assert!(yes(r#"{"id":"f","object":"file","deleted":true}"#));
+        assert!(yes(
+            r#"{"_shape":"openrouter","id":"f","type":"file_deleted"}"#
+        ));
+        assert!(!yes(r#"{"id":"f","type":"file","filename":"a"}"#));
+        assert!(!yes(r#"{"id":"f","deleted":"true"}"#));
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! Calendar arithmetic for the few timestamps the crate reads and writes: RFC 3339 times in
 //! file metadata and HTTP dates in `Retry-After`. No time-zone database is needed: both are UTC.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm), in
+/// `i128` so that any `i64` year a peer sends cannot overflow.
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i128 {
+    let year = i128::from(year);
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let m = i128::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i128::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
@@ -53,8 +55,9 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires senders
-/// to use in `Retry-After`.
-pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
+/// to use in `Retry-After`, into seconds since the Unix epoch. Any year that fits an `i64` is
+/// accepted without overflow; what the caller does with a far date is its own business.
+pub(crate) fn parse_http_date(text: &str) -> Option<i128> {
     let rest = text.trim().split_once(", ")?.1;
     let mut parts = rest.split(' ');
     let day: u32 = parts.next()?.parse().ok()?;
@@ -69,13 +72,12 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
     {
         return None;
     }
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    let secs = u64::try_from(secs).ok()?;
-    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+    let clock = i128::from(hour * 3600 + minute * 60 + second);
+    Some(days_from_civil(year, month, day) * 86_400 + clock)
 }
 
-/// Formats a time as an IMF-fixdate, for tests and the emulator's `Retry-After` headers.
-#[cfg(test)]
+/// Formats a time as an IMF-fixdate, for tests and the emulator's `Date` and `Last-Modified`.
+#[cfg(any(test, feature = "emulator"))]
 pub(crate) fn format_http_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let days = secs.div_euclid(86_400);
@@ -94,6 +96,7 @@ pub(crate) fn format_http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn rfc3339_matches_known_instants() {
@@ -105,8 +108,9 @@ mod tests {
     #[test]
     fn http_date_round_trips_and_matches_rfc_example() {
         let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
-        assert_eq!(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(t, 784_111_777);
+        let time = UNIX_EPOCH + Duration::from_secs(t as u64);
+        assert_eq!(format_http_date(time), "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 
     #[test]
@@ -114,5 +118,15 @@ mod tests {
         assert!(parse_http_date("soon").is_none());
         assert!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").is_none());
         assert!(parse_http_date("Sun, 06 Nov 1994 08:49:37 PST").is_none());
+    }
+
+    #[test]
+    fn http_dates_in_absurd_years_do_not_overflow() {
+        let far = parse_http_date("Sun, 06 Nov 99999999999999 08:49:37 GMT").unwrap();
+        assert!(far > 3_000_000_000_000_000_000);
+        let max = format!("Sun, 06 Nov {} 08:49:37 GMT", i64::MAX);
+        assert!(parse_http_date(&max).unwrap() > i128::from(i64::MAX));
+        let min = format!("Sun, 06 Nov {} 08:49:37 GMT", i64::MIN);
+        assert!(parse_http_date(&min).unwrap() < 0);
     }
 }

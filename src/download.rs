@@ -1,17 +1,21 @@
-//! Downloads: a [`Download`] that streams the body as `impl Read`, checks its length, and can
-//! be saved atomically (temporary file beside the target, synced, then renamed).
+//! Downloads: a [`Download`] that streams the body as `impl Read`, checks that it is the
+//! stored file (no content coding, no unasked-for part, the announced length), and can be
+//! saved atomically (temporary file beside the target, synced, then renamed), resuming with
+//! `Range` after a broken connection when the server allows it.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use ureq::BodyReader;
-use ureq::http::Method;
+use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
-use crate::error::{Error, Result};
+use crate::content_disposition::ContentDisposition;
+use crate::error::{Error, Result, redact};
 use crate::progress::{Progress, ProgressFn};
-use crate::transport::{Call, Replay};
+use crate::transport::{Call, Replay, Reply};
 
 const COPY_BUFFER: usize = 256 * 1024;
 /// How much a download writes before it asks the OS to start putting it on disk.
@@ -21,15 +25,21 @@ const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 ///
 /// It is `Read + Send`. A body that ends before its announced length fails with an
 /// [`io::Error`] of kind `UnexpectedEof` wrapping [`Error::Truncated`], never with a short
-/// read that looks complete.
+/// read that looks complete; `?` turns any read error back into the crate's [`Error`].
 ///
-/// ```no_run
+/// ```
+/// # #[cfg(feature = "emulator")] {
 /// use std::io::Read;
-/// # let client = openrouter_files::FilesClient::from_env()?;
-/// let mut body = client.download("or_file_011CNha8iCJcU1wXNR6q4V8w")?;
-/// println!("{:?} bytes of {:?}", body.len(), body.content_type());
-/// let mut first = [0u8; 16];
-/// body.read_exact(&mut first).map_err(openrouter_files::Error::from_read)?;
+/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
+/// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
+/// # let id = client.list().page()?.data.remove(0).id;
+/// let mut body = client.download(&id)?;
+/// assert_eq!(body.content_length(), Some(8));
+/// let mut first = [0u8; 4];
+/// body.read_exact(&mut first)?; // an io::Error becomes openrouter_files::Error
+/// assert_eq!(&first, b"a,b\n");
+/// # }
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
 pub struct Download {
@@ -37,12 +47,64 @@ pub struct Download {
     len: Option<u64>,
     content_type: Option<String>,
     filename: Option<String>,
+    /// The request path, for errors.
+    path: String,
+    /// What a resumed request must match.
+    resume: Resume,
+}
+
+/// What a download said about resuming it: whether it takes `Range`, and the validators a
+/// later part must carry to be a part of the same file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Resume {
+    /// The answer was a `206 Partial Content`.
+    partial: bool,
+    accepts_ranges: bool,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    /// `Content-Range` of a `206` answer.
+    content_range: Option<String>,
+}
+
+impl Resume {
+    fn from_answer(status: u16, headers: &HeaderMap) -> Resume {
+        let text = |name| {
+            headers
+                .get(name)
+                .map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        };
+        Resume {
+            partial: status == 206,
+            accepts_ranges: text(header::ACCEPT_RANGES)
+                .is_some_and(|v| v.eq_ignore_ascii_case("bytes")),
+            etag: text(header::ETAG),
+            last_modified: text(header::LAST_MODIFIED),
+            content_range: text(header::CONTENT_RANGE),
+        }
+    }
+
+    /// The `If-Range` value for a resumed request: a strong `ETag`, else `Last-Modified`.
+    fn if_range(&self) -> Option<HeaderValue> {
+        let strong = self.etag.as_deref().filter(|e| !e.starts_with("W/"));
+        HeaderValue::from_str(strong.or(self.last_modified.as_deref())?).ok()
+    }
+
+    /// Whether `part`, the answer to `Range: bytes=<from>-`, continues the file this one
+    /// started: a `206` whose `Content-Range` is exactly `bytes from-(total-1)/total` and whose
+    /// validators are those of the first answer.
+    fn continued_by(&self, part: &Resume, from: u64, total: u64) -> bool {
+        let range = format!("bytes {from}-{}/{total}", total.saturating_sub(1));
+        part.partial
+            && part.content_range.as_deref() == Some(range.as_str())
+            && part.etag == self.etag
+            && part.last_modified == self.last_modified
+    }
 }
 
 impl std::fmt::Debug for Download {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Download")
-            .field("len", &self.len)
+            .field("content_length", &self.len)
             .field("content_type", &self.content_type)
             .field("filename", &self.filename)
             .field("received", &self.body.done())
@@ -51,9 +113,9 @@ impl std::fmt::Debug for Download {
 }
 
 impl Download {
-    /// The announced length (`Content-Length`), when the server sent one.
-    #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> Option<u64> {
+    /// The announced length (`Content-Length`), when the server sent one; the body is checked
+    /// against it.
+    pub fn content_length(&self) -> Option<u64> {
         self.len
     }
 
@@ -81,26 +143,11 @@ impl Download {
 
     /// Writes the whole body to `path` atomically: into a temporary file in the same
     /// directory, synced, then renamed over `path`. On any failure the temporary file is
-    /// removed and whatever was at `path` before is untouched. Returns the bytes written.
+    /// removed and whatever was at `path` before is untouched; a file replaced keeps its
+    /// permission bits. Returns the bytes written. (This reads one response; to retry and
+    /// resume a broken transfer, use [`FilesClient::download_to`].)
     pub fn save_to(mut self, path: impl AsRef<Path>) -> Result<u64> {
-        let target = path.as_ref();
-        let temp = temp_path_beside(target);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| Error::io(temp.clone(), e))?;
-        let result = self.copy_into(&mut file, &temp).and_then(|written| {
-            file.sync_all().map_err(|e| Error::io(temp.clone(), e))?;
-            drop(file);
-            std::fs::rename(&temp, target).map_err(|e| Error::io(target.to_path_buf(), e))?;
-            sync_parent(target);
-            Ok(written)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        write_atomically(path.as_ref(), |file, temp| self.copy_into(file, temp))
     }
 
     fn copy_into(&mut self, file: &mut File, temp: &Path) -> Result<u64> {
@@ -112,7 +159,7 @@ impl Download {
                 Ok(0) => return Ok(written),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::from_read(e)),
+                Err(e) => return Err(Error::from(e)),
             };
             file.write_all(&buf[..n])
                 .map_err(|e| Error::io(temp.to_path_buf(), e))?;
@@ -123,50 +170,73 @@ impl Download {
             }
         }
     }
+
+    /// The crate error for a failed body read, as an `io::Error` that `?` unwraps again.
+    fn read_error(&self, error: io::Error) -> io::Error {
+        let received = self.body.done();
+        let error = match self.len {
+            Some(expected) if error.kind() == io::ErrorKind::UnexpectedEof => {
+                Error::Truncated { expected, received }
+            }
+            _ => Error::Transport {
+                method: "GET",
+                path: self.path.clone(),
+                source: Box::new(ureq::Error::from(error)),
+            },
+        };
+        io::Error::from(error)
+    }
 }
 
 impl Read for Download {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let truncated = |received| {
-            io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                Error::Truncated {
-                    expected: self.len.unwrap_or(0),
-                    received,
-                },
-            )
-        };
         match self.body.read(buf) {
             Ok(0) if !buf.is_empty() && self.len.is_some_and(|len| self.body.done() < len) => {
-                Err(truncated(self.body.done()))
+                Err(io::Error::from(Error::Truncated {
+                    expected: self.len.unwrap_or(0),
+                    received: self.body.done(),
+                }))
             }
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && self.len.is_some() => {
-                Err(truncated(self.body.done()))
-            }
-            other => other,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(self.read_error(e)),
+            ok => ok,
         }
     }
 }
 
-impl Error {
-    /// Turns an error from reading a [`Download`] back into this crate's error:
-    /// [`Error::Truncated`] for a short body, [`Error::Transport`] for a timeout or a broken
-    /// connection.
-    pub fn from_read(error: io::Error) -> Error {
-        let is_ours = error.get_ref().is_some_and(|inner| inner.is::<Error>());
-        if is_ours {
-            if let Some(inner) = error.into_inner()
-                && let Ok(ours) = inner.downcast::<Error>()
-            {
-                return *ours;
-            }
-            return Error::Protocol("download failed".into());
-        }
-        Error::Transport {
-            method: "GET",
-            path: "/files/…/content".into(),
-            source: Box::new(ureq::Error::from(error)),
-        }
+/// Creates a temporary file beside `target`, lets `fill` write it, then syncs it and renames
+/// it over `target`; on failure removes it. A `target` that exists lends its permissions.
+fn write_atomically(
+    target: &Path,
+    fill: impl FnOnce(&mut File, &Path) -> Result<u64>,
+) -> Result<u64> {
+    let temp = temp_path_beside(target);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(|e| Error::io(temp.clone(), e))?;
+    let result = keep_permissions(target, &file)
+        .map_err(|e| Error::io(temp.clone(), e))
+        .and_then(|()| fill(&mut file, &temp))
+        .and_then(|written| {
+            file.sync_all().map_err(|e| Error::io(temp.clone(), e))?;
+            drop(file);
+            std::fs::rename(&temp, target).map_err(|e| Error::io(target.to_path_buf(), e))?;
+            sync_parent(target);
+            Ok(written)
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Gives `file` the permission bits of `target`, when `target` exists.
+fn keep_permissions(target: &Path, file: &File) -> io::Result<()> {
+    match std::fs::metadata(target) {
+        Ok(meta) if meta.is_file() => file.set_permissions(meta.permissions()),
+        _ => Ok(()),
     }
 }
 
@@ -220,20 +290,26 @@ fn sync_parent(target: &Path) {
 
 /// The file name in a `Content-Disposition` header, with browser escapes undone.
 fn disposition_filename(value: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(value);
-    let (_, rest) = text.split_once("filename=")?;
-    let name = match rest.strip_prefix('"') {
-        Some(quoted) => quoted.split_once('"').map_or(quoted, |(n, _)| n),
-        None => rest.split(';').next().unwrap_or("").trim(),
-    };
-    Some(crate::multipart::unescape(name))
+    ContentDisposition::parse(&String::from_utf8_lossy(value))
+        .filename()
+        .map(str::to_string)
 }
 
 impl FilesClient {
     /// Starts downloading a file's content (only server-created files are downloadable).
     /// The body is read as you read the [`Download`]; nothing is buffered whole.
+    ///
+    /// The client asks for the bytes as stored (`Accept-Encoding: identity`); an answer in
+    /// another `Content-Encoding`, a `206 Partial Content` it did not ask for, or any other
+    /// 2xx than `200` fails with [`Error::Protocol`] rather than deliver something other
+    /// than the file.
     pub fn download(&self, file_id: &str) -> Result<Download> {
         check_id(file_id)?;
+        self.open_download(file_id, None)
+    }
+
+    /// Sends the download request, from byte `from` on when given (`Range: bytes=from-`).
+    fn open_download(&self, file_id: &str, from: Option<(u64, &Resume)>) -> Result<Download> {
         let call = Call {
             method: Method::GET,
             segments: &[file_id, "content"],
@@ -241,34 +317,199 @@ impl FilesClient {
             replay: Replay::Idempotent,
             identity: true,
         };
-        let reply = self.execute(&call, None)?;
+        let mut extra = Vec::new();
+        if let Some((offset, origin)) = from {
+            let range = HeaderValue::from_str(&format!("bytes={offset}-")).expect("digits");
+            extra.push((header::RANGE, range));
+            // A server that has changed the file then sends all of it (200), not a part.
+            if let Some(validator) = origin.if_range() {
+                extra.push((header::IF_RANGE, validator));
+            }
+        }
+        let reply = self.execute_with(&call, None, &extra)?;
+        self.check_download(&reply, from.is_some())?;
         let headers = reply.response.headers();
+        // Server text kept by the crate never holds the key (it would show in `Debug`).
+        let key = &self.shared.key;
         let content_type = headers
             .get("content-type")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            .map(|v| redact(&String::from_utf8_lossy(v.as_bytes()), key));
         let filename = headers
             .get("content-disposition")
-            .and_then(|v| disposition_filename(v.as_bytes()));
+            .and_then(|v| disposition_filename(v.as_bytes()))
+            .map(|name| redact(&name, key));
+        let resume = Resume::from_answer(reply.response.status().as_u16(), headers);
         let len = reply.response.body().content_length();
+        let path = reply.path;
         let body = reply.response.into_body().into_reader();
         Ok(Download {
             body: Progress::new(body, len, None),
             len,
             content_type,
             filename,
+            path,
+            resume,
         })
+    }
+
+    /// Refuses an answer that is not the stored bytes: another content coding, or a part the
+    /// client did not ask for.
+    fn check_download(&self, reply: &Reply, asked_for_range: bool) -> Result<()> {
+        let headers = reply.response.headers();
+        let refuse = |what: String| {
+            Err(Error::Protocol(format!(
+                "{} {}: {what}",
+                reply.method, reply.path
+            )))
+        };
+        for coding in headers.get_all(header::CONTENT_ENCODING) {
+            let coding = String::from_utf8_lossy(coding.as_bytes());
+            let coding = coding.trim();
+            if !coding.eq_ignore_ascii_case("identity") {
+                let coding = redact(
+                    &crate::transport::snippet(coding.as_bytes()),
+                    &self.shared.key,
+                );
+                return refuse(format!(
+                    "the server sent the file in Content-Encoding {coding:?} although the client asked for the stored bytes (identity)"
+                ));
+            }
+        }
+        if reply.response.version() == Version::HTTP_10
+            && headers.contains_key(header::TRANSFER_ENCODING)
+        {
+            // HTTP/1.0 has no chunked coding: the body runs to the close, framing included,
+            // and where the file ends cannot be told.
+            return refuse("the server framed an HTTP/1.0 answer with Transfer-Encoding".into());
+        }
+        match reply.response.status().as_u16() {
+            200 => Ok(()),
+            206 if asked_for_range => Ok(()),
+            206 => refuse(
+                "the server answered 206 Partial Content to a request for the whole file".into(),
+            ),
+            status => refuse(format!(
+                "the server answered {status}, which carries no file content"
+            )),
+        }
     }
 
     /// Downloads a file's content to `path` atomically (see [`Download::save_to`]) and
     /// returns the number of bytes written.
     ///
-    /// ```no_run
-    /// # let client = openrouter_files::FilesClient::from_env()?;
-    /// let bytes = client.download_to("or_file_011CNha8iCJcU1wXNR6q4V8w", "out.bin")?;
+    /// A transfer that breaks (a truncated body, a reset, a stall) is tried again within the
+    /// client's [`RetryPolicy`](crate::RetryPolicy) and [deadline](FilesClient::with_deadline).
+    /// When the server announced `Accept-Ranges: bytes`, the next request asks only for the
+    /// missing bytes, and its answer is used only when it is a `206` whose `Content-Range`
+    /// continues the file exactly and whose `ETag` and `Last-Modified` are those of the first
+    /// answer; otherwise the download starts over.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
+    /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
+    /// # let id = client.list().page()?.data.remove(0).id;
+    /// # let dir = std::env::temp_dir().join(format!("orf-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let out = dir.join("out.csv");
+    /// let bytes = client.download_to(&id, &out)?;
+    /// assert_eq!(bytes, 8);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # }
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
     pub fn download_to(&self, file_id: &str, path: impl AsRef<Path>) -> Result<u64> {
-        self.download(file_id)?.save_to(path)
+        let started = Instant::now();
+        let first = self.download(file_id)?;
+        write_atomically(path.as_ref(), |file, temp| {
+            self.fill(file_id, first, file, temp, started)
+        })
+    }
+
+    /// The next answer after a transfer of a `total`-byte file (as `origin` announced it)
+    /// broke after `written` bytes, and whether it continues the file (`true`) or starts it
+    /// over (`false`). It continues only when the server offers ranges and answers with
+    /// exactly the missing part of the same file; a `200` to the range request is the whole
+    /// file again, and any other part is dropped for a fresh request.
+    fn reopen(
+        &self,
+        file_id: &str,
+        origin: &Resume,
+        total: Option<u64>,
+        written: u64,
+    ) -> Result<(Download, bool)> {
+        let Some(total) = total.filter(|&t| origin.accepts_ranges && 0 < written && written < t)
+        else {
+            return Ok((self.open_download(file_id, None)?, false));
+        };
+        let part = self.open_download(file_id, Some((written, origin)))?;
+        if !part.resume.partial {
+            return Ok((part, false));
+        }
+        if origin.continued_by(&part.resume, written, total) && part.len == Some(total - written) {
+            return Ok((part, true));
+        }
+        Ok((self.open_download(file_id, None)?, false))
+    }
+
+    /// Copies `download` into `file`, retrying and resuming a broken transfer.
+    fn fill(
+        &self,
+        file_id: &str,
+        mut download: Download,
+        file: &mut File,
+        temp: &Path,
+        started: Instant,
+    ) -> Result<u64> {
+        let policy = self.options.retry;
+        let deadline = self
+            .options
+            .timeouts
+            .deadline
+            .and_then(|d| started.checked_add(d));
+        // The answer that began the file now in `file`, and how much of it is there.
+        let mut origin = download.resume.clone();
+        let mut total = download.len;
+        let mut written = 0u64;
+        let mut retries = 0;
+        loop {
+            let error = match download.copy_into(file, temp) {
+                Ok(n) => return Ok(written + n),
+                Err(error) => error,
+            };
+            written += download.received();
+            if !error.is_retryable() || retries >= policy.max_retries() {
+                return Err(error);
+            }
+            let Some(wait) = policy.delay(retries, None) else {
+                return Err(error);
+            };
+            retries += 1;
+            // The rest of the call runs under what is left of the deadline.
+            let client = match deadline {
+                Some(at) => match at.checked_duration_since(Instant::now() + wait) {
+                    Some(left) if !left.is_zero() => self.with_deadline(left),
+                    _ => return Err(error),
+                },
+                None => self.clone(),
+            };
+            log::debug!(
+                "download of {} broke after {written} bytes ({error}); trying again in {wait:?}",
+                download.path,
+            );
+            std::thread::sleep(wait);
+            let (next, resumed) = client.reopen(file_id, &origin, total, written)?;
+            if !resumed {
+                file.set_len(0)
+                    .and_then(|()| file.rewind())
+                    .map_err(|e| Error::io(temp.to_path_buf(), e))?;
+                written = 0;
+                origin = next.resume.clone();
+                total = next.len;
+            }
+            download = next;
+        }
     }
 }
 
@@ -287,6 +528,11 @@ mod tests {
             Some("x.bin")
         );
         assert_eq!(disposition_filename(b"inline"), None);
+        assert_eq!(
+            disposition_filename(b"attachment; filename=\"back\\\\slash \\\"q\\\".txt\"")
+                .as_deref(),
+            Some("back\\slash \"q\".txt")
+        );
     }
 
     #[test]

@@ -14,7 +14,36 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in a Files API call.
 ///
 /// Match on the variant for the cases you branch on, or use the helpers: [`Error::status`],
-/// [`Error::request_id`], [`Error::is_retryable`]. The API key never appears in any message.
+/// [`Error::request_id`], [`Error::is_retryable`]. The API key never appears in any message:
+/// it is also removed from every string the server sent that an error keeps (message,
+/// metadata, body snippet, redirect location).
+///
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// use openrouter_files::{ApiErrorKind, Error, FilesClient};
+/// # let server = openrouter_files::emulator::Emulator::start()?;
+/// # let client = FilesClient::builder()
+/// #     .api_key(server.api_key())
+/// #     .base_url(server.base_url())
+/// #     .build()?;
+///
+/// match client.retrieve("or_file_does_not_exist") {
+///     Ok(meta) => println!("{} is {} bytes", meta.filename, meta.size_bytes),
+///     Err(Error::Api(api)) if api.kind() == ApiErrorKind::NotFound => {
+///         // "GET /files/or_file_does_not_exist: HTTP 404: …"
+///         assert_eq!(api.method(), "GET");
+///         assert_eq!(api.path(), "/files/or_file_does_not_exist");
+///     }
+///     Err(e) if e.is_retryable() => eprintln!("try again later: {e}"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A [`Download`](crate::Download) is read through [`std::io::Read`], so its errors arrive as
+/// [`io::Error`]; `?` turns them back into this type (`impl From<io::Error> for Error`), so a
+/// short body is [`Error::Truncated`] again, not an opaque I/O error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -25,7 +54,8 @@ pub enum Error {
     /// workspace that is not a UUID, a file that is empty or over the upload limit.
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// The request did not complete: connection, DNS, TLS, timeout, redirect or protocol error.
+    /// The request did not complete: connection, DNS, TLS, timeout (a
+    /// [deadline](crate::FilesClientBuilder::deadline) included) or an HTTP protocol error.
     #[error("{method} {path} failed: {source}")]
     Transport {
         /// The HTTP method.
@@ -33,8 +63,30 @@ pub enum Error {
         /// The request path, without the query string.
         path: String,
         /// What ureq reported.
+        ///
+        /// This is ureq's own error type, so it follows ureq's versioning, not this crate's:
+        /// like the things ureq marks "unversioned", its variants may change in a minor
+        /// release of this crate. Branch on [`Error::is_retryable`] or on this crate's
+        /// variants where you can, and treat this value as a detail for people to read.
         #[source]
         source: Box<ureq::Error>,
+    },
+    /// The server answered with a redirect the client does not follow: a 301, 302 or 303 to
+    /// an upload or a delete (following it would change the method and report the wrong
+    /// outcome), a 307 or 308 with a body that cannot be sent again, a move from `https` to
+    /// `http`, a `Location` that is missing or not an http(s) URL, or too many redirects.
+    #[error("{method} {path}: not following the {status} redirect to {location:?}: {reason}")]
+    Redirect {
+        /// The HTTP method of the call.
+        method: &'static str,
+        /// The request path of the call, without the query string.
+        path: String,
+        /// The redirect status (301, 302, 303, 307 or 308).
+        status: u16,
+        /// The `Location` the server named (empty when it named none).
+        location: String,
+        /// Why it was not followed.
+        reason: &'static str,
     },
     /// A local file could not be read or written.
     #[error("{}: {source}", path.as_ref().map_or("I/O error".to_string(), |p| p.display().to_string()))]
@@ -57,7 +109,9 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// The server broke the API's rules in a way that is not a decoding error, such as a list
-    /// cursor that repeats.
+    /// cursor that repeats, or a download that is not the stored file: sent in a
+    /// `Content-Encoding` the client did not ask for, or with a status other than `200` (a
+    /// `206 Partial Content` only when the client asked for a range).
     #[error("protocol error: {0}")]
     Protocol(String),
     /// A download ended before the length the server announced.
@@ -108,6 +162,78 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Unwraps this crate's error when `error` carries one (as a [`Download`](crate::Download)'s
+/// read errors do), the way ureq and csv treat their own errors. Any other I/O error becomes
+/// [`Error::Io`] without a path: none is invented.
+///
+/// ```
+/// use std::io;
+/// use openrouter_files::Error;
+///
+/// let truncated = io::Error::from(Error::Truncated { expected: 10, received: 4 });
+/// assert!(matches!(Error::from(truncated), Error::Truncated { expected: 10, received: 4 }));
+/// let local = io::Error::new(io::ErrorKind::PermissionDenied, "no");
+/// assert!(matches!(Error::from(local), Error::Io { path: None, .. }));
+/// ```
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Error {
+        if error.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            let inner = error.into_inner().expect("checked above");
+            return *inner.downcast::<Error>().expect("checked above");
+        }
+        Error::Io {
+            path: None,
+            source: error,
+        }
+    }
+}
+
+/// Wraps this crate's error in an [`io::Error`] of a matching kind (`UnexpectedEof` for
+/// [`Error::Truncated`], `TimedOut` for a timeout, the original kind for [`Error::Io`]);
+/// `impl From<io::Error> for Error` gets it back.
+impl From<Error> for io::Error {
+    fn from(error: Error) -> io::Error {
+        let kind = match &error {
+            Error::Truncated { .. } => io::ErrorKind::UnexpectedEof,
+            Error::Io { source, .. } => source.kind(),
+            Error::Transport { source, .. } => match source.as_ref() {
+                ureq::Error::Timeout(_) => io::ErrorKind::TimedOut,
+                ureq::Error::Io(e) => e.kind(),
+                _ => io::ErrorKind::Other,
+            },
+            Error::InvalidInput(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
+            Error::Decode { .. } | Error::Protocol(_) => io::ErrorKind::InvalidData,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, error)
+    }
+}
+
+/// Removes `secret` from text the server sent, so that a server echoing the API key cannot
+/// put it into an error message, a log line or `Debug` output.
+pub(crate) fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        return text.to_string();
+    }
+    text.replace(secret, "[redacted]")
+}
+
+/// [`redact`] applied to every string (keys and values) inside a JSON value.
+pub(crate) fn redact_json(value: Value, secret: &str) -> Value {
+    match value {
+        Value::String(s) => Value::String(redact(&s, secret)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| redact_json(v, secret)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (redact(&k, secret), redact_json(v, secret)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -174,9 +300,12 @@ impl ApiErrorKind {
     }
 }
 
-/// A failure status from the server, with everything it said about it.
+/// A failure status from the server, with everything it said about it and the call it
+/// answered.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    pub(crate) method: &'static str,
+    pub(crate) path: String,
     pub(crate) status: u16,
     pub(crate) code: Option<i64>,
     pub(crate) message: String,
@@ -188,6 +317,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The HTTP method of the failed call.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The request path of the failed call (`/files/<id>`), without host or query string.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -237,7 +376,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}: {}", self.status, self.message)?;
+        write!(
+            f,
+            "{} {}: HTTP {}: {}",
+            self.method, self.path, self.status, self.message
+        )?;
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }

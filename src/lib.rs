@@ -6,12 +6,13 @@
 //!
 //! # Tour
 //!
-//! This runs as is: it starts the crate's emulator on 127.0.0.1 (feature `emulator`). Against
-//! OpenRouter, build the client with [`FilesClient::from_env`] instead.
+//! This runs as is on the crate's emulator (feature `emulator`). Against OpenRouter, build the
+//! client with [`FilesClient::from_env`] (`OPENROUTER_API_KEY`) instead.
 //!
 //! ```
+//! # #[cfg(feature = "emulator")] {
 //! use std::io::Read;
-//! use openrouter_files::{FilesClient, Upload, emulator::Emulator};
+//! use openrouter_files::{Error, FilesClient, Upload, emulator::Emulator};
 //!
 //! let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
 //! let client = FilesClient::builder()
@@ -21,11 +22,10 @@
 //!
 //! // Upload from bytes, a path or a reader: streamed, with an exact Content-Length.
 //! let notes = client.upload(Upload::bytes("notes.md", "# Notes\n"))?;
-//! assert_eq!(notes.mime_type.as_deref(), Some("text/markdown"));
 //!
 //! // List lazily: the next page is fetched only when the loop gets there.
 //! let mut names = Vec::new();
-//! for file in client.list().limit(100) {
+//! for file in client.list() {
 //!     names.push(file?.filename);
 //! }
 //! assert_eq!(names, ["report.csv", "notes.md"]);
@@ -37,75 +37,97 @@
 //! assert_eq!(text, "a,b\n1,2\n");
 //! assert_eq!(client.retrieve(&notes.id)?.size_bytes, 8);
 //! assert!(client.delete(&notes.id)?.deleted);
+//!
+//! // Errors are typed: branch on what you can handle.
+//! match client.retrieve(&notes.id) {
+//!     Err(Error::Api(e)) if e.status() == 404 => {} // gone, as expected
+//!     other => panic!("{other:?}"),
+//! }
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # The client
+//! # Where to go next
 //!
-//! [`FilesClient`] is `Send + Sync` and cheap to clone; clones share one connection pool.
-//! Scoped clones change settings for the calls made through them:
-//! [`in_workspace`](FilesClient::in_workspace), [`with_provider`](FilesClient::with_provider),
-//! [`with_retry`](FilesClient::with_retry), the `with_*_timeout` methods and
-//! [`with_header`](FilesClient::with_header). The API key is never shown by `Debug` or in
-//! an error.
-//!
-//! # Errors
-//!
-//! Every call returns [`Result<T, Error>`](Error). [`Error::Api`] carries the status, its
-//! [`ApiErrorKind`], the server's code, message and metadata, the request id and any
-//! `Retry-After`. What can be checked locally (an empty id, a limit outside 1..=1000, a
-//! workspace that is not a UUID, an empty file or one over the upload limit) fails with
-//! [`Error::InvalidInput`] before anything is sent. A download shorter than its announced
-//! length is [`Error::Truncated`], never a silent short read.
+//! - [`FilesClientBuilder`]: key, base URL, workspace, provider, timeouts, retries, headers.
+//!   [`FilesClient`] is `Send + Sync` and cheap to clone; scoped clones such as
+//!   [`in_workspace`](FilesClient::in_workspace) change settings for the calls made through
+//!   them. The API key never appears in `Debug` output or an error.
+//! - [`ListRequest`]: one [`Page`], or lazy iterators over pages and files that can be
+//!   resumed from a [`ListPosition`].
+//! - [`Upload`] (a path, bytes or a reader, with progress) and [`Download`] (`impl Read`, or
+//!   atomically into a file with [`FilesClient::download_to`]).
+//! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
+//!   ([`Error::InvalidInput`]).
 //!
 //! # Retries and timeouts
 //!
-//! - **What is retried**: connection failures (refused, reset, early close, DNS), timeouts,
-//!   and the statuses 408, 429, 500, 502, 503 and 504, for list, retrieve, delete and
-//!   download. Uploads are retried only when the source can be read again (a path or bytes,
-//!   not a reader) and only after failures where the server cannot have stored the file:
-//!   nothing sent yet (connect or DNS failure), 408, 429 or 503. A delete that was retried
-//!   and then finds the file gone counts as deleted.
-//! - **When**: up to 2 retries by default, after a random wait of up to
-//!   `500 ms × 2^retry` (capped at 8 s), or after the server's `Retry-After` (seconds or an
-//!   HTTP date; `retry-after-ms` too) when that is at most 60 s. A longer `Retry-After` ends
-//!   the call at once with the error, which carries the requested wait.
-//! - **How to change it**: [`FilesClientBuilder::retry`] with a [`RetryPolicy`], per call
-//!   with [`FilesClient::with_retry`], or [`RetryPolicy::none`] to turn retries off. Each
-//!   retry is logged through the [`log`](https://docs.rs/log) facade at debug level (method,
-//!   path, status, attempt, wait), never with the key or the query.
-//! - **Timeouts**: connect (10 s), waiting for response headers (60 s) and a stall timeout
-//!   (60 s without progress, either way). No timeout caps a whole transfer: a 100 MB file on a
-//!   slow link completes as long as it keeps moving. The stall timeout also bounds the wait
-//!   for headers. All can be set on the builder and per call.
-//! - **Redirects**: followed up to 5 times; `Authorization` is sent on only to the same host.
+//! Connection failures, timeouts and the statuses 408, 429, 500, 502, 503 and 504 are retried
+//! twice by default, with exponential backoff and full jitter, honouring `Retry-After` up to
+//! 60 s. Uploads are retried only when the source can be read again (a path or bytes) and the
+//! server cannot have stored the file; a broken [`download_to`](FilesClient::download_to) is
+//! resumed with `Range` when the server offers it. Timeouts: connect (10 s), response headers
+//! (60 s) and a stall timeout (60 s without progress, either way); no cap on a whole upload or
+//! download, so a large file on a slow link completes, while list pages, retrieve and delete
+//! end within [`DEFAULT_JSON_DEADLINE`] (5 minutes), all tries included; a
+//! [`deadline`](FilesClientBuilder::deadline) caps every call. Redirects are followed by the
+//! crate's own rules (see [`max_redirects`](FilesClientBuilder::max_redirects)):
+//! `Authorization` only to the same origin (scheme, host and port), never from https to http,
+//! and a 301, 302 or 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
+//! on the builder or per call: see [`RetryPolicy`].
+//!
+//! Retries and redirects are logged through [`log`](https://docs.rs/log) at debug level, never
+//! with the key. At trace level, ureq's protocol layer (target `ureq_proto`) hex-dumps request
+//! heads, **`Authorization` included**: keep that target at debug, as in
+//! `RUST_LOG=trace,ureq_proto=debug`.
 //!
 //! # Features
 //!
-//! - `rustls` (default): TLS through rustls with the Mozilla roots.
-//! - `native-tls`: TLS through the platform (OpenSSL on Linux) and its trust store.
-//! - `emulator`: [`emulator::Emulator`], a local, faithful Files API server for tests and
-//!   demos (adds `tiny_http` and `memchr`; no async runtime in any combination).
+//! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
+//! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
+//! - `emulator`: `emulator::Emulator`, a local, faithful Files API server for tests and demos
+//!   (adds its HTTP parsing crates; no async runtime in any combination). Its Rust API
+//!   follows semver; what it answers follows the real API and may change in any release, as
+//!   the service's own answers do.
+//!
+//! # TLS
+//!
+//! One rule picks the stack: **when `native-tls` is on, native-tls is used**, whatever else is
+//! on. So `features = ["native-tls"]` with the default features left on still means
+//! native-tls (rustls is then compiled but unused); `default-features = false, features =
+//! ["native-tls"]` leaves rustls out of the build. With neither feature the client speaks plain
+//! `http` only and [`FilesClientBuilder::build`] refuses an `https` base URL.
+//!
+//! Behind a corporate proxy or a private gateway with its own CA, add its root with
+//! [`FilesClientBuilder::add_root_certificate`] (PEM): either stack then trusts Mozilla's
+//! roots plus yours. With native-tls and no added root, the platform's store is used, so a CA
+//! installed there is trusted as is.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's Rust examples, compiled and run as doctests (they run on the emulator).
+#[cfg(all(doctest, feature = "emulator"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
 mod coalesce;
+mod content_disposition;
 mod date;
 mod download;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 mod list;
 mod model;
 mod multipart;
 mod progress;
+mod rand;
 mod retry;
+mod rfc3339;
+mod tls;
 mod transport;
 mod upload;
 
@@ -114,12 +136,12 @@ pub use batch::{
     Saved,
 };
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, FilesClient,
-    FilesClientBuilder,
+    DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
+    FilesClient, FilesClientBuilder,
 };
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result};
-pub use list::{Files, ListRequest, Pages};
+pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use progress::PROGRESS_STEP;
 pub use retry::RetryPolicy;

@@ -1,41 +1,63 @@
 //! Listing files: a request builder, one [`Page`] at a time, or lazy iterators over pages and
 //! files that fetch the next page only when the current one is used up.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
 use ureq::http::Method;
 
-use crate::client::FilesClient;
+use crate::client::{FilesClient, idempotent};
 use crate::error::{Error, Result};
 use crate::model::{FileMetadata, Order, Page, Provider, Shape};
-use crate::transport::{Call, Replay, read_json};
+use crate::transport::{Call, read_json};
+
+/// Files per page when the caller sets no limit and iterates: the API's maximum, so a long
+/// listing takes as few round trips as possible.
+const ITERATOR_PAGE_SIZE: u32 = 1000;
+
+/// How many pages in a row may come back without a file yet point further on. A server that
+/// keeps doing so is not making progress; the list ends with [`Error::Protocol`] instead of
+/// asking forever.
+const MAX_EMPTY_PAGES: u32 = 3;
 
 /// A list request; nothing is sent until [`ListRequest::page`] is called or an iterator is
 /// advanced.
 ///
-/// ```no_run
-/// # let client = openrouter_files::FilesClient::from_env()?;
-/// // Every file, fetched 100 at a time as the loop goes.
-/// for file in client.list().limit(100) {
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # let server = Emulator::builder()
+/// #     .seed_file("a.txt", b"a".to_vec())
+/// #     .seed_file("b.txt", b"b".to_vec())
+/// #     .seed_file("c.txt", b"c".to_vec())
+/// #     .start()?;
+/// # let client = FilesClient::builder()
+/// #     .api_key(server.api_key())
+/// #     .base_url(server.base_url())
+/// #     .build()?;
+/// // Every file, fetched two at a time as the loop goes.
+/// for file in client.list().limit(2) {
 ///     println!("{}", file?.filename);
 /// }
-/// // One page and its cursor.
-/// let page = client.list().limit(10).page()?;
-/// if let Some(cursor) = page.cursor {
-///     let next = client.list().limit(10).cursor(&cursor).page()?;
-/// }
+/// // One page and its cursor (None on the last page).
+/// let page = client.list().limit(2).page()?;
+/// assert_eq!(page.data.len(), 2);
+/// let cursor = page.cursor.expect("a third file follows");
+/// let next = client.list().limit(2).cursor(cursor).page()?;
+/// assert_eq!(next.data[0].filename, "c.txt");
 /// // Page by page.
-/// for page in client.list().pages() {
+/// for page in client.list().limit(2).pages() {
 ///     println!("{} files", page?.data.len());
 /// }
-/// # Ok::<(), openrouter_files::Error>(())
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a list request does nothing until .page() or iteration"]
 pub struct ListRequest {
     client: FilesClient,
     limit: Option<u32>,
-    start: Option<Position>,
+    start: ListPosition,
     order: Option<Order>,
 }
 
@@ -45,55 +67,62 @@ impl FilesClient {
         ListRequest {
             client: self.clone(),
             limit: None,
-            start: None,
+            start: ListPosition::Start,
             order: None,
         }
     }
 }
 
 impl ListRequest {
-    /// Files per page, 1 to 1000 (the server's default when unset). Checked before sending.
+    /// Files per page, 1 to 1000, checked before sending. When unset, the iterators ask for
+    /// 1000 (the API's maximum) and [`ListRequest::page`] sends no limit, so the server's
+    /// default applies: one call, exactly as the API defines it.
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
 
-    /// Starts after this cursor (from [`Page::cursor`]).
-    pub fn cursor(mut self, cursor: &str) -> Self {
-        self.start = Some(Position::Cursor(cursor.to_string()));
+    /// Starts at `position`, such as one read from [`Pages::position`] or
+    /// [`Files::position`] of an earlier list. An empty cursor or file id is refused with
+    /// [`Error::InvalidInput`] before anything is sent.
+    pub fn start_at(mut self, position: ListPosition) -> Self {
+        self.start = position;
         self
+    }
+
+    /// Starts after this cursor (from [`Page::cursor`]). Shorthand for
+    /// `start_at(ListPosition::Cursor(cursor))`.
+    pub fn cursor(self, cursor: impl Into<String>) -> Self {
+        self.start_at(ListPosition::Cursor(cursor.into()))
     }
 
     /// Starts after the file with this id, OpenAI style (`after`). Later pages continue the
     /// same way.
-    pub fn after(mut self, file_id: &str) -> Self {
-        self.start = Some(Position::After(file_id.to_string()));
-        self
+    pub fn after(self, file_id: impl Into<String>) -> Self {
+        self.start_at(ListPosition::After(file_id.into()))
     }
 
     /// Starts after the file with this id, Anthropic style (`after_id`). Later pages continue
     /// the same way.
-    pub fn after_id(mut self, file_id: &str) -> Self {
-        self.start = Some(Position::AfterId(file_id.to_string()));
-        self
+    pub fn after_id(self, file_id: impl Into<String>) -> Self {
+        self.start_at(ListPosition::AfterId(file_id.into()))
     }
 
     /// Lists the files before the one with this id, newest first, Anthropic style
     /// (`before_id`; provider storage only). Later pages continue backwards.
-    pub fn before_id(mut self, file_id: &str) -> Self {
-        self.start = Some(Position::BeforeId(file_id.to_string()));
-        self
+    pub fn before_id(self, file_id: impl Into<String>) -> Self {
+        self.start_at(ListPosition::BeforeId(file_id.into()))
     }
 
     /// Lists another workspace (a UUID).
-    pub fn workspace(mut self, workspace: &str) -> Self {
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
         self.client = self.client.in_workspace(workspace);
         self
     }
 
     /// Lists a provider's storage instead of OpenRouter's.
     pub fn provider(mut self, provider: impl Into<Provider>) -> Self {
-        self.client = self.client.with_provider(Some(provider.into()));
+        self.client = self.client.with_provider(provider);
         self
     }
 
@@ -105,24 +134,31 @@ impl ListRequest {
 
     /// Fetches one page.
     pub fn page(&self) -> Result<Page> {
-        self.fetch(self.start.as_ref())
+        self.fetch(&self.start, self.limit)
     }
 
     /// A lazy iterator over pages.
-    pub fn pages(self) -> Pages {
-        // Every position fetched is in `seen`, the starting one included, so a position the
-        // server hands out again is caught by one check.
-        let seen = self.start.iter().cloned().collect();
+    pub fn pages(&self) -> Pages {
         Pages {
+            request: self.clone(),
             next: Some(self.start.clone()),
-            request: self,
-            seen,
+            current: self.start.clone(),
+            progress: Progress::new(&self.start),
+            failed: false,
         }
     }
 
-    fn fetch(&self, position: Option<&Position>) -> Result<Page> {
+    /// A lazy iterator over files, the same as iterating over the request itself.
+    pub fn files(&self) -> Files {
+        Files {
+            pages: self.pages(),
+            buffer: VecDeque::new(),
+        }
+    }
+
+    fn fetch(&self, position: &ListPosition, limit: Option<u32>) -> Result<Page> {
         let mut query = Vec::new();
-        if let Some(limit) = self.limit {
+        if let Some(limit) = limit {
             if !(1..=1000).contains(&limit) {
                 return Err(Error::InvalidInput(format!(
                     "limit must be from 1 to 1000, not {limit}"
@@ -130,22 +166,25 @@ impl ListRequest {
             }
             query.push(("limit", limit.to_string()));
         }
-        match position {
-            Some(Position::Cursor(c)) => query.push(("cursor", c.clone())),
-            Some(Position::After(id)) => query.push(("after", id.clone())),
-            Some(Position::AfterId(id)) => query.push(("after_id", id.clone())),
-            Some(Position::BeforeId(id)) => query.push(("before_id", id.clone())),
-            None => {}
+        let param = match position {
+            ListPosition::Start => None,
+            ListPosition::Cursor(c) => Some(("cursor", c)),
+            ListPosition::After(id) => Some(("after", id)),
+            ListPosition::AfterId(id) => Some(("after_id", id)),
+            ListPosition::BeforeId(id) => Some(("before_id", id)),
+        };
+        if let Some((name, value)) = param {
+            if value.trim().is_empty() {
+                return Err(Error::InvalidInput(format!("the list's {name} is empty")));
+            }
+            query.push((name, value.clone()));
         }
         if let Some(order) = self.order {
             query.push(("order", order.as_str().to_string()));
         }
         let call = Call {
-            method: Method::GET,
-            segments: &[],
             query,
-            replay: Replay::Idempotent,
-            identity: false,
+            ..idempotent(Method::GET, &[])
         };
         let reply = self.client.execute(&call, None)?;
         read_json(reply, "list")
@@ -157,86 +196,238 @@ impl IntoIterator for ListRequest {
     type IntoIter = Files;
 
     fn into_iter(self) -> Files {
-        Files {
-            pages: self.pages(),
-            buffer: VecDeque::new(),
-        }
+        self.files()
     }
 }
 
-/// Where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Position {
-    /// OpenRouter's opaque cursor.
+impl IntoIterator for &ListRequest {
+    type Item = Result<FileMetadata>;
+    type IntoIter = Files;
+
+    fn into_iter(self) -> Files {
+        self.files()
+    }
+}
+
+/// Where a page of a list starts. Read one from [`Pages::position`] or [`Files::position`],
+/// keep it (it serialises with serde), and continue later with [`ListRequest::start_at`] on a
+/// request with the same workspace, provider, order and limit.
+///
+/// ```
+/// use openrouter_files::ListPosition;
+///
+/// let position = ListPosition::Cursor("eyJhZnRlciI6N30".into());
+/// let saved = serde_json::to_string(&position)?;
+/// assert_eq!(saved, r#"{"cursor":"eyJhZnRlciI6N30"}"#);
+/// assert_eq!(serde_json::from_str::<ListPosition>(&saved)?, position);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ListPosition {
+    /// The beginning of the list.
+    #[default]
+    Start,
+    /// OpenRouter's opaque cursor (`cursor`).
     Cursor(String),
-    /// OpenAI-style: the last id seen.
+    /// OpenAI style: after this file id (`after`).
     After(String),
-    /// Anthropic-style: the last id seen.
+    /// Anthropic style: after this file id (`after_id`).
     AfterId(String),
-    /// Anthropic-style, backwards: the last (oldest) id seen.
+    /// Anthropic style, backwards: before this file id (`before_id`).
     BeforeId(String),
 }
 
 /// Where the page after `page` (fetched from `current`) starts, or None when it was the last.
 /// An opaque cursor wins; otherwise paging by id goes on the way it started, or the way the
-/// body's shape pages.
-fn next_position(page: &Page, current: Option<&Position>) -> Option<Position> {
-    if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
-        return page.has_more.then(|| Position::Cursor(cursor.to_string()));
+/// body's shape pages. A page that says more files follow but gives no way to reach them is
+/// an [`Error::Protocol`]: ending there would report an unfinished list as complete.
+fn next_position(page: &Page, current: &ListPosition) -> Result<Option<ListPosition>> {
+    if !page.has_more {
+        return Ok(None);
     }
-    let last = page
-        .last_id
-        .clone()
-        .filter(|id| !id.is_empty() && page.has_more)?;
-    match (current, &page.shape) {
-        (Some(Position::BeforeId(_)), _) => Some(Position::BeforeId(last)),
-        (Some(Position::AfterId(_)), _) | (_, Some(Shape::Anthropic)) => {
-            Some(Position::AfterId(last))
+    if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
+        return Ok(Some(ListPosition::Cursor(cursor.to_string())));
+    }
+    let last = page.last_id.clone().filter(|id| !id.is_empty());
+    let next = last.and_then(|last| match (current, &page.shape) {
+        (ListPosition::BeforeId(_), _) => Some(ListPosition::BeforeId(last)),
+        (ListPosition::AfterId(_), _) | (_, Some(Shape::Anthropic)) => {
+            Some(ListPosition::AfterId(last))
         }
-        (Some(Position::After(_)), _) | (_, Some(Shape::OpenAi)) => Some(Position::After(last)),
+        (ListPosition::After(_), _) | (_, Some(Shape::OpenAi)) => Some(ListPosition::After(last)),
         _ => None,
+    });
+    match next {
+        Some(next) => Ok(Some(next)),
+        None => Err(Error::Protocol(
+            "the server said more files follow but sent no cursor or last id to go on from; \
+             stopping instead of reporting the list complete"
+                .into(),
+        )),
+    }
+}
+
+/// Checks that a list moves forward, in constant memory: no position handed out twice in a
+/// row or in a cycle (Brent's cycle detection: one checkpoint, moved at powers of two, meets
+/// any cycle within a few laps), and no more than [`MAX_EMPTY_PAGES`] empty pages in a row.
+#[derive(Debug)]
+struct Progress {
+    checkpoint: ListPosition,
+    steps: u64,
+    lap: u64,
+    empty_pages: u32,
+}
+
+impl Progress {
+    fn new(start: &ListPosition) -> Progress {
+        Progress {
+            checkpoint: start.clone(),
+            steps: 0,
+            lap: 1,
+            empty_pages: 0,
+        }
+    }
+
+    /// Records that a page with `files` files, fetched from `current`, points on to `next`.
+    fn check(&mut self, current: &ListPosition, next: &ListPosition, files: usize) -> Result<()> {
+        if next == current || *next == self.checkpoint {
+            // The position itself stays out of the message: it is server text of any size, and
+            // a hostile server could put the key in it. `position()` still reads it.
+            return Err(Error::Protocol(
+                "the server repeated a list position; stopping instead of looping".into(),
+            ));
+        }
+        self.empty_pages = if files == 0 { self.empty_pages + 1 } else { 0 };
+        if self.empty_pages > MAX_EMPTY_PAGES {
+            return Err(Error::Protocol(format!(
+                "the server sent {} pages in a row without a file yet said more follow; \
+                 stopping instead of asking forever",
+                self.empty_pages
+            )));
+        }
+        self.steps += 1;
+        if self.steps == self.lap {
+            self.checkpoint = next.clone();
+            self.steps = 0;
+            self.lap = self.lap.saturating_mul(2);
+        }
+        Ok(())
     }
 }
 
 /// A lazy iterator over the pages of a list; see [`ListRequest::pages`].
 ///
-/// It stops after the page with `has_more: false` or without a cursor, and after the first
-/// error. A cursor the server hands out twice ends it with [`Error::Protocol`] instead of
-/// looping.
+/// It stops after the page with `has_more: false`, and after the first error. A server that
+/// goes round a cycle of positions, keeps sending empty pages that point on, or says more
+/// files follow without a cursor or a last id to reach them, ends it with [`Error::Protocol`]
+/// instead of a loop or a list that looks complete. (A server can still send new positions
+/// forever, as a list without end would: the iterator is lazy, so the caller decides when to
+/// stop.)
+///
+/// After an error, [`Pages::position`] still says where the failed page starts: a new list
+/// from there (with [`ListRequest::start_at`]) goes on without fetching again what was
+/// already yielded.
+///
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// # use openrouter_files::{FilesClient, RetryPolicy, emulator::{Emulator, Fault}};
+/// # let server = Emulator::builder()
+/// #     .seed_file("a.txt", b"a".to_vec())
+/// #     .seed_file("b.txt", b"b".to_vec())
+/// #     .start()?;
+/// # let client = FilesClient::builder()
+/// #     .api_key(server.api_key())
+/// #     .base_url(server.base_url())
+/// #     .retry(RetryPolicy::none())
+/// #     .build()?;
+/// let request = client.list().limit(1);
+/// let mut pages = request.pages();
+/// assert_eq!(pages.next().unwrap()?.data[0].filename, "a.txt");
+/// server.inject(Fault::status(503), 1); // the next page fails
+/// assert!(pages.next().unwrap().is_err());
+/// let position = pages.position().unwrap().clone();
+/// let rest: Vec<_> = request.start_at(position).pages().collect::<Result<_, _>>()?;
+/// assert_eq!(rest[0].data[0].filename, "b.txt");
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Pages {
     request: ListRequest,
-    /// `Some(position)` while there is a page to fetch.
-    next: Option<Option<Position>>,
-    seen: HashSet<Position>,
+    /// Where the next page starts; None once the list is done.
+    next: Option<ListPosition>,
+    /// Where the page last fetched (or being fetched) starts.
+    current: ListPosition,
+    progress: Progress,
+    /// Set after an error: the iterator ends, the position stays.
+    failed: bool,
+}
+
+impl Pages {
+    /// Where the next page starts: the position to resume from, after an error too. None once
+    /// the last page has been yielded.
+    pub fn position(&self) -> Option<&ListPosition> {
+        self.next.as_ref()
+    }
+
+    fn fail(&mut self, error: Error) -> Option<Result<Page>> {
+        self.failed = true;
+        Some(Err(error))
+    }
 }
 
 impl Iterator for Pages {
     type Item = Result<Page>;
 
     fn next(&mut self) -> Option<Result<Page>> {
-        let position = self.next.take()?;
-        let page = match self.request.fetch(position.as_ref()) {
-            Ok(page) => page,
-            Err(e) => return Some(Err(e)),
-        };
-        if let Some(next) = next_position(&page, position.as_ref()) {
-            if !self.seen.insert(next.clone()) {
-                return Some(Err(Error::Protocol(format!(
-                    "the server repeated a list position ({next:?}); stopping instead of looping"
-                ))));
-            }
-            self.next = Some(Some(next));
+        if self.failed {
+            return None;
         }
+        let position = self.next.clone()?;
+        let limit = self.request.limit.or(Some(ITERATOR_PAGE_SIZE));
+        let page = match self.request.fetch(&position, limit) {
+            Ok(page) => page,
+            Err(e) => return self.fail(e),
+        };
+        let next = match next_position(&page, &position) {
+            Ok(next) => next,
+            Err(e) => return self.fail(e),
+        };
+        if let Some(next) = &next
+            && let Err(e) = self.progress.check(&position, next, page.data.len())
+        {
+            return self.fail(e);
+        }
+        self.current = position;
+        self.next = next;
         Some(Ok(page))
     }
 }
 
-/// A lazy iterator over files; see [`ListRequest`]'s `IntoIterator`.
+impl std::iter::FusedIterator for Pages {}
+
+/// A lazy iterator over files; see [`ListRequest::files`] (or iterate over the request).
 #[derive(Debug)]
 pub struct Files {
     pages: Pages,
     buffer: VecDeque<FileMetadata>,
+}
+
+impl Files {
+    /// Where to resume so that no file is missed: the start of the page the next file comes
+    /// from. After an error, and whenever the files fetched so far have all been yielded,
+    /// that is exactly where this iterator would go on. Stopped in the middle of a page, a
+    /// list resumed from here yields the files of that page again. None once every file has
+    /// been yielded.
+    pub fn position(&self) -> Option<&ListPosition> {
+        if self.buffer.is_empty() {
+            self.pages.position()
+        } else {
+            Some(&self.pages.current)
+        }
+    }
 }
 
 impl Iterator for Files {
@@ -254,3 +445,5 @@ impl Iterator for Files {
         }
     }
 }
+
+impl std::iter::FusedIterator for Files {}

@@ -1,8 +1,6 @@
 //! Our own small streaming `multipart/form-data` encoder for uploads: one `file` part, an
 //! exact `Content-Length`, names escaped the way browsers do (WHATWG), and a random boundary.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Cursor, Read};
 
 /// The body of a one-file form: `preamble ++ file ++ epilogue`.
@@ -17,8 +15,8 @@ impl FilePart {
     pub(crate) fn new(filename: &str, content_type: &str) -> FilePart {
         let boundary = format!("openrouter-files-{}", random_hex());
         let preamble = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-            escape(filename),
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename={}\r\nContent-Type: {}\r\n\r\n",
+            crate::content_disposition::quote(filename),
             escape(content_type),
         )
         .into_bytes();
@@ -98,34 +96,19 @@ impl Read for Gathered<'_> {
     }
 }
 
-/// Escapes a quoted header parameter as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`;
-/// other characters, UTF-8 included, stay as they are.
+/// Escapes a part header value as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`, so no
+/// header can be split; other characters, UTF-8 included, stay as they are. (File names are
+/// written by [`crate::content_disposition::quote`], which also escapes `\`.)
 pub(crate) fn escape(text: &str) -> String {
     text.replace('"', "%22")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-/// Undoes [`escape`], for names read back from a quoted header parameter.
-#[cfg_attr(not(feature = "emulator"), allow(dead_code))]
-pub(crate) fn unescape(text: &str) -> String {
-    text.replace("%22", "\"")
-        .replace("%0D", "\r")
-        .replace("%0A", "\n")
-}
-
 /// 32 hex digits; a boundary needs to be unlikely in the content, not secret.
 fn random_hex() -> String {
-    let word = || {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        h.finish()
-    };
-    format!("{:016x}{:016x}", word(), word())
+    use crate::rand::random_u64;
+    format!("{:016x}{:016x}", random_u64(), random_u64())
 }
 
 /// The part content type for a file name: a few common types by extension, else

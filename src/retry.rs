@@ -1,10 +1,10 @@
 //! When and how long to wait before trying a failed call again: exponential backoff with full
 //! jitter, and the server's `Retry-After`.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::rand::random_fraction;
 
 /// How a client retries failed calls.
 ///
@@ -17,11 +17,11 @@ use std::time::{Duration, SystemTime};
 /// use openrouter_files::RetryPolicy;
 ///
 /// let patient = RetryPolicy::default()
-///     .max_retries(5)
-///     .base_delay(Duration::from_millis(250))
-///     .max_retry_after(Duration::from_secs(120));
-/// let never = RetryPolicy::none();
-/// assert_eq!(never.retries(), 0);
+///     .with_max_retries(5)
+///     .with_base_delay(Duration::from_millis(250))
+///     .with_max_retry_after(Duration::from_secs(120));
+/// assert_eq!(patient.max_retries(), 5);
+/// assert_eq!(RetryPolicy::none().max_retries(), 0);
 /// # let _ = patient;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,37 +46,52 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> RetryPolicy {
-        RetryPolicy::default().max_retries(0)
+        RetryPolicy::default().with_max_retries(0)
     }
 
     /// How many times a failed call is tried again (default 2).
-    pub fn max_retries(mut self, retries: u32) -> Self {
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// The backoff unit: the wait before retry `n` is random in `0..=base × 2^n` (default 500 ms).
-    pub fn base_delay(mut self, delay: Duration) -> Self {
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
     /// The longest backoff between two tries (default 8 s).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// The longest `Retry-After` the client waits for (default 60 s). A longer one ends the call
     /// at once with the error, which carries the requested wait.
-    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
         self
     }
 
-    /// The configured number of retries.
-    pub fn retries(&self) -> u32 {
+    /// How many times a failed call is tried again.
+    pub fn max_retries(&self) -> u32 {
         self.max_retries
+    }
+
+    /// The backoff unit.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest backoff between two tries.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The longest `Retry-After` the client waits for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
     }
 
     /// The wait before retry number `retry` (0 for the first), or None when the server asked
@@ -89,23 +104,15 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(2u32.saturating_pow(retry.min(30)))
             .min(self.max_delay);
-        Some(ceiling.mul_f64(random_fraction()))
+        // Not `mul_f64`: it panics when a huge `max_delay` rounds up past `Duration::MAX`.
+        let wait = Duration::try_from_secs_f64(ceiling.as_secs_f64() * random_fraction());
+        Some(wait.unwrap_or(ceiling).min(ceiling))
     }
 }
 
-/// A number in `[0, 1]` that differs from call to call; backoff needs spread, not secrecy.
-fn random_fraction() -> f64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
-/// HTTP date.
+/// HTTP date. Any value a server sends gives a wait or `None`, never a panic: a wait too long
+/// for a [`Duration`] saturates to [`Duration::MAX`] (and is then above any cap).
 pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -114,20 +121,23 @@ pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        // NaN fails `>= 0.0`; infinity and 1e300 do not fit a Duration and saturate.
+        return Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX));
     }
     let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let when = crate::date::parse_http_date(value)?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::from(d.as_secs()));
+    let secs = (when - now).max(0);
+    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
 }
 
 /// Whether a transport failure may pass if the call is tried again.
@@ -163,8 +173,8 @@ mod tests {
     #[test]
     fn backoff_stays_under_the_exponential_ceiling() {
         let policy = RetryPolicy::default()
-            .base_delay(Duration::from_millis(100))
-            .max_delay(Duration::from_millis(300));
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(300));
         for retry in 0..6 {
             let ceiling = Duration::from_millis((100u64 << retry).min(300));
             let wait = policy.delay(retry, None).unwrap();
@@ -174,7 +184,7 @@ mod tests {
 
     #[test]
     fn retry_after_above_the_cap_stops_retrying() {
-        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(5));
         assert_eq!(
             policy.delay(0, Some(Duration::from_secs(3))),
             Some(Duration::from_secs(3))
@@ -205,9 +215,32 @@ mod tests {
     }
 
     #[test]
-    fn jitter_varies() {
-        let samples: Vec<f64> = (0..20).map(|_| random_fraction()).collect();
-        assert!(samples.iter().all(|f| (0.0..=1.0).contains(f)));
-        assert!(samples.windows(2).any(|w| w[0] != w[1]));
+    fn absurd_retry_after_values_saturate_instead_of_panicking() {
+        let wait = |name: &str, value: &str| {
+            let mut headers = ureq::http::HeaderMap::new();
+            headers.insert(
+                ureq::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            retry_after(&headers)
+        };
+        assert_eq!(wait("retry-after-ms", "1e300"), Some(Duration::MAX));
+        assert_eq!(wait("retry-after-ms", "inf"), Some(Duration::MAX));
+        assert_eq!(wait("retry-after-ms", "NaN"), None);
+        assert_eq!(wait("retry-after-ms", "-5"), None);
+        assert_eq!(
+            wait("retry-after", "99999999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            wait("retry-after", "Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            wait("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay(0, Some(Duration::MAX)), None);
     }
 }

@@ -2,14 +2,16 @@
 //! auth and default headers, per-call timeouts, the retry loop, and status-to-error mapping.
 
 use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use ureq::http::{self, Method, Response};
+use ureq::http::{self, HeaderName, HeaderValue, Method, Response};
 use ureq::{Body, RequestExt, SendBody};
 
 use crate::client::FilesClient;
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiError, Error, Result, redact, redact_json};
 use crate::retry;
 
 /// The most of an error body the client reads.
@@ -54,6 +56,8 @@ pub(crate) struct Reply {
     pub(crate) response: Response<Body>,
     pub(crate) method: &'static str,
     pub(crate) path: String,
+    /// The API key, to remove from anything the server sent that an error keeps.
+    pub(crate) secret: Arc<str>,
 }
 
 impl Reply {
@@ -65,6 +69,46 @@ impl Reply {
             source: Box::new(source),
         }
     }
+
+    /// A [`Error::Decode`] for a body that is not what `what` returns, its snippet redacted.
+    pub(crate) fn decode_error(
+        &self,
+        what: &'static str,
+        raw: &[u8],
+        source: serde_json::Error,
+    ) -> Error {
+        Error::Decode {
+            what,
+            snippet: redact(&snippet(raw), &self.secret),
+            source,
+        }
+    }
+}
+
+/// Why one attempt failed: a transport error the retry rules judge, or an error that ends the
+/// call at once (a redirect the client will not follow, an upload source that failed).
+enum Failure {
+    Transport(ureq::Error),
+    Final(Error),
+}
+
+impl From<ureq::Error> for Failure {
+    fn from(error: ureq::Error) -> Failure {
+        Failure::Transport(error)
+    }
+}
+
+/// Redirect statuses the client follows (by the rules in [`FilesClient::follow`]).
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+impl Call<'_> {
+    /// A transfer (a download, or any call with a body) is bounded by the stall timeout and the
+    /// user's deadline; a small JSON call also by the default whole-call cap.
+    fn is_transfer(&self, has_body: bool) -> bool {
+        self.identity || has_body
+    }
 }
 
 impl FilesClient {
@@ -73,117 +117,235 @@ impl FilesClient {
     pub(crate) fn execute<'a>(
         &self,
         call: &Call<'_>,
+        body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
+    ) -> Result<Reply> {
+        self.execute_with(call, body, &[])
+    }
+
+    /// [`FilesClient::execute`] with extra request headers (a download's `Range`).
+    pub(crate) fn execute_with<'a>(
+        &self,
+        call: &Call<'_>,
         mut body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
+        extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Reply> {
         let path = api_path(call);
         let url = self.url(&path, call)?;
+        let method = method_name(&call.method);
         let policy = self.options.retry;
+        let timeouts = &self.options.timeouts;
+        let limit = if call.is_transfer(body.is_some()) {
+            timeouts.deadline
+        } else {
+            timeouts.json_deadline
+        };
+        let deadline = limit.and_then(|d| Instant::now().checked_add(d));
+        let transport = |source: ureq::Error| Error::Transport {
+            method,
+            path: path.clone(),
+            source: Box::new(source),
+        };
         let mut attempts = 0;
         loop {
             attempts += 1;
             if let Some(gate) = &self.options.gate {
                 gate.wait();
             }
-            let outgoing = match body.as_deref_mut() {
-                Some(make) => Some(make()?),
-                None => None,
-            };
-            let (retryable, wait_hint, error) = match self.attempt(call, &url, outgoing) {
-                Ok(response) if response.status().is_success() => {
-                    return Ok(Reply {
-                        response,
-                        method: method_name(&call.method),
-                        path,
-                    });
-                }
-                Ok(response) => {
-                    let api = api_error(response, attempts);
-                    let retryable = match call.replay {
-                        Replay::Idempotent => api.kind().is_retryable(),
-                        Replay::Upload => matches!(api.status, 408 | 429 | 503),
-                        Replay::Never => false,
-                    };
-                    (retryable, api.retry_after, Error::from(api))
-                }
-                Err(source) => {
-                    let retryable = match call.replay {
-                        Replay::Idempotent => retry::is_retryable_transport(&source),
-                        Replay::Upload => retry::failed_before_sending(&source),
-                        Replay::Never => false,
-                    };
-                    let error = Error::Transport {
-                        method: method_name(&call.method),
-                        path: path.clone(),
-                        source: Box::new(source),
-                    };
-                    (retryable, None, error)
-                }
-            };
-            if !retryable || attempts > policy.retries() {
+            let (retryable, wait_hint, error) =
+                match self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline) {
+                    Ok(response) if response.status().is_success() => {
+                        return Ok(Reply {
+                            response,
+                            method,
+                            path,
+                            secret: Arc::clone(&self.shared.key),
+                        });
+                    }
+                    Ok(response) => {
+                        let api = api_error(response, attempts, method, &path, &self.shared.key);
+                        let retryable = match call.replay {
+                            Replay::Idempotent => api.kind().is_retryable(),
+                            Replay::Upload => matches!(api.status, 408 | 429 | 503),
+                            Replay::Never => false,
+                        };
+                        (retryable, api.retry_after, Error::from(api))
+                    }
+                    Err(Failure::Final(error)) => return Err(error),
+                    Err(Failure::Transport(source)) => {
+                        let retryable = match call.replay {
+                            Replay::Idempotent => retry::is_retryable_transport(&source),
+                            Replay::Upload => retry::failed_before_sending(&source),
+                            Replay::Never => false,
+                        };
+                        (retryable, None, transport(source))
+                    }
+                };
+            if !retryable || attempts > policy.max_retries() {
                 return Err(error);
             }
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
                 return Err(error);
             };
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                return Err(error);
+            }
             if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
                 gate.hold_for(wait);
             }
             log::debug!(
-                "retrying {} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
-                call.method,
+                "retrying {method} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
                 error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
-                policy.retries() + 1,
+                policy.max_retries() + 1,
             );
             std::thread::sleep(wait);
         }
     }
 
-    fn attempt(
+    /// One try of a call: the request, and the redirects it is allowed to follow.
+    fn attempt<'a>(
         &self,
         call: &Call<'_>,
         url: &str,
+        path: &str,
+        mut body: Option<&mut (dyn FnMut() -> Result<Outgoing<'a>> + '_)>,
+        extra: &[(HeaderName, HeaderValue)],
+        deadline: Option<Instant>,
+    ) -> Result<Response<Body>, Failure> {
+        let mut target = url.to_string();
+        let mut redirects = 0;
+        loop {
+            let outgoing = match body.as_deref_mut() {
+                Some(make) => Some(make().map_err(Failure::Final)?),
+                None => None,
+            };
+            let with_key = same_origin(url, &target);
+            let response = self.send(call, &target, with_key, outgoing, extra, deadline)?;
+            let status = response.status().as_u16();
+            if !is_redirect(status) {
+                return Ok(response);
+            }
+            let next = self
+                .follow(call, path, &target, &response, redirects, body.is_some())
+                .map_err(Failure::Final)?;
+            log::debug!(
+                "following HTTP {status} for {} {path} to {}",
+                method_name(&call.method),
+                origin_of(&next),
+            );
+            target = next;
+            redirects += 1;
+        }
+    }
+
+    /// Where a redirect leads, or why the client does not follow it. The rules: at most
+    /// `max_redirects`; only to http(s) URLs and never from https to http; 301, 302 and 303
+    /// only for a GET (they would turn a delete or an upload into a GET); 307 and 308 keep the
+    /// method, and a body is sent again only when its source can be read again.
+    fn follow(
+        &self,
+        call: &Call<'_>,
+        path: &str,
+        current: &str,
+        response: &Response<Body>,
+        redirects: u32,
+        has_body: bool,
+    ) -> Result<String> {
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(http::header::LOCATION)
+            .map(|v| redact(&String::from_utf8_lossy(v.as_bytes()), &self.shared.key));
+        let refuse = |location: &str, reason: &'static str| Error::Redirect {
+            method: method_name(&call.method),
+            path: path.to_string(),
+            status,
+            location: location.to_string(),
+            reason,
+        };
+        let Some(location) = location else {
+            return Err(refuse("", "the response names no Location"));
+        };
+        if redirects >= self.shared.max_redirects {
+            return Err(refuse(&location, "too many redirects"));
+        }
+        let Some(next) = resolve(current, location.trim()) else {
+            return Err(refuse(&location, "the Location is not an http(s) URL"));
+        };
+        if is_downgrade(current, &next) {
+            return Err(refuse(&location, "it leads from https to http"));
+        }
+        if matches!(status, 301..=303) && call.method != Method::GET {
+            return Err(refuse(
+                &location,
+                "a 301, 302 or 303 would turn this call into a GET",
+            ));
+        }
+        if has_body && call.replay == Replay::Never {
+            return Err(refuse(
+                &location,
+                "the request body cannot be read again to send it there",
+            ));
+        }
+        Ok(next)
+    }
+
+    /// Sends one request with this scope's headers and timeouts through the shared agent; the
+    /// key goes only to the base URL's origin.
+    fn send(
+        &self,
+        call: &Call<'_>,
+        url: &str,
+        with_key: bool,
         outgoing: Option<Outgoing<'_>>,
+        extra: &[(HeaderName, HeaderValue)],
+        deadline: Option<Instant>,
     ) -> Result<Response<Body>, ureq::Error> {
         let mut request = http::Request::builder()
             .method(call.method.clone())
             .uri(url);
-        request = request.header(http::header::AUTHORIZATION, self.shared.auth.clone());
+        if with_key {
+            request = request.header(http::header::AUTHORIZATION, self.shared.auth.clone());
+        }
         for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
+            request = request.header(name, value);
+        }
+        for (name, value) in extra {
             request = request.header(name, value);
         }
         if call.identity {
             request = request.header(http::header::ACCEPT_ENCODING, "identity");
         }
+        let global = match deadline {
+            Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(ureq::Error::Timeout(ureq::Timeout::Global)),
+            },
+            None => None,
+        };
+        let timeouts = &self.options.timeouts;
+        let configure = |request: http::Request<SendBody<'_>>| {
+            request
+                .with_agent(&self.shared.agent)
+                .configure()
+                .timeout_global(global)
+                .timeout_connect(timeouts.connect)
+                .timeout_recv_response(timeouts.response)
+                .timeout_per_read(timeouts.stall)
+                .timeout_per_write(timeouts.stall)
+                .run()
+        };
         match outgoing {
             Some(outgoing) => {
                 let mut reader = outgoing.reader;
                 let request = request
                     .header(http::header::CONTENT_TYPE, outgoing.content_type)
                     .header(http::header::CONTENT_LENGTH, outgoing.len);
-                self.run(request, SendBody::from_reader(&mut *reader))
+                configure(request.body(SendBody::from_reader(&mut *reader))?)
             }
-            None => self.run(request, SendBody::none()),
+            None => configure(request.body(SendBody::none())?),
         }
-    }
-
-    /// Sends a request with this scope's timeouts through the shared agent.
-    fn run(
-        &self,
-        request: http::request::Builder,
-        body: SendBody<'_>,
-    ) -> Result<Response<Body>, ureq::Error> {
-        let timeouts = &self.options.timeouts;
-        request
-            .body(body)?
-            .with_agent(&self.shared.agent)
-            .configure()
-            .timeout_connect(timeouts.connect)
-            .timeout_recv_response(timeouts.response)
-            .timeout_per_read(timeouts.stall)
-            .timeout_per_write(timeouts.stall)
-            .run()
     }
 
     /// The full URL of `call` at `path`, after checking what can be checked locally.
@@ -221,6 +383,64 @@ fn api_path(call: &Call<'_>) -> String {
         push_segment(&mut path, segment);
     }
     path
+}
+
+/// `scheme://host:port` of an absolute http(s) URL (the port filled in from the scheme), with
+/// the host in lower case: what "same origin" compares.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let uri = url.parse::<http::Uri>().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let host = uri.host().filter(|h| !h.is_empty())?.to_ascii_lowercase();
+    Some((scheme, host, uri.port_u16().unwrap_or(default_port)))
+}
+
+/// Whether two URLs share scheme, host and port.
+pub(crate) fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Whether a move from `current` to `next` leaves https for plain http.
+fn is_downgrade(current: &str, next: &str) -> bool {
+    let scheme = |url| origin(url).map(|(scheme, _, _)| scheme);
+    scheme(current).as_deref() == Some("https") && scheme(next).as_deref() != Some("https")
+}
+
+/// An origin for logs (no path, no query, no user info).
+fn origin_of(url: &str) -> String {
+    origin(url).map_or_else(
+        || "an unparsable URL".to_string(),
+        |(scheme, host, port)| format!("{scheme}://{host}:{port}"),
+    )
+}
+
+/// The absolute URL a `Location` names, resolved against the URL that answered; `None` unless
+/// it is an http(s) URL with a host.
+fn resolve(current: &str, location: &str) -> Option<String> {
+    let lower = location.to_ascii_lowercase();
+    let absolute = if lower.starts_with("http://") || lower.starts_with("https://") {
+        location.to_string()
+    } else if location.starts_with("//") {
+        let scheme = current.split_once("://")?.0;
+        format!("{scheme}:{location}")
+    } else if location.starts_with('/') {
+        // `host` keeps an IPv6 address's brackets, as `Uri::host` gives it.
+        let (scheme, host, port) = origin(current)?;
+        format!("{scheme}://{host}:{port}{location}")
+    } else if location.contains(':') || location.is_empty() {
+        // Another scheme (`ftp:`, `file:`, `javascript:`) or nothing at all.
+        return None;
+    } else {
+        let without_query = current.split(['?', '#']).next()?;
+        let dir = &without_query[..=without_query.rfind('/')?];
+        format!("{dir}{location}")
+    };
+    origin(&absolute)?;
+    Some(absolute)
 }
 
 fn method_name(method: &Method) -> &'static str {
@@ -274,8 +494,15 @@ struct WireErrorData {
     metadata: Option<serde_json::Value>,
 }
 
-/// Reads (at most 64 KiB of) a failure response into an [`ApiError`].
-fn api_error(response: Response<Body>, attempts: u32) -> ApiError {
+/// Reads (at most 64 KiB of) a failure response into an [`ApiError`], with `secret` removed
+/// from everything the server wrote.
+fn api_error(
+    response: Response<Body>,
+    attempts: u32,
+    method: &'static str,
+    path: &str,
+    secret: &str,
+) -> ApiError {
     let status = response.status().as_u16();
     let headers = response.headers();
     let request_id = [
@@ -286,7 +513,7 @@ fn api_error(response: Response<Body>, attempts: u32) -> ApiError {
     ]
     .iter()
     .find_map(|name| headers.get(*name)?.to_str().ok())
-    .map(str::to_string);
+    .map(|id| redact(id, secret));
     let retry_after = retry::retry_after(headers);
     let mut raw = Vec::new();
     let _ = response
@@ -301,25 +528,34 @@ fn api_error(response: Response<Body>, attempts: u32) -> ApiError {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("unexpected status");
+    let (method, path) = (method, path.to_string());
     match parsed {
         Some(wire) => ApiError {
+            method,
+            path,
             status,
             code: wire.error.code.and_then(|c| c.as_i64()),
-            message: wire.error.message.unwrap_or_default(),
-            metadata: wire.error.metadata.filter(|m| !m.is_null()),
+            message: redact(&wire.error.message.unwrap_or_default(), secret),
+            metadata: wire
+                .error
+                .metadata
+                .filter(|m| !m.is_null())
+                .map(|m| redact_json(m, secret)),
             request_id,
             retry_after,
             body_snippet: None,
             attempts,
         },
         None => ApiError {
+            method,
+            path,
             status,
             code: None,
             message: reason.to_string(),
             metadata: None,
             request_id,
             retry_after,
-            body_snippet: Some(snippet(&raw)).filter(|s| !s.is_empty()),
+            body_snippet: Some(redact(&snippet(&raw), secret)).filter(|s| !s.is_empty()),
             attempts,
         },
     }
@@ -331,20 +567,35 @@ pub(crate) fn snippet(raw: &[u8]) -> String {
     String::from_utf8_lossy(cut).trim().to_string()
 }
 
-/// Reads a 2xx JSON body to the end (so the connection can be reused) and decodes it.
-pub(crate) fn read_json<T: DeserializeOwned>(mut reply: Reply, what: &'static str) -> Result<T> {
-    let raw = reply
+/// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused.
+fn read_raw(reply: &mut Reply) -> Result<Vec<u8>> {
+    reply
         .response
         .body_mut()
         .with_config()
         .limit(JSON_BODY_LIMIT)
         .read_to_vec()
-        .map_err(|source| reply.transport_error(source))?;
-    serde_json::from_slice(&raw).map_err(|source| Error::Decode {
-        what,
-        snippet: snippet(&raw),
-        source,
-    })
+        .map_err(|source| reply.transport_error(source))
+}
+
+/// Reads a 2xx JSON body to the end (so the connection can be reused) and decodes it.
+pub(crate) fn read_json<T: DeserializeOwned>(mut reply: Reply, what: &'static str) -> Result<T> {
+    let raw = read_raw(&mut reply)?;
+    serde_json::from_slice(&raw).map_err(|source| reply.decode_error(what, &raw, source))
+}
+
+/// [`read_json`] for a body that must also pass `check`, which sees the JSON first and says
+/// why it is not what the call returns (an [`Error::Decode`] then).
+pub(crate) fn read_checked_json<T: DeserializeOwned>(
+    mut reply: Reply,
+    what: &'static str,
+    check: impl FnOnce(&serde_json::Value) -> Result<(), &'static str>,
+) -> Result<T> {
+    let raw = read_raw(&mut reply)?;
+    let decode = |source| reply.decode_error(what, &raw, source);
+    let value: serde_json::Value = serde_json::from_slice(&raw).map_err(decode)?;
+    check(&value).map_err(|why| decode(serde::de::Error::custom(why)))?;
+    T::deserialize(value).map_err(decode)
 }
 
 #[cfg(test)]
@@ -362,6 +613,53 @@ mod tests {
         s.clear();
         push_segment(&mut s, "a/b c?d#é");
         assert_eq!(s, "a%2Fb%20c%3Fd%23%C3%A9");
+    }
+
+    #[test]
+    fn locations_resolve_against_the_answering_url() {
+        let here = "http://127.0.0.1:8080/api/v1/files/x?workspace_id=1";
+        assert_eq!(
+            resolve(here, "/other").as_deref(),
+            Some("http://127.0.0.1:8080/other")
+        );
+        assert_eq!(
+            resolve(here, "y").as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/files/y")
+        );
+        assert_eq!(resolve(here, "//h:9/z").as_deref(), Some("http://h:9/z"));
+        assert_eq!(resolve(here, "HTTPS://h/z").as_deref(), Some("HTTPS://h/z"));
+        assert_eq!(
+            resolve("http://[::1]:8080/a/b", "/c").as_deref(),
+            Some("http://[::1]:8080/c")
+        );
+        for bad in [
+            "",
+            "ftp://h/x",
+            "file:///etc/passwd",
+            "javascript:x",
+            "http://",
+            "http:// /",
+        ] {
+            assert_eq!(resolve(here, bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn https_to_http_is_a_downgrade_in_any_spelling() {
+        assert!(is_downgrade("https://h/x", "http://h/x"));
+        assert!(is_downgrade("https://h/x", "HTTP://h:443/x"));
+        assert!(!is_downgrade("https://h/x", "HTTPS://other/x"));
+        assert!(!is_downgrade("http://h/x", "https://h/x"));
+        assert!(!is_downgrade("http://h/x", "http://h:8/x"));
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin("http://A:80/x", "http://a/y"));
+        assert!(same_origin("https://h/x", "https://h:443/y"));
+        assert!(!same_origin("http://h:1/x", "http://h:2/x"));
+        assert!(!same_origin("http://h/x", "https://h/x"));
+        assert!(!same_origin("http://127.0.0.1/x", "http://localhost/x"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ureq::http::Method;
 
@@ -19,18 +19,35 @@ use crate::transport::{Call, Outgoing, Replay, read_json};
 
 /// What to upload, and how to report progress.
 ///
-/// ```no_run
-/// use openrouter_files::{FilesClient, Upload};
+/// An `Upload` is `Send` and `Sync`, so it can be built on one thread and sent from another;
+/// that is why a reader and a progress callback must be `Send`.
 ///
-/// let client = FilesClient::from_env()?;
-/// let from_disk = client.upload(Upload::path("report.pdf"))?;
+/// ```
+/// # #[cfg(feature = "emulator")] {
+/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # let server = Emulator::start()?;
+/// # let client = FilesClient::builder()
+/// #     .api_key(server.api_key())
+/// #     .base_url(server.base_url())
+/// #     .build()?;
+/// # let dir = std::env::temp_dir().join(format!("upload-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("report.pdf");
+/// # std::fs::write(&path, b"%PDF-1.4\n")?;
+/// use openrouter_files::Upload;
+///
+/// let from_disk = client.upload(Upload::path(&path))?;
+/// assert_eq!(from_disk.filename, "report.pdf");
 /// let from_memory = client.upload(Upload::bytes("notes.md", "# Notes\n"))?;
-/// let stdin = std::io::stdin();
+/// let csv = std::io::Cursor::new("a,b\n1,2\n");
 /// let from_reader = client.upload(
-///     Upload::reader("data.csv", stdin.lock(), 1_234)
+///     Upload::reader("data.csv", csv, 8)
 ///         .on_progress(|sent, total| eprintln!("{sent} of {total:?}")),
 /// )?;
-/// # Ok::<(), openrouter_files::Error>(())
+/// assert_eq!(from_reader.size_bytes, 8);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Upload<'a> {
     filename: String,
@@ -39,13 +56,16 @@ pub struct Upload<'a> {
     progress: Option<UploadProgress<'a>>,
 }
 
-/// An upload's progress callback; it runs on the calling thread, so it need not be `Send`.
-type UploadProgress<'a> = Box<dyn FnMut(u64, Option<u64>) + 'a>;
+/// An upload's progress callback. The mutex is never contended (an upload is sent by value);
+/// it makes `Upload` `Sync` without asking the callback to be.
+type UploadProgress<'a> = Mutex<Box<dyn FnMut(u64, Option<u64>) + Send + 'a>>;
 
 enum Source<'a> {
     Path(PathBuf),
     Bytes(Arc<[u8]>),
-    Reader(Option<Box<dyn Read + 'a>>, u64),
+    /// A one-shot reader (taken when sent) and its length; the mutex is there for `Sync`, as
+    /// for the progress callback.
+    Reader(Mutex<Option<Box<dyn Read + Send + 'a>>>, u64),
 }
 
 impl std::fmt::Debug for Upload<'_> {
@@ -63,10 +83,11 @@ impl std::fmt::Debug for Upload<'_> {
     }
 }
 
-impl Upload<'static> {
+impl<'a> Upload<'a> {
     /// The file at `path`, named by its file name. It is read as it is sent, and read again
-    /// if the upload is retried.
-    pub fn path(path: impl AsRef<Path>) -> Upload<'static> {
+    /// if the upload is retried. (The lifetime is free: a path borrows nothing, so its
+    /// progress callback may borrow from the caller.)
+    pub fn path(path: impl AsRef<Path>) -> Upload<'a> {
         let path = path.as_ref().to_path_buf();
         let filename = path
             .file_name()
@@ -76,19 +97,21 @@ impl Upload<'static> {
     }
 
     /// Bytes already in memory, uploaded as `filename`.
-    pub fn bytes(filename: &str, bytes: impl Into<Vec<u8>>) -> Upload<'static> {
-        Upload::new(filename.to_string(), Source::Bytes(bytes.into().into()))
+    pub fn bytes(filename: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Upload<'a> {
+        Upload::new(filename.into(), Source::Bytes(bytes.into().into()))
     }
-}
 
-impl<'a> Upload<'a> {
     /// Exactly `len` bytes from `reader`, uploaded as `filename`. A reader that ends early
     /// fails the upload instead of hanging it. A reader cannot be replayed, so this upload is
     /// never retried.
-    pub fn reader(filename: &str, reader: impl Read + 'a, len: u64) -> Upload<'a> {
+    pub fn reader(
+        filename: impl Into<String>,
+        reader: impl Read + Send + 'a,
+        len: u64,
+    ) -> Upload<'a> {
         Upload::new(
-            filename.to_string(),
-            Source::Reader(Some(Box::new(reader)), len),
+            filename.into(),
+            Source::Reader(Mutex::new(Some(Box::new(reader))), len),
         )
     }
 
@@ -102,22 +125,22 @@ impl<'a> Upload<'a> {
     }
 
     /// Sends the file under another name.
-    pub fn filename(mut self, name: &str) -> Self {
-        self.filename = name.to_string();
+    pub fn filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = name.into();
         self
     }
 
     /// The part's `Content-Type` (default: guessed from the file name, else
     /// `application/octet-stream`). The server detects the type from the content anyway.
-    pub fn content_type(mut self, content_type: &str) -> Self {
-        self.content_type = Some(content_type.to_string());
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
         self
     }
 
     /// Calls `callback(bytes sent, Some(total))` as the file is sent: every 256 KiB and at
     /// the end.
-    pub fn on_progress(mut self, callback: impl FnMut(u64, Option<u64>) + 'a) -> Self {
-        self.progress = Some(Box::new(callback));
+    pub fn on_progress(mut self, callback: impl FnMut(u64, Option<u64>) + Send + 'a) -> Self {
+        self.progress = Some(Mutex::new(Box::new(callback)));
         self
     }
 
@@ -174,16 +197,24 @@ impl FilesClient {
             Source::Reader(..) => Replay::Never,
             _ => Replay::Upload,
         };
-        let progress = progress.map(|p| Rc::new(RefCell::new(p)));
+        let progress = progress.map(|p| {
+            Rc::new(RefCell::new(
+                p.into_inner().unwrap_or_else(PoisonError::into_inner),
+            ))
+        });
         let mut next_body = || -> Result<Outgoing<'_>> {
             let file: Box<dyn Read + '_> = match &mut source {
                 Source::Path(path) => {
                     Box::new(File::open(&*path).map_err(|e| Error::io(path.clone(), e))?)
                 }
                 Source::Bytes(bytes) => Box::new(Cursor::new(Arc::clone(bytes))),
-                Source::Reader(reader, _) => reader.take().ok_or_else(|| {
-                    Error::InvalidInput("a reader upload cannot be sent twice".into())
-                })?,
+                Source::Reader(reader, _) => reader
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                    .ok_or_else(|| {
+                        Error::InvalidInput("a reader upload cannot be sent twice".into())
+                    })?,
             };
             let report = progress.clone().map(|p| move |d, t| (p.borrow_mut())(d, t));
             let file = Progress::new(ExactLen::new(file, len), Some(len), report);
@@ -208,5 +239,17 @@ impl FilesClient {
     /// `upload(Upload::path(path))`.
     pub fn upload_path(&self, path: impl AsRef<Path>) -> Result<FileMetadata> {
         self.upload(Upload::path(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Upload<'static>>();
+        check::<Upload<'_>>();
     }
 }

@@ -79,11 +79,26 @@ fn a_reader_that_ends_early_fails_instead_of_hanging() {
 }
 
 #[test]
-fn names_with_quotes_and_newlines_arrive_intact() {
-    let (_emulator, client) = emulator_and_client();
-    let name = "we\"ird\r\nname.txt";
-    let meta = client.upload(Upload::bytes(name, "x")).unwrap();
-    assert_eq!(meta.filename, name);
+fn names_with_quotes_newlines_and_backslashes_arrive_intact() {
+    let (emulator, client) = emulator_and_client();
+    for name in [
+        "we\"ird\r\nname.txt",
+        "back\\slash.txt",
+        "two\\\\backslashes.txt",
+        "ends\\",
+    ] {
+        let meta = client.upload(Upload::bytes(name, "x")).unwrap();
+        assert_eq!(meta.filename, name);
+        assert_eq!(client.retrieve(&meta.id).unwrap().filename, name);
+    }
+    // A server-created file's name comes back through the download's Content-Disposition.
+    let id = emulator
+        .seed_file_in(DEFAULT_WORKSPACE, "a\\b \"c\".txt", b"hi")
+        .unwrap();
+    assert_eq!(
+        client.download(&id).unwrap().filename(),
+        Some("a\\b \"c\".txt")
+    );
 }
 
 #[test]
@@ -281,7 +296,7 @@ fn downloads_stream_with_length_and_type() {
     let client = client_for(&emulator);
     let id = client.list().page().unwrap().data[0].id.clone();
     let mut download = client.download(&id).unwrap();
-    assert_eq!(download.len(), Some(1_000_000));
+    assert_eq!(download.content_length(), Some(1_000_000));
     assert_eq!(download.content_type(), Some("application/octet-stream"));
     assert_eq!(download.filename(), Some("d.bin"));
     let mut got = Vec::new();
@@ -356,7 +371,7 @@ fn a_truncated_download_is_an_error_and_leaves_the_target_untouched() {
     let mut reader = client.download(&id).unwrap();
     let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-    assert!(matches!(Error::from_read(err), Error::Truncated { .. }));
+    assert!(matches!(Error::from(err), Error::Truncated { .. }));
     let err = client.download_to(&id, dir.join("fresh.bin"));
     assert!(err.is_ok(), "the fault is used up: {err:?}");
 }
@@ -409,7 +424,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
     let ids: Vec<String> = (0..5)
         .map(|i| {
             openai
-                .upload(Upload::bytes(&format!("o{i}.txt"), "abc"))
+                .upload(Upload::bytes(format!("o{i}.txt"), "abc"))
                 .unwrap()
                 .id
         })
@@ -467,7 +482,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
     let anthropic = client.with_provider(Provider::Anthropic);
     for i in 0..3 {
         anthropic
-            .upload(Upload::bytes(&format!("a{i}.txt"), "abc"))
+            .upload(Upload::bytes(format!("a{i}.txt"), "abc"))
             .unwrap();
     }
     assert_eq!(anthropic.list().limit(1).into_iter().count(), 3);
@@ -497,7 +512,7 @@ fn a_client_works_from_many_threads() {
             std::thread::spawn(move || {
                 for i in 0..5 {
                     client
-                        .upload(Upload::bytes(&format!("t{t}-{i}.txt"), "x"))
+                        .upload(Upload::bytes(format!("t{t}-{i}.txt"), "x"))
                         .unwrap();
                 }
             })

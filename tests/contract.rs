@@ -36,7 +36,7 @@ impl Contract {
         let relay = start_relay(upstream, Arc::clone(&violations));
         let client = FilesClient::builder()
             .api_key("sk-or-contract-test")
-            .base_url(&format!("http://{relay}"))
+            .base_url(format!("http://{relay}"))
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
@@ -251,7 +251,7 @@ fn every_documented_error_status_maps_to_its_kind_with_the_server_message() {
         for status in statuses.iter().copied().filter(|s| *s >= 400) {
             let client = c
                 .client
-                .with_header("Prefer", &format!("code={status}"))
+                .with_header("Prefer", format!("code={status}"))
                 .unwrap();
             let result: Result<(), Error> = match (method.as_str(), path.as_str()) {
                 ("get", "/files") => client.list().page().map(|_| ()),

@@ -625,3 +625,790 @@ fn stats_count_connections_and_requests_without_auth() {
     assert_eq!(stats["connections"], 3);
     assert_eq!(stats["requests"], 2);
 }
+
+// ---- Serving many, slow and hostile clients ----
+
+/// Sends `raw` on a fresh connection, half-closes nothing, and reads until the server closes
+/// or answers once; returns the status (None: closed without an answer).
+fn raw_exchange(addr: std::net::SocketAddr, raw: &[u8], close_after: bool) -> Option<u16> {
+    let mut stream = connect(addr);
+    let _ = stream.write_all(raw);
+    if close_after {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    }
+    read_status(&mut stream)
+}
+
+/// A connection to `addr` whose reads give up after 10 s.
+fn connect(addr: std::net::SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// Reads one answer's status line; None when the connection ends first.
+fn read_status(stream: &mut TcpStream) -> Option<u16> {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            Ok(_) => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                panic!("no answer and no close within the timeout")
+            }
+            Err(_) => return None,
+        }
+    }
+    let line = String::from_utf8_lossy(&got);
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[test]
+fn sixty_four_keep_alive_clients_are_served_at_once() {
+    const CLIENTS: usize = 64;
+    // With 500 ms added to every answer, 64 clients served together take about 4 rounds of
+    // 500 ms; served by a pool of 8 workers they would take 8 times as long.
+    let latency = Duration::from_millis(500);
+    let raw = Raw::new(Emulator::builder().latency(latency).start().unwrap());
+    let url = raw.url("/files?limit=1");
+    let barrier = std::sync::Barrier::new(CLIENTS);
+    let started = Instant::now();
+    let spans: Vec<Vec<(Duration, Duration)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(|| {
+                    let agent = raw_agent();
+                    let call = || {
+                        let resp = agent
+                            .get(&url)
+                            .header("Authorization", raw.auth())
+                            .call()
+                            .unwrap();
+                        assert_eq!(read(resp).0, 200);
+                    };
+                    call(); // opens the kept-alive connection
+                    barrier.wait();
+                    (0..4)
+                        .map(|_| {
+                            let from = started.elapsed();
+                            call();
+                            (from, started.elapsed())
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        raw.emulator.connections_accepted(),
+        CLIENTS,
+        "one connection each"
+    );
+    // Overlap: at some instant most requests were in flight together.
+    let all: Vec<(Duration, Duration)> = spans.into_iter().flatten().collect();
+    let most_in_flight = all
+        .iter()
+        .map(|(from, _)| all.iter().filter(|(a, b)| a <= from && from < b).count())
+        .max()
+        .unwrap();
+    assert!(
+        most_in_flight >= CLIENTS * 3 / 4,
+        "only {most_in_flight} requests were in flight together"
+    );
+    // Every request took about the added latency, not a multiple of it: none waited for
+    // another connection's request (generous bound for a loaded machine).
+    let slowest = all.iter().map(|(a, b)| *b - *a).max().unwrap();
+    assert!(slowest < latency * 6, "a request took {slowest:?}");
+}
+
+#[test]
+fn sixty_four_keep_alive_clients_p99_is_reported() {
+    const CLIENTS: usize = 64;
+    let raw = Raw::new(Emulator::start().unwrap());
+    raw.upload_ok("a.txt", b"hello");
+    let url = raw.url("/files?limit=10");
+    let barrier = std::sync::Barrier::new(CLIENTS);
+    let mut times: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(|| {
+                    let agent = raw_agent();
+                    let call = || {
+                        let from = Instant::now();
+                        let resp = agent
+                            .get(&url)
+                            .header("Authorization", raw.auth())
+                            .call()
+                            .unwrap();
+                        assert_eq!(read(resp).0, 200);
+                        from.elapsed()
+                    };
+                    call();
+                    barrier.wait();
+                    (0..20).map(|_| call()).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    times.sort();
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+    eprintln!(
+        "64 keep-alive clients x 20 lists: p50 {p50:?}, p99 {p99:?}, max {:?}",
+        times.last().unwrap()
+    );
+    assert_eq!(raw.emulator.connections_accepted(), CLIENTS + 1);
+    assert!(p99 < Duration::from_secs(5), "p99 {p99:?}");
+}
+
+#[test]
+fn slow_clients_do_not_delay_others() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let addr = raw.emulator.addr();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let auth = raw.auth();
+    std::thread::scope(|s| {
+        // Sixteen slowloris heads, one byte every 200 ms, and sixteen slow upload bodies:
+        // twice as many as the old server had workers.
+        for i in 0..32 {
+            let (stop, auth) = (&stop, &auth);
+            s.spawn(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                let bytes = if i % 2 == 0 {
+                    format!("GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n")
+                } else {
+                    format!(
+                        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.txt\"\r\n\r\n{}",
+                        "x".repeat(1000)
+                    )
+                };
+                for byte in bytes.as_bytes() {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst)
+                        || stream.write_all(&[*byte]).is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        for i in 0..20 {
+            let agent = raw_agent(); // a new connection each time
+            let from = Instant::now();
+            let resp = agent
+                .get(raw.url("/files"))
+                .header("Authorization", raw.auth())
+                .call()
+                .unwrap();
+            assert_eq!(read(resp).0, 200);
+            assert!(
+                from.elapsed() < Duration::from_secs(3),
+                "request {i} took {:?}",
+                from.elapsed()
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+}
+
+#[test]
+fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .read_timeout(Duration::from_millis(1500))
+            .start()
+            .unwrap(),
+    );
+    let addr = raw.emulator.addr();
+    // A head at one byte every 300 ms never arrives whole within 1.5 s. The client stops
+    // writing after 1 s, so its writes never race the server's close.
+    let mut stream = connect(addr);
+    let started = Instant::now();
+    for byte in b"GET /api/v1/files HTTP/1.1\r\nHost: x\r\n" {
+        if started.elapsed() > Duration::from_secs(1) || stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(read_status(&mut stream), Some(408));
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+    // A body that stalls longer than the read timeout fails its request.
+    let mut stream = connect(addr);
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n",
+        raw.auth()
+    )
+    .unwrap();
+    assert_eq!(read_status(&mut stream), Some(408));
+    // An idle kept-alive connection is closed.
+    let mut idle = connect(addr);
+    assert_eq!(read_status(&mut idle), None);
+}
+
+#[test]
+fn connections_past_the_cap_get_503_at_once() {
+    let raw = Raw::new(Emulator::builder().max_connections(4).start().unwrap());
+    let addr = raw.emulator.addr();
+    let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // The accept thread takes connections in order: the fifth is past the cap.
+    let started = Instant::now();
+    let status = raw_exchange(
+        addr,
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\r\n",
+            raw.auth()
+        )
+        .as_bytes(),
+        false,
+    );
+    assert_eq!(status, Some(503));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(held);
+    // Slots free up when connections close.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let resp = raw_agent()
+            .get(raw.url("/files"))
+            .header("Authorization", raw.auth())
+            .call()
+            .unwrap();
+        if resp.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "slots never freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The threads of the emulator on `port`, by name (Linux names threads in /proc).
+#[cfg(target_os = "linux")]
+fn emulator_threads(port: u16) -> usize {
+    let prefix = format!("emu-{port}-");
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(&prefix))
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thousand_dropped_connections_leave_the_thread_count_at_its_base() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let (addr, port) = (raw.emulator.addr(), raw.emulator.addr().port());
+    // A thread names itself once it runs: wait for the accept thread's name.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator_threads(port) != 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let base = emulator_threads(port);
+    assert_eq!(base, 1, "the accept thread");
+    let mut peak = 0;
+    for round in 1..=10 {
+        let batch: Vec<TcpStream> = (0..100)
+            .map(|_| TcpStream::connect(addr).unwrap())
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while raw.emulator.connections_accepted() < round * 100 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        peak = peak.max(emulator_threads(port));
+        drop(batch);
+    }
+    assert_eq!(raw.emulator.connections_accepted(), 1000);
+    assert!(peak > base, "connections got threads (peak {peak})");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while emulator_threads(port) != base {
+        assert!(
+            Instant::now() < deadline,
+            "{} threads left",
+            emulator_threads(port)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(raw.get("/files").0, 200);
+}
+
+#[test]
+fn hostile_requests_get_4xx_or_a_closed_socket_and_never_a_panic() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    let raw = Raw::new(Emulator::start().unwrap());
+    let addr = raw.emulator.addr();
+    let ours = format!("emu-{}-", addr.port());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with(&ours))
+        {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+        }
+        previous(info);
+    }));
+    let auth = raw.auth();
+    let get =
+        |target: &str| format!("GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n");
+    // Forged cursors, base64url JSON: {"after": u64::MAX}, {"before": u64::MAX},
+    // {"after": -1}, {"after": 1e300}, {"after": 1, "before": 2}.
+    let forged = [
+        "eyJhZnRlciI6MTg0NDY3NDQwNzM3MDk1NTE2MTV9",
+        "eyJiZWZvcmUiOjE4NDQ2NzQ0MDczNzA5NTUxNjE1fQ",
+        "eyJhZnRlciI6LTF9",
+        "eyJhZnRlciI6MWUzMDB9",
+        "eyJhZnRlciI6MSwiYmVmb3JlIjoyfQ",
+    ];
+    let mut expect_400: Vec<String> = forged
+        .iter()
+        .map(|c| get(&format!("/api/v1/files?cursor={c}")))
+        .collect();
+    expect_400.extend([
+        get("/api/v1/files?cursor=%FF%FE"),
+        get("/api/v1/files?limit=99999999999999999999999999"),
+        get("/api/v1/files?limit=18446744073709551615"),
+        get("/api/v1/files?workspace_id=%00%0D%0A"),
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n"
+            .to_string(),
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+            .to_string(),
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+        ),
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n{}\r\n",
+            "f".repeat(5000)
+        ),
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc"
+        ),
+        "\x16\x03\x01\x02\x00\x01\x00\x01\x7c\x03\x03garbage\r\n\r\n".to_string(),
+        "GET\r\n\r\n".to_string(),
+        "GET / HTTP/9.9\r\n\r\n".to_string(),
+    ]);
+    for (i, request) in expect_400.iter().enumerate() {
+        let status = raw_exchange(addr, request.as_bytes(), true);
+        assert!(
+            matches!(status, Some(400..=499) | None),
+            "case {i}: {status:?} for {request:?}"
+        );
+    }
+    // Declared sizes over the limit are refused before the body is read.
+    let huge = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 18446744073709551615\r\n\r\n"
+    );
+    assert_eq!(raw_exchange(addr, huge.as_bytes(), false), Some(413));
+    let big_head = format!(
+        "GET /api/v1/files HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    assert_eq!(raw_exchange(addr, big_head.as_bytes(), false), Some(431));
+    let many: String = (0..200).map(|i| format!("X-{i}: y\r\n")).collect();
+    let many = format!("GET /api/v1/files HTTP/1.1\r\n{many}\r\n");
+    assert_eq!(raw_exchange(addr, many.as_bytes(), false), Some(431));
+    assert_eq!(
+        raw_exchange(
+            addr,
+            b"GET /api/v1/files HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            false
+        ),
+        Some(501)
+    );
+    // Truncated requests: the head, or a body, cut short by the client closing.
+    for cut in [
+        "GET /api/v1/fi".to_string(),
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500\r\n\r\n--b\r\n"
+        ),
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n--b\r\n"
+        ),
+    ] {
+        let status = raw_exchange(addr, cut.as_bytes(), true);
+        assert!(
+            matches!(status, Some(400..=499) | None),
+            "{status:?} for {cut:?}"
+        );
+    }
+    // Every connection thread lived to answer the next request.
+    for _ in 0..4 {
+        assert_eq!(raw.get("/files").0, 200);
+    }
+    let _ = std::panic::take_hook();
+    assert_eq!(
+        PANICS.load(Ordering::SeqCst),
+        0,
+        "a connection thread panicked"
+    );
+}
+
+#[test]
+fn chunked_and_expect_continue_uploads_are_read() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let (content_type, body) = form("file", "chunked.txt", b"hello chunks");
+    let mut chunked = Vec::new();
+    for piece in body.chunks(7) {
+        chunked.extend_from_slice(format!("{:x};ext=1\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
+    let mut stream = connect(raw.emulator.addr());
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        raw.auth()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&chunked).unwrap();
+    assert_eq!(read_status(&mut stream), Some(200));
+    // Expect: 100-continue gets its interim answer before the body is sent.
+    let mut stream = connect(raw.emulator.addr());
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        raw.auth(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    assert_eq!(read_status(&mut stream), Some(100));
+    stream.write_all(&body).unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("HTTP/1.1 200 OK"), "{rest}");
+    let (_, list) = raw.get("/files");
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    assert_eq!(list["data"][0]["size_bytes"], 12);
+}
+
+#[test]
+fn the_request_log_keeps_the_last_entries_and_counts_them_all() {
+    let raw = Raw::new(Emulator::builder().request_log_limit(5).start().unwrap());
+    for i in 0..12 {
+        raw.get(&format!("/files?limit={}", i + 1));
+    }
+    let log = raw.emulator.requests();
+    assert_eq!(log.len(), 5);
+    assert_eq!(log[0].query.as_deref(), Some("limit=8"));
+    assert_eq!(log[4].query.as_deref(), Some("limit=12"));
+    assert_eq!(raw.emulator.requests_served(), 12);
+    let mut resp = raw_agent()
+        .get(format!("http://{}/_emulator/stats", raw.emulator.addr()))
+        .call()
+        .unwrap();
+    let stats: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(stats["requests"], 12);
+}
+
+#[test]
+fn filenames_follow_rfc_7578_and_browser_escapes() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    for (sent, stored) in [
+        (r"back\\slash.txt", r"back\slash.txt"),
+        (r#"a\"b.txt"#, r#"a"b.txt"#),
+        ("a%22b%0D%0Ac.txt", "a\"b\r\nc.txt"),
+        (r"C:\dir\x.txt", r"C:\dir\x.txt"),
+        ("caf\u{e9}.txt", "caf\u{e9}.txt"),
+    ] {
+        let (status, file) = raw.upload(sent, b"hello");
+        assert_eq!(status, 200, "{sent}: {file}");
+        assert_eq!(file["filename"], stored, "{sent}");
+    }
+}
+
+#[test]
+fn an_upload_with_two_file_parts_is_refused() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"one.txt\"\r\n\r\none\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"two.txt\"\r\n\r\ntwo\r\n--b--\r\n";
+    let resp = raw
+        .agent
+        .post(raw.url("/files"))
+        .header("Authorization", raw.auth())
+        .header("Content-Type", "multipart/form-data; boundary=b")
+        .send(body)
+        .unwrap();
+    let (status, body) = read(resp);
+    assert_error_shape(status, &body, 400);
+    assert_eq!(raw.get("/files").1["data"], serde_json::json!([]));
+}
+
+#[test]
+fn faults_aimed_at_one_operation_let_the_others_pass() {
+    use openrouter_files::emulator::Route;
+    let raw = Raw::new(Emulator::start().unwrap());
+    raw.emulator.inject(Fault::status(503).on(Route::Upload), 1);
+    raw.emulator
+        .inject(Fault::DropConnection.on(Route::Delete), 1);
+    assert_eq!(raw.get("/files").0, 200);
+    assert_eq!(raw.upload("a.txt", b"hi").0, 503);
+    let id = raw.upload_ok("a.txt", b"hi");
+    assert_eq!(raw.get(&format!("/files/{id}")).0, 200);
+    let dropped = raw
+        .agent
+        .delete(raw.url(&format!("/files/{id}")))
+        .header("Authorization", raw.auth())
+        .call();
+    assert!(dropped.is_err(), "{dropped:?}");
+    assert_eq!(raw.delete(&format!("/files/{id}")).0, 200);
+}
+
+#[test]
+fn range_requests_serve_parts_with_validators_when_on() {
+    let content: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let raw = Raw::new(
+        Emulator::builder()
+            .range_requests(true)
+            .seed_file("r.bin", content.clone())
+            .start()
+            .unwrap(),
+    );
+    let id = raw.get("/files").1["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = raw.url(&format!("/files/{id}/content"));
+    let fetch = |range: Option<&str>| {
+        let mut req = raw.agent.get(&url).header("Authorization", raw.auth());
+        if let Some(range) = range {
+            req = req.header("Range", range);
+        }
+        let mut resp = req.call().unwrap();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let headers = (
+            header("content-range"),
+            header("accept-ranges"),
+            header("etag"),
+            header("last-modified"),
+        );
+        let status = resp.status().as_u16();
+        (status, headers, resp.body_mut().read_to_vec().unwrap())
+    };
+    let (status, (range, accept, etag, modified), body) = fetch(Some("bytes=100-"));
+    assert_eq!(status, 206);
+    assert_eq!(range.as_deref(), Some("bytes 100-999/1000"));
+    assert_eq!(body, &content[100..]);
+    assert_eq!(accept.as_deref(), Some("bytes"));
+    assert!(etag.is_some_and(|e| e.starts_with('"')));
+    assert!(modified.is_some_and(|m| m.ends_with(" GMT")));
+    let (status, (range, ..), body) = fetch(Some("bytes=1000-"));
+    assert_eq!(status, 416);
+    assert_eq!(range.as_deref(), Some("bytes */1000"));
+    assert!(String::from_utf8_lossy(&body).contains("\"code\":416"));
+    let (status, _, body) = fetch(Some("bytes=oops"));
+    assert_eq!((status, body.len()), (200, 1000));
+    // Off by default: Range is ignored and nothing is advertised.
+    let plain = Raw::new(
+        Emulator::builder()
+            .seed_file("r.bin", content.clone())
+            .start()
+            .unwrap(),
+    );
+    let id = plain.get("/files").1["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resp = plain
+        .agent
+        .get(plain.url(&format!("/files/{id}/content")))
+        .header("Authorization", plain.auth())
+        .header("Range", "bytes=100-")
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("accept-ranges").is_none());
+}
+
+#[test]
+fn latency_is_added_before_every_answer() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .latency(Duration::from_millis(300))
+            .start()
+            .unwrap(),
+    );
+    for path in ["/files", "/files/or_file_missing"] {
+        let started = Instant::now();
+        raw.get(path);
+        assert!(started.elapsed() >= Duration::from_millis(300), "{path}");
+    }
+}
+
+// ---- Checks that need a process of their own: resource limits and peak memory ----
+
+const CHILD_ENV: &str = "OPENROUTER_FILES_EMULATOR_CHILD";
+
+/// Runs the test `name` again in a child process of this test binary, alone, with
+/// `CHILD_ENV` set; returns what it printed.
+fn in_child(name: &str) -> String {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child {name} failed:\n{text}");
+    text
+}
+
+/// The number after `key=` in a child's output.
+fn reported(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.split_once(&format!("{key}=")))
+        .and_then(|(_, v)| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in:\n{text}"))
+}
+
+/// Peak resident memory of this process, in KiB.
+#[cfg(target_os = "linux")]
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Uploads `size` bytes of one line of text, streamed from a small buffer; returns the status.
+fn upload_one_line(addr: std::net::SocketAddr, key: &str, size: u64) -> Option<u16> {
+    let boundary = "line-boundary";
+    let preamble = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"line.txt\"\r\n\r\n"
+    );
+    let epilogue = format!("\r\n--{boundary}--\r\n");
+    let len = preamble.len() as u64 + size + epilogue.len() as u64;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len}\r\n\r\n{preamble}"
+    )
+    .unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        stream.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    stream.write_all(epilogue.as_bytes()).unwrap();
+    read_status(&mut stream)
+}
+
+/// In a child process (this test again), uploads `parallel` 100 MB single-line files at once
+/// to an emulator in the same process, and checks the child's peak RSS stays under `bound_kib`.
+#[cfg(target_os = "linux")]
+fn peak_rss_of_uploads(test: &str, parallel: usize, bound_kib: u64) {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        let out = in_child(test);
+        let before = reported(&out, "RSS_BEFORE_KIB");
+        let peak = reported(&out, "PEAK_RSS_KIB");
+        eprintln!(
+            "{parallel} parallel 100 MB single-line uploads: peak RSS {peak} KiB (before: {before} KiB)"
+        );
+        assert!(peak < bound_kib, "peak RSS {peak} KiB");
+        return;
+    }
+    let emulator = Emulator::start().unwrap();
+    println!("RSS_BEFORE_KIB={}", peak_rss_kib());
+    std::thread::scope(|s| {
+        for _ in 0..parallel {
+            s.spawn(|| {
+                let status = upload_one_line(emulator.addr(), emulator.api_key(), 100_000_000);
+                assert_eq!(status, Some(200));
+            });
+        }
+    });
+    println!("PEAK_RSS_KIB={}", peak_rss_kib());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_100_mb_single_line_upload_stays_under_16_mb_of_memory() {
+    peak_rss_of_uploads(
+        "a_100_mb_single_line_upload_stays_under_16_mb_of_memory",
+        1,
+        16 * 1024,
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory() {
+    peak_rss_of_uploads(
+        "eight_parallel_100_mb_single_line_uploads_stay_under_64_mb_of_memory",
+        8,
+        64 * 1024,
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn running_out_of_file_descriptors_does_not_stop_the_server() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        let out = in_child("running_out_of_file_descriptors_does_not_stop_the_server");
+        let (held, accepted) = (reported(&out, "FD_HELD"), reported(&out, "FD_ACCEPTED"));
+        eprintln!("out of descriptors: {held} connections opened, {accepted} accepted");
+        return;
+    }
+    let emulator = Emulator::start().unwrap();
+    let limit = libc::rlimit {
+        rlim_cur: 64,
+        rlim_max: 64,
+    };
+    // SAFETY: a valid pointer to an rlimit; lowering our own limit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let mut held = Vec::new();
+    while held.len() < 200 {
+        match TcpStream::connect(emulator.addr()) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break, // this process is out of descriptors
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    println!(
+        "FD_HELD={} FD_ACCEPTED={}",
+        held.len(),
+        emulator.connections_accepted()
+    );
+    assert!(
+        emulator.connections_accepted() < held.len(),
+        "the accept thread ran out of descriptors too"
+    );
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = raw_agent()
+            .get(format!("{}/files", emulator.base_url()))
+            .header("Authorization", format!("Bearer {}", emulator.api_key()))
+            .call();
+        if answer.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server never recovered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

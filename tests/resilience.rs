@@ -8,31 +8,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::scripted::{Next, Scripted, api_error, file_json, json};
-use common::temp_dir;
+use common::{client_at, fast_retries, temp_dir};
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{ApiErrorKind, Error, FilesClient, RetryPolicy, Upload};
 
 const LIST_PAGE_MORE: &str =
     r#"{"data":[],"has_more":true,"first_id":null,"last_id":null,"cursor":"c1"}"#;
-
-fn fast_retries(retries: u32) -> RetryPolicy {
-    RetryPolicy::default()
-        .max_retries(retries)
-        .base_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(50))
-}
-
-fn client_at(base: &str, key: &str, policy: RetryPolicy) -> FilesClient {
-    FilesClient::builder()
-        .api_key(key)
-        .base_url(base)
-        .retry(policy)
-        .stall_timeout(Duration::from_millis(800))
-        .response_timeout(Duration::from_millis(800))
-        .connect_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-}
 
 fn client(server: &Scripted, policy: RetryPolicy) -> FilesClient {
     client_at(&server.url("/api/v1"), "sk-or-resilience-secret", policy)
@@ -168,7 +149,8 @@ fn a_download_truncated_mid_body_is_an_error_and_leaves_no_file() {
         .seed_file("d.bin", vec![3u8; 2_000_000])
         .start()
         .unwrap();
-    let client = client_at(emulator.base_url(), emulator.api_key(), fast_retries(2));
+    // Without retries: with them, `download_to` tries again and succeeds (tests/hostile.rs).
+    let client = client_at(emulator.base_url(), emulator.api_key(), RetryPolicy::none());
     let id = client.list().page().unwrap().data[0].id.clone();
     emulator.inject(
         Fault::TruncateDownload {

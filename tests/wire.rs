@@ -11,7 +11,7 @@ use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
 fn client(server: &Scripted) -> FilesClient {
     FilesClient::builder()
         .api_key("sk-or-wire-secret")
-        .base_url(&server.url("/api/v1"))
+        .base_url(server.url("/api/v1"))
         .app("https://example.com/app", "Wire Test")
         .header("X-Extra", "1")
         .user_agent("wire-test/1")
@@ -147,7 +147,7 @@ fn error_bodies_keep_code_message_metadata_and_request_id() {
     assert!(!err.is_retryable());
     assert_eq!(
         err.to_string(),
-        "HTTP 403: Only management keys can perform this operation (request id req-123)"
+        "GET /files: HTTP 403: Only management keys can perform this operation (request id req-123)"
     );
 }
 

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
@@ -160,52 +160,22 @@ pub fn stats(base: &str) -> Res<(u64, u64)> {
 /// A loopback relay in front of the emulator: it delays every byte the server sends by a
 /// fixed time (as a network path would: bursts are delayed together, not per write), and
 /// counts the connections clients open.
-///
-/// It also keeps upstream connections open in advance, opened a few milliseconds apart:
-/// tiny_http 0.12 (under the emulator, until issue 12 replaces it) can leave a connection
-/// that arrives at the same moment as another unserved behind busy kept-alive ones.
 pub struct Relay {
     pub addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
 }
 
 impl Relay {
-    pub fn start(upstream: SocketAddr, delay: Duration, spare: usize) -> Res<Relay> {
+    pub fn start(upstream: SocketAddr, delay: Duration) -> Res<Relay> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
-        let pool = Arc::new(Mutex::new(Vec::new()));
-        let (refill, wanted) = mpsc::channel::<()>();
-        {
-            let pool = Arc::clone(&pool);
-            std::thread::spawn(move || {
-                for _ in 0..spare {
-                    if let Ok(s) = TcpStream::connect(upstream) {
-                        pool.lock().unwrap().push(s);
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                while wanted.recv().is_ok() {
-                    if let Ok(s) = TcpStream::connect(upstream) {
-                        pool.lock().unwrap().push(s);
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            });
-        }
-        // Wait for the spare connections, so that no run starts while they are being opened.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while pool.lock().unwrap().len() < spare && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
         let counter = Arc::clone(&accepted);
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 counter.fetch_add(1, Ordering::SeqCst);
-                let taken = pool.lock().unwrap().pop();
-                let _ = refill.send(());
-                let Some(server) = taken.or_else(|| TcpStream::connect(upstream).ok()) else {
+                let Ok(server) = TcpStream::connect(upstream) else {
                     continue;
                 };
                 let _ = client.set_nodelay(true);

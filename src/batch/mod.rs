@@ -69,6 +69,7 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// Upload a folder, 8 files at a time, and say what failed:
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, emulator::Emulator};
 /// # let server = Emulator::start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -89,12 +90,14 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// }
 /// # assert_eq!((report.done().count(), report.failed().count()), (2, 1));
 /// # std::fs::remove_dir_all(&folder)?;
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// Download a list of ids into a folder (each file named by its id, written atomically):
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, emulator::Emulator};
 /// # let server = Emulator::builder().seed_file("out.jsonl", b"{}\n".to_vec()).start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -108,12 +111,14 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// # assert!(report.is_success());
 /// # assert_eq!(std::fs::read(folder.join(&ids[0]))?, b"{}\n");
 /// # std::fs::remove_dir_all(&folder)?;
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// Delete everything created before a date, stopping at the first failure:
 ///
 /// ```
+/// # #[cfg(feature = "emulator")] {
 /// # use openrouter_files::{FilesClient, emulator::Emulator};
 /// # let server = Emulator::builder().seed_file("old.txt", b"x".to_vec()).start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -126,6 +131,7 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// let report = client.batch().stop_on_error(true).delete(&old);
 /// println!("deleted {}, skipped {}", report.done().count(), report.skipped().count());
 /// # assert!(report.is_success() && client.list().into_iter().next().is_none());
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Batch<'a> {
@@ -151,6 +157,7 @@ impl FilesClient {
     /// workspace, retries and timeouts).
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::builder().seed_file("a.txt", b"a".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -159,6 +166,7 @@ impl FilesClient {
     /// for (id, file) in report.done() {
     ///     println!("{id}\t{}\t{}", file.size_bytes, file.filename);
     /// }
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn batch(&self) -> Batch<'_> {
@@ -202,6 +210,7 @@ impl<'a> Batch<'a> {
     /// never go down.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -210,6 +219,7 @@ impl<'a> Batch<'a> {
     ///     .on_progress(|p| eprintln!("{}/{} files", p.files_done, p.files_total))
     ///     .delete(["or_file_gone"]);
     /// # assert_eq!(report.failed().count(), 1);
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn on_progress(mut self, callback: impl FnMut(&BatchProgress) + Send + 'a) -> Self {
@@ -248,6 +258,7 @@ impl<'a> Batch<'a> {
     /// replacing any `make` set.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -258,6 +269,7 @@ impl<'a> Batch<'a> {
     ///     .batch()
     ///     .upload_each(rows, |row| Upload::bytes(&format!("{row}.txt"), row.as_bytes()));
     /// assert!(report.is_success());
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn upload_each<I: Sync>(
@@ -316,6 +328,7 @@ impl<'a> Batch<'a> {
     /// stop rules, shared `Retry-After` pause and report. `op` gets the client to call.
     ///
     /// ```
+    /// # #[cfg(feature = "emulator")] {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::builder().seed_file("a.txt", b"a".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
@@ -326,6 +339,7 @@ impl<'a> Batch<'a> {
     ///     .batch()
     ///     .run(wanted, |client, (id, path)| client.download_to(id, path));
     /// # assert!(report.is_success());
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run<I: Sync, T: Send>(

@@ -18,35 +18,68 @@
 //!
 //! The server stops when the [`Emulator`] is dropped.
 //!
+//! # How it serves
+//!
+//! Each connection gets its own thread, up to [`EmulatorBuilder::max_connections`] (default
+//! 256); one more is answered 503 at once and closed, and an accept error (out of file
+//! descriptors, a thread that cannot start) costs that one connection, never the server. A
+//! slow or idle client holds only its own thread, and every socket has read and write timeouts
+//! ([`EmulatorBuilder::read_timeout`]). Request heads are parsed with `httparse`, bodies come by
+//! `Content-Length` or chunked, and uploads stream to disk: memory stays bounded whatever the
+//! clients send. The log of [`Emulator::requests`] keeps the last
+//! [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable); totals are counters.
+//!
 //! Beyond the API, `GET /_emulator/stats` (no auth) answers
 //! `{"connections": N, "requests": M}`, for programs that run the emulator in another process,
-//! such as the benchmark. The stats request itself is counted too.
+//! such as the benchmark: connections accepted and requests answered before this one.
+//!
+//! # Stability
+//!
+//! The emulator is a testing tool and its API is **not covered by semver**: its settings,
+//! faults and log may change in a minor release as the real API and the tests that use it
+//! evolve. The HTTP behaviour it emulates follows the official OpenAPI documents.
 
-mod handler;
+mod fault;
+mod http;
+mod journal;
 mod multipart;
-mod proxy;
+mod ops;
+mod range;
+mod render;
+mod request;
 mod sniff;
 mod store;
 
-use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use proxy::Relay;
+use fault::Faults;
+use http::Connections;
+use journal::Journal;
 use store::{Scope, Store};
 
+pub use crate::client::DEFAULT_UPLOAD_LIMIT;
+pub use fault::{AimedFault, Fault, Route};
+pub use journal::LoggedRequest;
 pub use store::DEFAULT_WORKSPACE;
-
-/// The upload limit of the real API: 100 MB, read as 100,000,000 bytes.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 100_000_000;
 
 /// The API key the emulator accepts unless [`EmulatorBuilder::api_key`] sets another.
 pub const DEFAULT_API_KEY: &str = "sk-or-emulator-key";
 
-const WORKERS: usize = 8;
+/// How many connections are served at once unless [`EmulatorBuilder::max_connections`] sets
+/// another number.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// How many requests [`Emulator::requests`] keeps unless
+/// [`EmulatorBuilder::request_log_limit`] sets another number.
+pub const DEFAULT_REQUEST_LOG_LIMIT: usize = 1000;
+
+/// The read and write timeout on every socket unless [`EmulatorBuilder::read_timeout`] and
+/// [`EmulatorBuilder::write_timeout`] set others.
+pub const DEFAULT_SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which published version of the Files API the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,94 +93,61 @@ pub enum ApiVersion {
     V2026_08_22,
 }
 
-/// A misbehaviour to inject with [`Emulator::inject`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Fault {
-    /// Answer with this status, extra headers, and a body (the spec's error shape by default).
-    Status {
-        /// The HTTP status code.
-        status: u16,
-        /// Extra response headers, such as `Retry-After`.
-        headers: Vec<(String, String)>,
-        /// The raw body; `None` sends `{"error":{"code":status,"message":…}}`.
-        body: Option<String>,
-    },
-    /// Wait this long, then answer normally.
-    Delay(Duration),
-    /// For a download: send the headers with the full `Content-Length`, then only this many
-    /// bytes of the body, then close the connection. Other requests pass this fault by.
-    TruncateDownload {
-        /// How many body bytes to send before closing.
-        after_bytes: u64,
-    },
-    /// Close the connection without answering.
-    DropConnection,
-}
-
-impl Fault {
-    /// A [`Fault::Status`] with the spec's error body and no extra headers.
-    pub fn status(status: u16) -> Fault {
-        Fault::Status {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    /// Adds a response header to a [`Fault::Status`]; other faults are returned unchanged.
-    pub fn with_header(mut self, name: &str, value: &str) -> Fault {
-        if let Fault::Status { headers, .. } = &mut self {
-            headers.push((name.to_string(), value.to_string()));
-        }
-        self
-    }
-
-    /// Replaces the body of a [`Fault::Status`]; other faults are returned unchanged.
-    pub fn with_body(mut self, text: &str) -> Fault {
-        if let Fault::Status { body, .. } = &mut self {
-            *body = Some(text.to_string());
-        }
-        self
-    }
-}
-
-/// One request as the emulator saw it, from [`Emulator::requests`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LoggedRequest {
-    /// `GET`, `POST`, `DELETE`…
-    pub method: String,
-    /// The path, still percent-encoded, such as `/api/v1/files/or_file_1`.
-    pub path: String,
-    /// The raw query string without `?`, if there was one.
-    pub query: Option<String>,
-    /// The status sent; 0 when the connection was dropped without an answer.
-    pub status: u16,
-    /// Body bytes read from the client.
-    pub request_bytes: u64,
-    /// Body bytes sent to the client.
-    pub response_bytes: u64,
-}
-
 /// Configures and starts an [`Emulator`].
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
+    config: Config,
+    port: u16,
+    seeds: Vec<(String, String, Vec<u8>)>,
+}
+
+/// The settings the serving threads read.
+#[derive(Clone)]
+pub(crate) struct Config {
     api_key: String,
     upload_limit: u64,
     version: ApiVersion,
     accept_any_content: bool,
-    port: u16,
-    seeds: Vec<(String, String, Vec<u8>)>,
+    range_requests: bool,
+    latency: Duration,
+    read_timeout: Duration,
+    write_timeout: Duration,
+    max_connections: usize,
+    request_log_limit: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &"[redacted]")
+            .field("upload_limit", &self.upload_limit)
+            .field("version", &self.version)
+            .field("accept_any_content", &self.accept_any_content)
+            .field("range_requests", &self.range_requests)
+            .field("latency", &self.latency)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("request_log_limit", &self.request_log_limit)
+            .finish()
+    }
 }
 
 impl Default for EmulatorBuilder {
     fn default() -> Self {
         EmulatorBuilder {
-            api_key: DEFAULT_API_KEY.to_string(),
-            upload_limit: DEFAULT_UPLOAD_LIMIT,
-            version: ApiVersion::default(),
-            accept_any_content: false,
+            config: Config {
+                api_key: DEFAULT_API_KEY.to_string(),
+                upload_limit: DEFAULT_UPLOAD_LIMIT,
+                version: ApiVersion::default(),
+                accept_any_content: false,
+                range_requests: false,
+                latency: Duration::ZERO,
+                read_timeout: DEFAULT_SOCKET_TIMEOUT,
+                write_timeout: DEFAULT_SOCKET_TIMEOUT,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+                request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
+            },
             port: 0,
             seeds: Vec::new(),
         }
@@ -157,26 +157,82 @@ impl Default for EmulatorBuilder {
 impl EmulatorBuilder {
     /// The only API key the server accepts (default [`DEFAULT_API_KEY`]).
     pub fn api_key(mut self, key: &str) -> Self {
-        self.api_key = key.to_string();
+        self.config.api_key = key.to_string();
         self
     }
 
-    /// The largest upload accepted, in bytes (default [`DEFAULT_UPLOAD_LIMIT`]).
+    /// The largest upload accepted, in bytes (default [`DEFAULT_UPLOAD_LIMIT`], the limit the
+    /// client enforces too).
     pub fn upload_limit(mut self, bytes: u64) -> Self {
-        self.upload_limit = bytes;
+        self.config.upload_limit = bytes;
         self
     }
 
     /// The API version to emulate (default: the current one).
     pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.version = version;
+        self.config.version = version;
         self
     }
 
     /// Accept uploads of any content as `application/octet-stream` instead of refusing types
     /// the API does not support.
     pub fn accept_any_content(mut self, yes: bool) -> Self {
-        self.accept_any_content = yes;
+        self.config.accept_any_content = yes;
+        self
+    }
+
+    /// Serve byte ranges of downloads (default off, as the real API documents none). When on,
+    /// downloads send `Accept-Ranges: bytes`, an `ETag` and a `Last-Modified`, and a single
+    /// range (`bytes=N-`, `bytes=N-M`, `bytes=-N`) is answered 206 with its `Content-Range`.
+    /// Per RFC 9110, a range past the end is 416 with `Content-Range: bytes */SIZE`; a range
+    /// that cannot be parsed, several ranges, or an `If-Range` that does not match get the
+    /// whole file.
+    ///
+    /// ```
+    /// # use openrouter_files::emulator::Emulator;
+    /// let server = Emulator::builder().range_requests(true).start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn range_requests(mut self, yes: bool) -> Self {
+        self.config.range_requests = yes;
+        self
+    }
+
+    /// Waits this long before every answer (default none), to stand in for a network's round
+    /// trip in benchmarks.
+    pub fn latency(mut self, delay: Duration) -> Self {
+        self.config.latency = delay;
+        self
+    }
+
+    /// How long a socket may wait for the client (default [`DEFAULT_SOCKET_TIMEOUT`]): an idle
+    /// kept-alive connection closes after it, a request head must arrive whole within it (408
+    /// otherwise), and a body that stalls that long fails its request (408).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a write to a client that reads nothing may block (default
+    /// [`DEFAULT_SOCKET_TIMEOUT`]); the connection closes after it.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.config.write_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many connections are served at once, each on its own thread (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]). A connection past the cap is answered 503 at once and
+    /// closed.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// How many requests [`Emulator::requests`] keeps, the newest (default
+    /// [`DEFAULT_REQUEST_LOG_LIMIT`]); older ones are forgotten so memory stays bounded. Totals
+    /// are counted apart ([`Emulator::requests_served`]).
+    pub fn request_log_limit(mut self, n: usize) -> Self {
+        self.config.request_log_limit = n;
         self
     }
 
@@ -200,105 +256,61 @@ impl EmulatorBuilder {
 
     /// Binds `127.0.0.1` and starts serving on background threads.
     pub fn start(self) -> io::Result<Emulator> {
-        let id_prefix = match self.version {
-            ApiVersion::V2026_07_19 => "file_",
-            ApiVersion::V2026_08_22 => "or_file_",
-        };
         let listener = TcpListener::bind(("127.0.0.1", self.port))?;
-        let listen_addr = listener.local_addr()?;
-        let inner = TcpListener::bind("127.0.0.1:0")?;
-        no_delay(&inner);
-        let server = tiny_http::Server::from_listener(inner, None).map_err(io::Error::other)?;
-        let upstream = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("emulator: no TCP address"))?;
-        let relay = Relay::start(listener, upstream)?;
-        let shared = Arc::new(Shared {
-            api_key: self.api_key,
-            upload_limit: self.upload_limit,
-            version: self.version,
-            accept_any_content: self.accept_any_content,
-            store: Mutex::new(Store::new(id_prefix)?),
-            faults: Mutex::new(VecDeque::new()),
-            log: Mutex::new(Vec::new()),
-            relay,
-        });
-        let emulator_seeds = self.seeds;
-        let server = Arc::new(server);
-        let workers = (0..WORKERS)
-            .map(|i| {
-                let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
-                std::thread::Builder::new()
-                    .name(format!("emulator-worker-{i}"))
-                    .spawn(move || {
-                        while let Ok(request) = server.recv() {
-                            handler::handle(&shared, request);
-                        }
-                    })
-            })
-            .collect::<io::Result<Vec<_>>>()?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(self.config)?);
+        let accept = http::start(listener, Arc::clone(&shared))?;
         let emulator = Emulator {
-            base_url: format!("http://{listen_addr}/api/v1"),
-            listen_addr,
+            base_url: format!("http://{addr}/api/v1"),
+            addr,
             shared,
-            server,
-            workers,
+            accept: Some(accept),
         };
-        for (workspace, filename, bytes) in emulator_seeds {
+        for (workspace, filename, bytes) in self.seeds {
             emulator.seed_file_in(&workspace, &filename, &bytes)?;
         }
         Ok(emulator)
     }
 }
 
-/// Turns off Nagle's algorithm on a listening socket; Linux passes the setting on to the
-/// sockets it accepts. tiny_http writes a response head and body separately, and without
-/// this the body waits for the peer's delayed ACK (40 ms) on a kept-alive connection.
-fn no_delay(listener: &TcpListener) {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        let one: libc::c_int = 1;
-        // SAFETY: a valid socket descriptor and a pointer to a c_int of the size given.
-        unsafe {
-            libc::setsockopt(
-                listener.as_raw_fd(),
-                libc::IPPROTO_TCP,
-                libc::TCP_NODELAY,
-                (&one as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = listener;
-}
-
-/// State shared by the worker threads.
+/// State shared by the serving threads.
 pub(crate) struct Shared {
-    api_key: String,
-    upload_limit: u64,
-    version: ApiVersion,
-    accept_any_content: bool,
+    config: Config,
     store: Mutex<Store>,
-    faults: Mutex<VecDeque<(Fault, usize)>>,
-    log: Mutex<Vec<LoggedRequest>>,
-    relay: Arc<Relay>,
+    faults: Mutex<Faults>,
+    journal: Journal,
+    connections: Arc<Connections>,
 }
 
-/// Locks a mutex, recovering the data if a worker panicked while holding it.
+impl Shared {
+    /// The state of a server with these settings and an empty store.
+    fn new(config: Config) -> io::Result<Shared> {
+        let id_prefix = match config.version {
+            ApiVersion::V2026_07_19 => "file_",
+            ApiVersion::V2026_08_22 => "or_file_",
+        };
+        Ok(Shared {
+            journal: Journal::new(config.request_log_limit),
+            store: Mutex::new(Store::new(id_prefix)?),
+            faults: Mutex::new(Faults::default()),
+            connections: Arc::new(Connections::default()),
+            config,
+        })
+    }
+}
+
+/// Locks a mutex, recovering the data if a thread panicked while holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A running emulator; dropping it stops the server and deletes its files.
+/// A running emulator; dropping it stops the server, closes its connections and deletes its
+/// files.
 pub struct Emulator {
     base_url: String,
-    listen_addr: SocketAddr,
+    addr: SocketAddr,
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    accept: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -328,20 +340,19 @@ impl Emulator {
 
     /// The socket address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.listen_addr
+        self.addr
     }
 
     /// The API key the emulator accepts.
     pub fn api_key(&self) -> &str {
-        &self.shared.api_key
+        &self.shared.config.api_key
     }
 
-    /// Answers the next `times` requests (for [`Fault::TruncateDownload`]: downloads) with
-    /// `fault`. Faults queue up in the order they are injected.
-    pub fn inject(&self, fault: Fault, times: usize) {
-        if times > 0 {
-            lock(&self.shared.faults).push_back((fault, times));
-        }
+    /// Answers the next `times` requests it applies to with `fault`: any API request for a
+    /// bare [`Fault`], requests to one operation for a fault aimed with [`Fault::on`]. Faults
+    /// queue up in the order they are injected; see [`Fault`] for what each does.
+    pub fn inject(&self, fault: impl Into<AimedFault>, times: usize) {
+        lock(&self.shared.faults).push(fault.into(), times);
     }
 
     /// Adds a server-created (downloadable) file while running; returns its id.
@@ -364,40 +375,44 @@ impl Emulator {
     ) -> io::Result<String> {
         let path = lock(&self.shared.store).temp_path();
         io::copy(&mut source, &mut std::fs::File::create(&path)?)?;
-        let mut store = lock(&self.shared.store);
         let mime = sniff::detect(&path)?.unwrap_or("application/octet-stream");
         let scope = Scope {
             workspace: workspace.to_string(),
             provider: None,
         };
+        let mut store = lock(&self.shared.store);
         let file = store.insert(scope, filename.to_string(), mime.to_string(), &path, true)?;
         Ok(file.id)
     }
 
-    /// Every request served so far, oldest first.
+    /// The requests served most recently, oldest first: at most the
+    /// [`request_log_limit`](EmulatorBuilder::request_log_limit).
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.shared.log).clone()
+        self.shared.journal.recent()
     }
 
-    /// Forgets the requests logged so far.
+    /// Forgets the requests logged so far ([`Emulator::requests_served`] keeps counting).
     pub fn clear_requests(&self) {
-        lock(&self.shared.log).clear();
+        self.shared.journal.clear();
+    }
+
+    /// How many requests have been answered (or dropped by a fault) since the start.
+    pub fn requests_served(&self) -> u64 {
+        self.shared.journal.total()
     }
 
     /// How many TCP connections clients have opened to the emulator.
     pub fn connections_accepted(&self) -> usize {
-        self.shared.relay.accepted()
+        self.shared.connections.accepted()
     }
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        self.shared.relay.stop(self.listen_addr);
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
+        self.shared.connections.stop();
+        let _ = TcpStream::connect(self.addr); // wakes the accept thread
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
         }
     }
 }

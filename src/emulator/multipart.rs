@@ -5,6 +5,8 @@ use std::io::{self, Read, Write};
 
 use memchr::memmem::Finder;
 
+use crate::content_disposition::ContentDisposition;
+
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -174,8 +176,8 @@ impl<R: Read> MultipartReader<R> {
     }
 }
 
-/// Pulls `name` and `filename` out of a part's `Content-Disposition`. Browsers escape `"`, CR and
-/// LF in them as `%22`, `%0D` and `%0A` (WHATWG); those escapes are undone.
+/// Pulls `name` and `filename` out of a part's `Content-Disposition` (RFC 7578), with
+/// quoted-string and browser escapes undone.
 fn parse_part_headers(head: &str) -> PartHeaders {
     let mut headers = PartHeaders::default();
     for line in head.split("\r\n") {
@@ -185,28 +187,11 @@ fn parse_part_headers(head: &str) -> PartHeaders {
         if !field.trim().eq_ignore_ascii_case("content-disposition") {
             continue;
         }
-        headers.name = disposition_param(value, "name");
-        headers.filename = disposition_param(value, "filename");
+        let disposition = ContentDisposition::parse(value);
+        headers.name = disposition.param("name").map(str::to_string);
+        headers.filename = disposition.filename().map(str::to_string);
     }
     headers
-}
-
-fn disposition_param(value: &str, key: &str) -> Option<String> {
-    let mut rest = value;
-    while let Some(i) = rest.find(';') {
-        rest = rest[i + 1..].trim_start();
-        let Some((k, v)) = rest.split_once('=') else {
-            break;
-        };
-        if k.trim().eq_ignore_ascii_case(key) {
-            let raw = match v.strip_prefix('"') {
-                Some(quoted) => quoted.split_once('"').map_or(quoted, |(inner, _)| inner),
-                None => v.split(';').next().unwrap_or("").trim(),
-            };
-            return Some(crate::multipart::unescape(raw));
-        }
-    }
-    None
 }
 
 #[cfg(test)]

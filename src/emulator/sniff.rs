@@ -1,14 +1,17 @@
 //! File-type detection from content, as the API describes it: the type comes from the bytes,
-//! never from the name or the declared content type.
+//! never from the name or the declared content type. Memory stays bounded: whole-file checks
+//! stream, and the structure of text is judged on its first [`TEXT_WINDOW`] bytes.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use memchr::memmem;
 
 const HEAD_BYTES: usize = 8 * 1024;
-const ZIP_SCAN_BYTES: u64 = 8 * 1024 * 1024;
+const SCAN_CHUNK: usize = 64 * 1024;
+/// How much of a text file its lines are read from to tell CSV, NDJSON and Markdown apart.
+pub(crate) const TEXT_WINDOW: usize = 1024 * 1024;
 
 /// The MIME type the API would report for the file at `path`, or None when the API would
 /// refuse it.
@@ -53,25 +56,50 @@ fn binary_type(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// DOCX, XLSX and PPTX are ZIP archives told apart by the folder their main part lives in.
+/// DOCX, XLSX and PPTX are ZIP archives told apart by the folder their main part lives in;
+/// the names are searched for in a stream, so any size of archive takes constant memory.
 fn office_type(path: &Path) -> io::Result<Option<&'static str>> {
-    let mut bytes = Vec::new();
-    File::open(path)?
-        .take(ZIP_SCAN_BYTES)
-        .read_to_end(&mut bytes)?;
-    let has = |needle: &[u8]| memmem::find(&bytes, needle).is_some();
-    Ok(if has(b"word/document.xml") {
-        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    } else if has(b"xl/workbook.xml") {
-        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    } else if has(b"ppt/presentation.xml") {
-        Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")
-    } else {
-        None
-    })
+    const PARTS: [(&[u8], &str); 3] = [
+        (
+            b"word/document.xml",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            b"xl/workbook.xml",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            b"ppt/presentation.xml",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+    ];
+    let overlap = PARTS.iter().map(|(n, _)| n.len()).max().unwrap_or(0) - 1;
+    let mut found = [false; 3];
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; SCAN_CHUNK + overlap];
+    let mut kept = 0;
+    loop {
+        let n = file.read(&mut buf[kept..])?;
+        if n == 0 {
+            break;
+        }
+        let filled = kept + n;
+        for (slot, (needle, _)) in found.iter_mut().zip(PARTS) {
+            *slot |= memmem::find(&buf[..filled], needle).is_some();
+        }
+        kept = overlap.min(filled);
+        buf.copy_within(filled - kept..filled, 0);
+    }
+    Ok(found
+        .iter()
+        .zip(PARTS)
+        .find(|(hit, _)| **hit)
+        .map(|(_, (_, mime))| mime))
 }
 
-/// UTF-8 text, reported by its structure. Every pass streams the file.
+/// UTF-8 text, reported by its structure. Validity and whole-document JSON stream over the
+/// file; lines are judged within the first [`TEXT_WINDOW`] bytes (a line cut by the window's
+/// end is left out, unless it is the only one).
 fn text_type(path: &Path) -> io::Result<Option<&'static str>> {
     if !is_utf8_text(path)? {
         return Ok(None);
@@ -82,17 +110,27 @@ fn text_type(path: &Path) -> io::Result<Option<&'static str>> {
     if whole_json {
         return Ok(Some("application/json"));
     }
-    let mut lines = 0usize;
+    let mut window = Vec::with_capacity(SCAN_CHUNK);
+    File::open(path)?
+        .take(TEXT_WINDOW as u64 + 1)
+        .read_to_end(&mut window)?;
+    let cut = window.len() > TEXT_WINDOW;
+    window.truncate(TEXT_WINDOW);
+    let text = String::from_utf8_lossy(&window);
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if cut && lines.len() > 1 {
+        lines.pop();
+    }
+    let mut count = 0usize;
     let mut json_lines = true;
     let mut comma_counts = Vec::new();
     let mut markdown = false;
-    for line in BufReader::new(File::open(path)?).lines() {
-        let line = line?;
+    for line in lines {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
         }
-        lines += 1;
+        count += 1;
         json_lines &= serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok();
         if comma_counts.len() < 1000 {
             comma_counts.push(trimmed.matches(',').count());
@@ -102,7 +140,7 @@ fn text_type(path: &Path) -> io::Result<Option<&'static str>> {
     let csv = comma_counts.len() >= 2
         && comma_counts[0] > 0
         && comma_counts.iter().all(|c| *c == comma_counts[0]);
-    Ok(Some(if lines >= 2 && json_lines {
+    Ok(Some(if count >= 2 && json_lines {
         "application/x-ndjson"
     } else if csv {
         "text/csv"
@@ -182,6 +220,9 @@ mod tests {
             Some("text/markdown")
         );
         assert_eq!(detect_bytes("hello, wörld".as_bytes()), Some("text/plain"));
+        let mut long = b"a,b\n1,2\n".to_vec();
+        long.resize(TEXT_WINDOW + 10, b'x');
+        assert_eq!(detect_bytes(&long), Some("text/csv"));
     }
 
     #[test]
@@ -191,5 +232,12 @@ mod tests {
             Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         );
         assert_eq!(detect_bytes(b"PK\x03\x04....random.bin"), None);
+        let mut far = b"PK\x03\x04".to_vec();
+        far.resize(3 * SCAN_CHUNK - 5, b'.');
+        far.extend_from_slice(b"xl/workbook.xml");
+        assert_eq!(
+            detect_bytes(&far),
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        );
     }
 }

@@ -125,7 +125,10 @@ impl Store {
         match (descending, from_seq) {
             (false, from) => self
                 .files
-                .range(from.map_or(0, |s| s + 1)..)
+                .range(
+                    from.map_or(Some(0), |s| s.checked_add(1))
+                        .unwrap_or(u64::MAX)..,
+                )
                 .map(|(_, f)| f)
                 .filter(in_scope)
                 .take(limit)
@@ -139,6 +142,11 @@ impl Store {
                 .take(limit)
                 .collect(),
         }
+    }
+
+    /// Whether `seq` is a position a cursor of this store can hold: one already handed out.
+    pub(crate) fn is_position(&self, seq: u64) -> bool {
+        seq < self.next_seq
     }
 
     /// The creation sequence number of `id`, in any scope.

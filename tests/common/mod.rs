@@ -4,10 +4,13 @@
 
 pub mod scripted;
 
+#[cfg(feature = "emulator")]
 use openrouter_files::emulator::Emulator;
+#[cfg(feature = "emulator")]
 use openrouter_files::{FilesClient, RetryPolicy};
 
 /// An emulator and a client pointed at it, with retries off unless a test turns them on.
+#[cfg(feature = "emulator")]
 pub fn emulator_and_client() -> (Emulator, FilesClient) {
     let emulator = Emulator::start().expect("emulator starts");
     let client = client_for(&emulator);
@@ -15,6 +18,7 @@ pub fn emulator_and_client() -> (Emulator, FilesClient) {
 }
 
 /// A client for `emulator` with fast, retry-free settings.
+#[cfg(feature = "emulator")]
 pub fn client_for(emulator: &Emulator) -> FilesClient {
     FilesClient::builder()
         .api_key(emulator.api_key())
@@ -22,6 +26,27 @@ pub fn client_for(emulator: &Emulator) -> FilesClient {
         .retry(RetryPolicy::none())
         .build()
         .expect("client builds")
+}
+
+/// Retries with tiny waits, so retry tests run fast.
+pub fn fast_retries(retries: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_retries(retries)
+        .with_base_delay(std::time::Duration::from_millis(10))
+        .with_max_delay(std::time::Duration::from_millis(50))
+}
+
+/// A client for a scripted server at `base`, with short stall and response timeouts.
+pub fn client_at(base: &str, key: &str, policy: RetryPolicy) -> FilesClient {
+    FilesClient::builder()
+        .api_key(key)
+        .base_url(base)
+        .retry(policy)
+        .stall_timeout(std::time::Duration::from_millis(800))
+        .response_timeout(std::time::Duration::from_millis(800))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap()
 }
 
 /// A raw ureq agent that hands back every status as a response.

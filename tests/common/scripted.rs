@@ -160,15 +160,27 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
     Some(received)
 }
 
-/// Writes a complete response with a JSON body.
-pub fn json(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &str) {
+/// Writes a response with `Content-Length` set to the body's length; `extra_headers` are
+/// whole lines, each ending in CRLF.
+pub fn respond(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &[u8]) {
     let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}\r\n",
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n{extra_headers}\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.write_all(body);
     let _ = stream.flush();
+}
+
+/// Writes a complete response with a JSON body.
+pub fn json(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &str) {
+    let headers = format!("Content-Type: application/json\r\n{extra_headers}");
+    respond(stream, status, &headers, body.as_bytes());
+}
+
+/// Writes an empty redirect response to `location`.
+pub fn redirect(stream: &mut TcpStream, status: u16, location: &str) {
+    respond(stream, status, &format!("Location: {location}\r\n"), b"");
 }
 
 /// Writes a complete error response in the spec's shape.

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Packages the crate as it would be published, unpacks the .crate outside the repository, and
+# runs its tests there: `cargo test` (the tests and examples that need the emulator are skipped
+# by their required-features) and `cargo test --all-features` (all of them).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cd "$root"
+version=$(cargo metadata --no-deps --format-version 1 |
+  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "openrouter-files"))')
+cargo package --quiet -p openrouter-files --no-verify --target-dir "$work/target"
+crate="$work/target/package/openrouter-files-$version.crate"
+tar -xzf "$crate" -C "$work"
+cd "$work/openrouter-files-$version"
+echo "packaged files: $(tar -tzf "$crate" | wc -l)"
+export CARGO_TARGET_DIR="$work/target"
+echo "unpacked crate: cargo test"
+cargo test --quiet
+echo "unpacked crate: cargo test --all-features"
+cargo test --quiet --all-features

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Official SDKs as judges of the emulator: the Python `openrouter` and npm `@openrouter/sdk`
+# packages, pinned (the newest for the 2026-08-22 document, the older ones for 2026-07-19), are
+# installed in a temp dir and driven through all five operations against the emulator speaking
+# the matching version (.ci/sdk/python_sdk.py, .ci/sdk/node_sdk.mjs). Any SDK validation error,
+# crash or mismatch fails CI.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=.ci/lib.sh
+. "$root/.ci/lib.sh"
+work=$(mktemp -d)
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+upload_limit=100000
+seed_size=4096
+# version  python-package  npm-package
+pairs=(
+  "2026-08-22 openrouter==1.3.84 @openrouter/sdk@1.3.19"
+  "2026-07-19 openrouter==1.0.22 @openrouter/sdk@1.0.17"
+)
+
+if ! command -v npm > /dev/null || ! python3 -m venv --help > /dev/null 2>&1; then
+  if command -v apt-get > /dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm python3-venv > /dev/null
+  else
+    echo "sdk: needs node, npm and python3 with venv" >&2
+    exit 1
+  fi
+fi
+
+cargo build --quiet --release --features emulator --example emulator --manifest-path "$root/Cargo.toml"
+emulator="$root/target/release/examples/emulator"
+
+# Starts the emulator for API version $1; sets $base_url, $key and $seed_id.
+start_emulator() {
+  port=$(free_port)
+  log="$work/emulator-$1-$2.log"
+  start_server "$emulator" --port "$port" --api-version "$1" --upload-limit "$upload_limit" \
+    --seed-downloadable "seed.bin:$seed_size"
+  wait_for_line "$log" '^api_key'
+  base_url=$(awk '/^base_url/ {print $2}' "$log")
+  key=$(awk '/^api_key/ {print $2}' "$log")
+  seed_id=$(awk '/^seeded/ {print $2}' "$log")
+}
+
+stop_emulator() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+for pair in "${pairs[@]}"; do
+  read -r version python_pkg npm_pkg <<< "$pair"
+
+  venv="$work/venv-$version"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$python_pkg"
+  start_emulator "$version" python
+  echo "sdk: $python_pkg against the emulator speaking $version"
+  BASE_URL="$base_url" API_KEY="$key" API_VERSION="$version" SEED_ID="$seed_id" \
+    SEED_SIZE="$seed_size" UPLOAD_LIMIT="$upload_limit" \
+    "$venv/bin/python" "$root/.ci/sdk/python_sdk.py"
+  stop_emulator
+
+  node_dir="$work/node-$version"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm init -y > /dev/null && npm install --silent --no-audit --no-fund "$npm_pkg")
+  # Node resolves packages next to the script, so it runs from the project dir.
+  cp "$root/.ci/sdk/node_sdk.mjs" "$node_dir/"
+  start_emulator "$version" node
+  echo "sdk: $npm_pkg against the emulator speaking $version"
+  BASE_URL="$base_url" API_KEY="$key" API_VERSION="$version" SEED_ID="$seed_id" \
+    SEED_SIZE="$seed_size" UPLOAD_LIMIT="$upload_limit" \
+    node "$node_dir/node_sdk.mjs"
+  stop_emulator
+done
+echo "sdk: every official SDK accepted the emulator"

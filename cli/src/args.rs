@@ -1,0 +1,187 @@
+//! The command line: every command and option, parsed by clap (help, `--version`, flags
+//! anywhere, `--flag=value`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "Examples:
+  openrouter-files put report.pdf data.csv       # upload two files
+  openrouter-files ls | head -3                  # the first three files
+  openrouter-files get ID -o out.bin             # download one file
+  openrouter-files ls | cut -f1 | openrouter-files rm -    # delete every file
+  openrouter-files emulator --port 0             # a local Files API for tests";
+
+/// A command-line tool for the OpenRouter Files API, and a local emulator of the API.
+///
+/// The API key is read from OPENROUTER_API_KEY and never printed.
+///
+/// Exit status: 0 success; 1 other errors (server, network, bad response); 2 usage or local
+/// validation errors (nothing was sent); 3 authentication (HTTP 401 or 403); 4 not found (HTTP
+/// 404); 5 some items of a command given several failed.
+#[derive(Debug, Parser)]
+#[command(name = "openrouter-files", version, max_term_width = 100, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes, before or after the command name.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct Global {
+    /// The API's base URL [default: https://openrouter.ai/api/v1]
+    #[arg(
+        long,
+        global = true,
+        env = "OPENROUTER_BASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub base_url: Option<String>,
+    /// The workspace to use instead of the key's default one
+    #[arg(
+        long,
+        global = true,
+        env = "OPENROUTER_WORKSPACE",
+        hide_env_values = true,
+        value_name = "UUID"
+    )]
+    pub workspace: Option<String>,
+    /// No progress bars
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// JSON output: one object per line; errors too, on standard error
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List files, one line each: id, size_bytes, mime_type, created_at, filename (TAB-separated;
+    /// `\`, TAB, LF and CR in a field are written as `\\`, `\t`, `\n`, `\r`)
+    Ls(Ls),
+    /// Upload files; prints each file's metadata as one JSON line
+    Put(Put),
+    /// Download files: to standard output (not a terminal), to a file, or into a directory
+    Get(Get),
+    /// Print each file's metadata as one JSON line
+    Info(Ids),
+    /// Delete files; prints each deleted id
+    Rm(Ids),
+    /// Run the local emulator of the Files API until killed; prints its base URL and key
+    #[cfg(feature = "emulator")]
+    Emulator(Emulator),
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Ls {
+    /// Files per request (1-1000); every page is listed
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+    /// List a provider's storage (openai, anthropic, ...) instead of OpenRouter's
+    #[arg(long, value_name = "P")]
+    pub provider: Option<String>,
+    /// Sort order (desc: provider storage only)
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Args)]
+pub struct Put {
+    /// Files to upload; `-` reads standard input (give it a name with --name)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The name to store the file under (one file only)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub transfer: Transfer,
+}
+
+#[derive(Debug, Args)]
+pub struct Get {
+    /// Files to download; `-` reads ids from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Save the file to PATH (one file), atomically
+    #[arg(short, long, value_name = "PATH", conflicts_with = "dir")]
+    pub output: Option<PathBuf>,
+    /// Save each file into DIR, named by its id, atomically
+    #[arg(short, long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub transfer: Transfer,
+}
+
+/// Options of the commands that move file contents.
+#[derive(Debug, Args)]
+pub struct Transfer {
+    /// Transfers to run at once
+    #[arg(short, long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Go on with the other files after one fails, then exit 5 with a summary
+    #[arg(long)]
+    pub continue_on_error: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Ids {
+    /// File ids; `-` reads ids from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+}
+
+#[cfg(feature = "emulator")]
+#[derive(Debug, Args)]
+pub struct Emulator {
+    /// The port on 127.0.0.1 (0: any free port; the base URL printed says which)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Add a downloadable file of BYTES generated bytes named NAME (repeatable)
+    #[arg(long, value_name = "NAME:BYTES", value_parser = parse_seed)]
+    pub seed_downloadable: Vec<(String, u64)>,
+    /// Add N small downloadable text files (seed-00000.txt, ...)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_files: u32,
+    /// The only API key the emulator accepts [default: sk-or-emulator-key]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// The API version to speak [default: 2026-08-22]
+    #[arg(long, value_name = "VERSION", value_parser = ["2026-07-19", "2026-08-22"])]
+    pub api_version: Option<String>,
+    /// The largest upload accepted, in bytes [default: 100000000]
+    #[arg(long, value_name = "BYTES")]
+    pub upload_limit: Option<u64>,
+    /// Accept uploads of any content type, as application/octet-stream
+    #[arg(long)]
+    pub accept_any_content: bool,
+}
+
+#[cfg(feature = "emulator")]
+fn parse_seed(spec: &str) -> Result<(String, u64), String> {
+    let (name, size) = spec
+        .rsplit_once(':')
+        .ok_or_else(|| "expected NAME:BYTES".to_string())?;
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    let size = size
+        .parse()
+        .map_err(|e| format!("BYTES must be a number: {e}"))?;
+    Ok((name.to_string(), size))
+}

@@ -1,0 +1,190 @@
+//! `get`: downloads to standard output (never a terminal), to one file, or into a directory;
+//! files are written atomically by the library, and every error names the real path.
+
+use std::path::{Path, PathBuf};
+
+use openrouter_files::{Error, FilesClient};
+
+use super::transfer::{self, Job, Plan};
+use crate::args::Get;
+use crate::failure::{Exit, Failure, Tally};
+use crate::ids::ids;
+use crate::output::{CopyError, Out};
+use crate::report::{Report, follow};
+
+/// The most ids one `get` takes (they are all known before the first download starts).
+const MAX_IDS: usize = 100_000;
+
+pub fn get(
+    client: &FilesClient,
+    args: &Get,
+    report: &Report,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let mut wanted = Vec::new();
+    for id in ids(&args.ids) {
+        wanted.push(id?);
+        if wanted.len() > MAX_IDS {
+            return Err(Failure::usage(format!("get takes at most {MAX_IDS} ids")));
+        }
+    }
+    let targets: Vec<(String, PathBuf)> = match (&args.output, &args.dir) {
+        (Some(path), _) => {
+            let [id] = wanted.as_slice() else {
+                return Err(Failure::usage("-o saves one file: use -d DIR for several"));
+            };
+            check_file_target(path)?;
+            vec![(id.clone(), path.clone())]
+        }
+        (None, Some(dir)) => {
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!(
+                    "{}: no such directory",
+                    dir.display()
+                )));
+            }
+            wanted
+                .into_iter()
+                .map(|id| check_file_name(&id).map(|()| (id.clone(), dir.join(&id))))
+                .collect::<Result<_, _>>()?
+        }
+        (None, None) => {
+            let [id] = wanted.as_slice() else {
+                return Err(Failure::usage("several files need -d DIR to be saved into"));
+            };
+            return to_stdout(client, id, report, out);
+        }
+    };
+    let plan = Plan {
+        jobs: args.transfer.jobs.into(),
+        keep_going: args.transfer.continue_on_error,
+        verb: "downloaded",
+        command: "get",
+    };
+    let batch = targets
+        .into_iter()
+        .map(|(id, target)| Job {
+            label: id.clone(),
+            size: None,
+            task: (id, target),
+        })
+        .collect();
+    transfer::run(
+        client,
+        &plan,
+        batch,
+        Tally::default(),
+        report,
+        |client, (id, target): &(String, PathBuf), bar| {
+            let download = client.download(id)?.on_progress(follow(bar));
+            download
+                .save_to(target)
+                .map_err(|e| write_failure(e, target))
+        },
+        |_| Ok(()),
+    )
+}
+
+/// Streams one file to standard output, unless it is a terminal.
+fn to_stdout(
+    client: &FilesClient,
+    id: &str,
+    report: &Report,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    if out.is_terminal() {
+        return Err(Failure::usage(
+            "not writing a file's content to a terminal: redirect standard output, or use -o PATH",
+        ));
+    }
+    let bar = report.bar(&format!("get {id}"), None);
+    let mut download = client
+        .download(id)
+        .map_err(|e| Failure::from(e).about(id))?
+        .on_progress(follow(&bar));
+    match out.copy_from(&mut download) {
+        Ok(()) => {
+            bar.finish();
+            Ok(())
+        }
+        Err(CopyError::Input(e)) => Err(Failure::from(Error::from(e)).about(id)),
+        Err(CopyError::Output(failure)) => Err(failure),
+    }
+}
+
+/// `-o PATH` must name a file in a directory that exists.
+fn check_file_target(path: &Path) -> Result<(), Failure> {
+    if path.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a directory: use -d DIR to save into it",
+            path.display()
+        )));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(Failure::usage(format!(
+            "cannot save to {}: {} is not a directory",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+/// With `-d`, a file is named by its id: one plain path component.
+fn check_file_name(id: &str) -> Result<(), Failure> {
+    let plain = !id.is_empty()
+        && id != "."
+        && id != ".."
+        && !id.contains(['/', '\\'])
+        && !id.chars().any(char::is_control);
+    if plain {
+        Ok(())
+    } else {
+        Err(Failure::usage("this id cannot be used as a file name").about(id))
+    }
+}
+
+/// A failure to write the downloaded file, named by the target path (never by the temporary
+/// file the library writes first).
+fn write_failure(error: Error, target: &Path) -> Failure {
+    match error {
+        Error::Io { source, .. } => Failure::new(
+            Exit::Other,
+            "local",
+            format!("cannot write {}: {source}", target.display()),
+        ),
+        other => Failure::from(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_failure_names_the_target_and_not_the_temporary_file() {
+        let error = Error::Io {
+            path: Some(PathBuf::from("/data/.x.bin.7219-123.part")),
+            source: std::io::Error::other("No space left on device"),
+        };
+        let failure = write_failure(error, Path::new("/data/x.bin"));
+        assert_eq!(
+            failure.message,
+            "cannot write /data/x.bin: No space left on device"
+        );
+    }
+
+    #[test]
+    fn only_plain_ids_name_files_in_a_directory() {
+        for id in ["or_file_1", "file_abc", "a.b"] {
+            assert!(check_file_name(id).is_ok(), "{id}");
+        }
+        for id in ["", ".", "..", "../x", "a/b", "a\\b", "a\u{1b}b"] {
+            assert!(check_file_name(id).is_err(), "{id:?}");
+        }
+    }
+}

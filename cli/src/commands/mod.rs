@@ -1,0 +1,58 @@
+//! The commands, and the client they share.
+
+#[cfg(feature = "emulator")]
+mod emulator;
+mod get;
+mod items;
+mod ls;
+mod put;
+mod transfer;
+
+use clap::CommandFactory;
+use openrouter_files::FilesClient;
+
+use crate::args::{Cli, Command, Global};
+use crate::failure::Failure;
+use crate::output::Out;
+use crate::report::Report;
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
+    let mut out = Out::new();
+    let global = &cli.global;
+    match &cli.command {
+        Command::Ls(args) => ls::ls(&client(global)?, args, global.json, &mut out),
+        Command::Put(args) => put::put(&client(global)?, args, report, &mut out),
+        Command::Get(args) => get::get(&client(global)?, args, report, &mut out),
+        Command::Info(args) => items::info(&client(global)?, &args.ids, report, &mut out),
+        Command::Rm(args) => items::rm(&client(global)?, &args.ids, global.json, report, &mut out),
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => emulator::emulator(args, &mut out),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "openrouter-files", &mut script);
+            out.line(String::from_utf8_lossy(&script).trim_end())
+        }
+    }
+}
+
+/// The client for the API commands: the key from `OPENROUTER_API_KEY`, the base URL and the
+/// workspace from the options or their environment variables.
+fn client(global: &Global) -> Result<FilesClient, Failure> {
+    let key = std::env::var("OPENROUTER_API_KEY").unwrap_or_default();
+    if key.trim().is_empty() {
+        return Err(Failure::usage(
+            "OPENROUTER_API_KEY is not set: export your OpenRouter API key in it",
+        ));
+    }
+    let mut builder = FilesClient::builder()
+        .api_key(key.trim())
+        .user_agent(concat!("openrouter-files-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = &global.base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(workspace) = &global.workspace {
+        builder = builder.workspace(workspace);
+    }
+    Ok(builder.build()?)
+}

@@ -1,0 +1,57 @@
+//! `openrouter-files`: a command-line tool for the OpenRouter Files API, and a local emulator
+//! of the API. See `openrouter-files --help`, and the README for the exit codes and formats.
+
+mod args;
+mod commands;
+mod failure;
+mod ids;
+mod output;
+mod report;
+mod text;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::args::Cli;
+use crate::failure::{Exit, Failure};
+use crate::report::Report;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
+    let report = Report::new(cli.global.json, cli.global.quiet);
+    match commands::run(cli, &report) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.reported {
+                report.error(&failure);
+            }
+            failure.exit.into()
+        }
+    }
+}
+
+/// Help and `--version` go to standard output with status 0; usage errors to standard error
+/// with status 2, as one JSON object when `--json` was given.
+fn usage_error(error: clap::Error) -> ExitCode {
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    let is_usage = !matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if json && is_usage {
+        let message = error.render().to_string();
+        let first = message.lines().next().unwrap_or_default();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        Report::new(true, true).error(&Failure::usage(first));
+        return Exit::Usage.into();
+    }
+    error.exit()
+}

@@ -1,0 +1,80 @@
+//! Where errors and progress go: standard error, as plain lines or one JSON object per line
+//! (`--json`), drawn around the progress bars so neither garbles the other.
+
+use std::io::{self, IsTerminal};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::failure::Failure;
+use crate::text::json_line;
+
+/// The name errors are prefixed with.
+pub const NAME: &str = "openrouter-files";
+
+/// Standard error for one run: errors, and progress bars when it is a terminal.
+pub struct Report {
+    json: bool,
+    bars: MultiProgress,
+    style: ProgressStyle,
+}
+
+impl Report {
+    /// `quiet` turns the progress bars off; so does a standard error that is not a terminal.
+    pub fn new(json: bool, quiet: bool) -> Report {
+        let target = if quiet || !io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let style = ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {percent:>3}% {bytes}/{total_bytes} {bytes_per_sec}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("#>-");
+        Report {
+            json,
+            bars: MultiProgress::with_draw_target(target),
+            style,
+        }
+    }
+
+    /// Prints `failure` on standard error: `openrouter-files: ITEM: MESSAGE`, or one JSON
+    /// object with `--json`.
+    pub fn error(&self, failure: &Failure) {
+        let line = if self.json {
+            let mut value = serde_json::to_value(failure).unwrap_or_default();
+            value["exit_code"] = failure.code().into();
+            json_line(&value)
+        } else {
+            match &failure.item {
+                Some(item) => format!("{NAME}: {item}: {}", failure.message),
+                None => format!("{NAME}: {}", failure.message),
+            }
+        };
+        self.bars.suspend(|| eprintln!("{line}"));
+    }
+
+    /// A progress bar for one transfer, labelled `label` (hidden when bars are off).
+    pub fn bar(&self, label: &str, total: Option<u64>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden())
+            .with_style(self.style.clone())
+            .with_prefix(label.to_string());
+        self.bars.add(bar)
+    }
+
+    /// Runs `f` with the bars cleared, for printing on standard output in between.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bars.suspend(f)
+    }
+}
+
+/// A progress callback for the library that moves `bar`.
+pub fn follow(bar: &ProgressBar) -> impl FnMut(u64, Option<u64>) + Send + 'static {
+    let bar = bar.clone();
+    move |done, total| {
+        if let Some(total) = total {
+            bar.set_length(total);
+        }
+        bar.set_position(done);
+    }
+}

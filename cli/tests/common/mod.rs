@@ -1,0 +1,108 @@
+//! Helpers for the CLI's tests: the binary run as a subprocess against an emulator on
+//! 127.0.0.1, with the key checked absent from every output.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use openrouter_files::emulator::Emulator;
+
+/// The key every test emulator accepts; no output may ever contain it.
+pub const KEY: &str = "sk-or-cli-secret-7f3a";
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_openrouter-files");
+
+pub fn emulator() -> Emulator {
+    Emulator::builder().api_key(KEY).start().unwrap()
+}
+
+/// The binary with the key in its environment and nothing else inherited that matters.
+pub fn bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(BIN);
+    cmd.env("OPENROUTER_API_KEY", KEY)
+        .env_remove("OPENROUTER_BASE_URL")
+        .env_remove("OPENROUTER_WORKSPACE")
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// The binary pointed at `emulator` with `--base-url`, then `args`.
+pub fn cli(emulator: &Emulator, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = bare();
+    cmd.arg("--base-url").arg(emulator.base_url()).args(args);
+    cmd
+}
+
+/// What a finished run printed, and its status.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw_stdout: Vec<u8>,
+}
+
+/// Runs `cmd` to the end; fails the test if the key appears in any output.
+pub fn ran(cmd: &mut assert_cmd::Command) -> Ran {
+    let out = cmd.output().unwrap();
+    let ran = Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        raw_stdout: out.stdout,
+    };
+    assert!(
+        !ran.stdout.contains(KEY) && !ran.stderr.contains(KEY),
+        "the key leaked: {ran:?}"
+    );
+    ran
+}
+
+/// Runs the binary against `emulator` with `args`.
+pub fn run(emulator: &Emulator, args: &[&str]) -> Ran {
+    ran(&mut cli(emulator, args))
+}
+
+/// The JSON objects of `text`, one per line.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+/// Writes `content` to `dir/name` and returns the path as a string.
+pub fn file(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Uploads `content` as `name` through the CLI; returns the metadata it printed.
+pub fn put(emulator: &Emulator, name: &str, content: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(dir.path(), name, content);
+    let out = run(emulator, &["put", &path]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    serde_json::from_str(out.stdout.trim()).unwrap()
+}
+
+/// The ids `ls` prints, in order.
+pub fn listed_ids(emulator: &Emulator) -> Vec<String> {
+    let out = run(emulator, &["ls"]);
+    out.stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+/// An emulator holding these downloadable files, and their ids in the same order.
+pub fn seeded(files: &[(&str, Vec<u8>)]) -> (Emulator, Vec<String>) {
+    let mut builder = Emulator::builder().api_key(KEY).accept_any_content(true);
+    for (name, bytes) in files {
+        builder = builder.seed_file(name, bytes.clone());
+    }
+    let emulator = builder.start().unwrap();
+    let ids = listed_ids(&emulator);
+    (emulator, ids)
+}

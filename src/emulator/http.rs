@@ -1,0 +1,305 @@
+//! The emulator's socket layer: an accept thread, one thread per connection up to a cap,
+//! timeouts on every socket, requests read by [`request`](super::request), and answers written
+//! straight to the socket, so faults can cut a body short or close without answering.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime};
+
+use super::journal::LoggedRequest;
+use super::ops::{self, Answer};
+use super::render::error;
+use super::request::{Body, Framing, Head, HeadError, Inbound, framing, read_head};
+use super::{Shared, lock};
+
+/// The live connections: counts, the cap, and a handle on each socket to close it at stop.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    accepted: AtomicUsize,
+    active: AtomicUsize,
+    next_id: AtomicU64,
+    stopping: AtomicBool,
+    live: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl Connections {
+    /// How many TCP connections clients have opened so far.
+    pub(crate) fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Takes a slot for `stream` when fewer than `cap` connections are being served.
+    fn admit(self: &Arc<Self>, stream: &TcpStream, cap: usize) -> Option<Slot> {
+        let taken = self
+            .active
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < cap).then_some(n + 1)
+            });
+        taken.ok()?;
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(handle) = stream.try_clone() {
+            lock(&self.live).insert(id, handle);
+        }
+        Some(Slot {
+            connections: Arc::clone(self),
+            id,
+        })
+    }
+
+    /// Stops accepting (the caller wakes the accept thread) and closes every live connection.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for (_, stream) in std::mem::take(&mut *lock(&self.live)) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// One served connection; dropping it (also when its thread unwinds) frees the slot.
+struct Slot {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.connections.live).remove(&self.id);
+        self.connections.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Starts the accept thread on `listener`.
+pub(crate) fn start(listener: TcpListener, shared: Arc<Shared>) -> io::Result<JoinHandle<()>> {
+    let port = listener.local_addr()?.port();
+    thread::Builder::new()
+        .name(format!("emu-{port}-accept"))
+        .spawn(move || accept_loop(&listener, &shared, port))
+}
+
+/// Accepts until stopped. An error (out of descriptors, a thread that cannot start) costs one
+/// connection and a short pause, never the server.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, port: u16) {
+    let connections = &shared.connections;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let accepted = listener.accept();
+        if connections.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                pause = Duration::from_millis(5);
+                stream
+            }
+            Err(e) => {
+                log::warn!("emulator: accept failed: {e}");
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+                continue;
+            }
+        };
+        connections.accepted.fetch_add(1, Ordering::SeqCst);
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(shared.config.write_timeout));
+        let Some(slot) = connections.admit(&stream, shared.config.max_connections) else {
+            refuse(stream, "Too many connections");
+            continue;
+        };
+        let spare = stream.try_clone();
+        let for_thread = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name(format!("emu-{port}-conn"))
+            .spawn(move || {
+                let _slot = slot;
+                serve(&for_thread, stream);
+            });
+        if let Err(e) = spawned {
+            log::warn!("emulator: cannot start a connection thread: {e}");
+            if let Ok(stream) = spare {
+                refuse(stream, "Cannot serve another connection now");
+            }
+        }
+    }
+}
+
+/// Answers 503 at once and closes: the server is at its connection cap.
+fn refuse(mut stream: TcpStream, message: &str) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let body = error(503, message).to_string();
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(format!("{head}{body}").as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Serves requests on one connection until it closes, idles out or errs.
+fn serve(shared: &Shared, stream: TcpStream) {
+    let mut conn = Inbound::new(stream);
+    loop {
+        let head = match read_head(&mut conn, shared.config.read_timeout) {
+            Ok(head) => head,
+            Err(HeadError::Closed) => break,
+            Err(HeadError::TooLarge) => {
+                simple(&mut conn, 431, "Request header fields too large");
+                break;
+            }
+            Err(HeadError::Malformed) => {
+                simple(&mut conn, 400, "Malformed request");
+                break;
+            }
+            Err(HeadError::TimedOut) => {
+                simple(&mut conn, 408, "Request timeout");
+                break;
+            }
+        };
+        let _ = conn
+            .stream
+            .set_read_timeout(Some(shared.config.read_timeout));
+        if !serve_one(shared, &mut conn, &head) {
+            break;
+        }
+    }
+    let _ = conn.stream.shutdown(Shutdown::Both);
+}
+
+/// Serves one request whose head is read; false when the connection must close after it.
+fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
+    let framing = match framing(&head.headers) {
+        Ok(framing) => framing,
+        Err((status, message)) => {
+            simple(conn, status, message);
+            return false;
+        }
+    };
+    let (path, query) = match head.target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (head.target.as_str(), None),
+    };
+    let expects_continue = head
+        .header("Expect")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+    let mut body = Body::new(&mut *conn, framing, expects_continue);
+    let answer = ops::answer(
+        shared,
+        &mut ops::Request {
+            method: &head.method,
+            path,
+            query,
+            headers: &head.headers,
+            body_len: match framing {
+                Framing::Length(n) => Some(n),
+                Framing::Chunked => None,
+            },
+            body: &mut body,
+        },
+    );
+    let keep = body.drain() && head.keep_alive() && !matches!(answer, Answer::Drop);
+    let request_bytes = body.bytes_read();
+    if !shared.config.latency.is_zero() {
+        thread::sleep(shared.config.latency);
+    }
+    // The entry is logged just before the answer is written, so a client that has its answer
+    // always finds its request in the log.
+    shared.journal.record(LoggedRequest {
+        method: head.method.clone(),
+        path: path.to_string(),
+        query: query.map(str::to_string),
+        status: answer.status(),
+        request_bytes,
+        response_bytes: response_bytes(&answer),
+    });
+    write_answer(conn, answer, keep).is_ok() && keep
+}
+
+fn response_bytes(answer: &Answer) -> u64 {
+    match answer {
+        Answer::Json(_, value) => value.to_string().len() as u64,
+        Answer::Raw(_, _, body) => body.len() as u64,
+        Answer::File { len, truncate, .. } => truncate.map_or(*len, |t| t.min(*len)),
+        Answer::Drop => 0,
+    }
+}
+
+/// A short JSON error, then the connection closes.
+fn simple(conn: &mut Inbound, status: u16, message: &str) {
+    let _ = write_answer(conn, Answer::Json(status, error(status, message)), false);
+}
+
+/// A fresh `X-Request-Id`, as the real API sends with every answer.
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("req_emu_{:08}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The status line and headers of an answer.
+fn head_bytes(status: u16, headers: &[(String, String)], len: u64, keep: bool) -> Vec<u8> {
+    let reason = ureq::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nDate: {}\r\nX-Request-Id: {}\r\nContent-Length: {len}\r\n",
+        crate::date::format_http_date(SystemTime::now()),
+        request_id(),
+    );
+    for (name, value) in headers {
+        let clean = |s: &str| !s.bytes().any(|b| b == b'\r' || b == b'\n');
+        if clean(name) && clean(value) && !name.eq_ignore_ascii_case("content-length") {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    if !keep {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// Writes `answer`; a fault's truncation or drop closes the connection.
+fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool) -> io::Result<()> {
+    let stream = &mut conn.stream;
+    match answer {
+        Answer::Json(status, value) => {
+            let body = value.to_string().into_bytes();
+            let headers = [("Content-Type".to_string(), "application/json".to_string())];
+            let mut out = head_bytes(status, &headers, body.len() as u64, keep);
+            out.extend_from_slice(&body);
+            stream.write_all(&out)
+        }
+        Answer::Raw(status, headers, body) => {
+            let mut out = head_bytes(status, &headers, body.len() as u64, keep);
+            out.extend_from_slice(&body);
+            stream.write_all(&out)
+        }
+        Answer::Drop => stream.shutdown(Shutdown::Both),
+        Answer::File {
+            status,
+            headers,
+            mut file,
+            offset,
+            len,
+            truncate,
+        } => {
+            let keep = keep && truncate.is_none();
+            stream.write_all(&head_bytes(status, &headers, len, keep))?;
+            if offset > 0 {
+                io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
+            }
+            let send = truncate.map_or(len, |t| t.min(len));
+            let sent = io::copy(&mut file.take(send), stream)?;
+            if truncate.is_some() {
+                stream.shutdown(Shutdown::Both)?;
+            } else if sent < len {
+                // The file is shorter than its record: the client must not wait for the rest.
+                stream.shutdown(Shutdown::Both)?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Which TLS stack the client uses and which roots it trusts: the one place the `rustls` and
+//! `native-tls` features are read.
+//!
+//! The rule: when the `native-tls` feature is on, native-tls is used, whatever else is on;
+//! otherwise rustls when `rustls` is on. With neither, the client speaks plain `http` only and
+//! refuses an `https` base URL (and any root certificate) when it is built.
+
+use ureq::config::ConfigBuilder;
+use ureq::typestate::AgentScope;
+
+use crate::error::{Error, Result};
+
+/// The name of the TLS stack this build uses, by the rule above; `None` without a TLS feature.
+pub(crate) const STACK: Option<&str> = if cfg!(feature = "native-tls") {
+    Some("native-tls")
+} else if cfg!(feature = "rustls") {
+    Some("rustls")
+} else {
+    None
+};
+
+/// Sets the agent's TLS stack and roots: the stack's default roots (Mozilla's for rustls, the
+/// platform's store for native-tls), or, when `extra_roots` holds PEM certificates, Mozilla's
+/// roots plus those (ureq can give native-tls either the platform store or a list of
+/// certificates, not both). Fails with [`Error::Config`] on PEM without a certificate.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub(crate) fn configure(
+    config: ConfigBuilder<AgentScope>,
+    extra_roots: &[Vec<u8>],
+) -> Result<ConfigBuilder<AgentScope>> {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
+    let provider = if cfg!(feature = "native-tls") {
+        TlsProvider::NativeTls
+    } else {
+        TlsProvider::Rustls
+    };
+    let mut extra = Vec::new();
+    for (i, pem) in extra_roots.iter().enumerate() {
+        extra.extend(parse_root_certificates(pem, i + 1)?);
+    }
+    let roots = match (extra.is_empty(), provider) {
+        (true, TlsProvider::NativeTls) => RootCerts::PlatformVerifier,
+        (true, _) => RootCerts::WebPki,
+        (false, _) => RootCerts::from(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|der| Certificate::from_der(der.as_ref()))
+                .chain(extra),
+        ),
+    };
+    Ok(config.tls_config(
+        TlsConfig::builder()
+            .provider(provider)
+            .root_certs(roots)
+            .build(),
+    ))
+}
+
+/// Without a TLS feature there is nothing to configure, and nothing to add roots to.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+pub(crate) fn configure(
+    config: ConfigBuilder<AgentScope>,
+    extra_roots: &[Vec<u8>],
+) -> Result<ConfigBuilder<AgentScope>> {
+    if extra_roots.is_empty() {
+        Ok(config)
+    } else {
+        Err(Error::Config(
+            "a root certificate needs TLS: enable the `rustls` or `native-tls` feature".into(),
+        ))
+    }
+}
+
+/// Parses PEM text into the certificates it holds; fails unless it holds at least one and every
+/// block parses. `index` numbers the certificate in messages (the builder's order, from 1).
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn parse_root_certificates(
+    pem: &[u8],
+    index: usize,
+) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    use ureq::tls::PemItem;
+
+    let bad = |why: String| Error::Config(format!("root certificate {index}: {why}"));
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item.map_err(|e| bad(format!("not valid PEM ({e})")))? {
+            // Both stacks silently drop a root they cannot parse, which would surface only
+            // as an unknown-issuer failure on the first call: refuse it here instead.
+            PemItem::Certificate(certificate) if is_certificate_der(certificate.der()) => {
+                certificates.push(certificate)
+            }
+            PemItem::Certificate(_) => {
+                return Err(bad(
+                    "a CERTIFICATE block holds something that is not an X.509 certificate".into(),
+                ));
+            }
+            // A private key among trusted roots usually means the wrong file: refuse it.
+            PemItem::PrivateKey(_) => {
+                return Err(bad("holds a private key, not a certificate".into()));
+            }
+            _ => {}
+        }
+    }
+    if certificates.is_empty() {
+        return Err(bad("no PEM CERTIFICATE block found".into()));
+    }
+    Ok(certificates)
+}
+
+/// Whether `der` has the outline of an X.509 certificate: one DER `SEQUENCE` holding exactly
+/// the signed part (`SEQUENCE`), the signature algorithm (`SEQUENCE`) and the signature
+/// (`BIT STRING`). Only the outline: the TLS stack reads the rest when it connects.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn is_certificate_der(der: &[u8]) -> bool {
+    let outline = || {
+        let (0x30, certificate, []) = der_element(der)? else {
+            return None;
+        };
+        let (0x30, _, rest) = der_element(certificate)? else {
+            return None;
+        };
+        let (0x30, _, rest) = der_element(rest)? else {
+            return None;
+        };
+        let (0x03, _, []) = der_element(rest)? else {
+            return None;
+        };
+        Some(())
+    };
+    outline().is_some()
+}
+
+/// The first DER element of `der`: its tag, its content and what follows it. None unless the
+/// tag is one byte and the length is definite and within `der`.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let (len, rest) = match first {
+        0..=0x7f => (usize::from(first), rest),
+        0x81..=0x84 => {
+            let n = usize::from(first & 0x7f);
+            let bytes = rest.get(..n)?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, &b| len << 8 | usize::from(b));
+            (len, &rest[n..])
+        }
+        _ => return None,
+    };
+    let content = rest.get(..len)?;
+    Some((tag, content, &rest[len..]))
+}
+
+/// Fails when `scheme` is `https` and this build has no TLS stack.
+pub(crate) fn check_scheme(url: &str, scheme: Option<&str>) -> Result<()> {
+    if scheme == Some("https") && STACK.is_none() {
+        return Err(Error::Config(format!(
+            "base URL {url:?} needs TLS: enable the `rustls` or `native-tls` feature"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_tls_wins_when_both_features_are_on() {
+        let expected = match (cfg!(feature = "native-tls"), cfg!(feature = "rustls")) {
+            (true, _) => Some("native-tls"),
+            (false, true) => Some("rustls"),
+            (false, false) => None,
+        };
+        assert_eq!(STACK, expected);
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn pem_without_a_certificate_is_refused() {
+        let err = parse_root_certificates(b"not pem at all", 1).unwrap_err();
+        assert!(err.to_string().contains("root certificate 1"), "{err}");
+        let key =
+            b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIE5hZ2l0ZXN0a2V5MDEyMzQ1Njc4OWFi\n-----END PRIVATE KEY-----\n";
+        let err = parse_root_certificates(key, 2).unwrap_err();
+        assert!(err.to_string().contains("root certificate 2"), "{err}");
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn der_outlines_that_end_early_or_overrun_are_not_certificates() {
+        for der in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x80, 0x00, 0x00],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x85, 0x01, 0, 0, 0, 0],
+            &[0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03],
+            &[0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00, 0x00],
+            &[0x1f, 0x00],
+        ] {
+            assert!(!is_certificate_der(der), "{der:?}");
+        }
+        assert!(is_certificate_der(&[
+            0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00
+        ]));
+        let long = [&[0x30, 0x81, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00][..]].concat();
+        assert!(is_certificate_der(&long));
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn every_mozilla_root_has_the_outline_of_a_certificate() {
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+        assert!(roots.len() > 100);
+        for der in roots {
+            assert!(is_certificate_der(der.as_ref()));
+        }
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_tls_https_and_roots_are_refused() {
+        assert!(check_scheme("https://x", Some("https")).is_err());
+        assert!(check_scheme("http://x", Some("http")).is_ok());
+    }
+}

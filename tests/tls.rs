@@ -1,0 +1,335 @@
+//! TLS for real: a loopback HTTPS server (rustls) with a CA and a certificate generated at test
+//! time (rcgen). The client must use the stack the features name, trust a root added on the
+//! builder, refuse a server it cannot verify, and never follow an `https` → `http` redirect.
+//!
+//! Run for each stack: `cargo test --test tls` (rustls) and
+//! `cargo test --test tls --no-default-features --features native-tls`.
+#![cfg(any(feature = "rustls", feature = "native-tls"))]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use openrouter_files::{Error, FilesClient, RetryPolicy};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::server::Acceptor;
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+const FILE_JSON: &str = r#"{"id":"file_tls","filename":"a.txt","size_bytes":3,"mime_type":"text/plain","created_at":"2026-11-25T00:00:00Z","downloadable":false}"#;
+
+/// A CA and a server certificate for 127.0.0.1 signed by it.
+struct Pki {
+    ca_pem: String,
+    server: Arc<ServerConfig>,
+}
+
+fn pki() -> Pki {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "openrouter-files test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    leaf_params.use_authority_key_identifier_extension = true;
+    leaf_params
+        .extended_key_usages
+        .push(rcgen::ExtendedKeyUsagePurpose::ServerAuth);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        server: Arc::new(server),
+    }
+}
+
+/// What the HTTPS server saw.
+#[derive(Default)]
+struct Seen {
+    /// The cipher suites each ClientHello offered, by name.
+    offered_suites: Vec<Vec<String>>,
+    /// The request heads that arrived over a completed handshake.
+    heads: Vec<String>,
+}
+
+/// Serves HTTPS on 127.0.0.1 for up to `connections` connections (one request each), answering
+/// every request with `response`. Returns the port and what it saw.
+fn https_server(
+    config: Arc<ServerConfig>,
+    connections: usize,
+    response: String,
+) -> (u16, Arc<Mutex<Seen>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let record = Arc::clone(&seen);
+    thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            let _ = serve_one(&mut stream, &config, &record, &response);
+        }
+    });
+    (port, seen)
+}
+
+fn serve_one(
+    stream: &mut TcpStream,
+    config: &Arc<ServerConfig>,
+    seen: &Mutex<Seen>,
+    response: &str,
+) -> std::io::Result<()> {
+    let mut acceptor = Acceptor::default();
+    let accepted = loop {
+        acceptor.read_tls(stream)?;
+        if let Some(accepted) = acceptor
+            .accept()
+            .map_err(|(e, _)| std::io::Error::other(e))?
+        {
+            break accepted;
+        }
+    };
+    let suites = accepted
+        .client_hello()
+        .cipher_suites()
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect();
+    seen.lock().unwrap().offered_suites.push(suites);
+    let connection: ServerConnection = accepted
+        .into_connection(Arc::clone(config))
+        .map_err(|(e, _)| std::io::Error::other(e))?;
+    let mut tls = StreamOwned::new(connection, stream.try_clone()?);
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tls.read(&mut byte)? == 0 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    seen.lock()
+        .unwrap()
+        .heads
+        .push(String::from_utf8_lossy(&head).into_owned());
+    tls.write_all(response.as_bytes())?;
+    tls.flush()?;
+    tls.conn.send_close_notify();
+    tls.flush()
+}
+
+fn ok_json(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn client(port: u16, root_pem: Option<&str>) -> FilesClient {
+    let mut builder = FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .base_url(format!("https://127.0.0.1:{port}/api/v1"))
+        .retry(RetryPolicy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .stall_timeout(Duration::from_secs(5));
+    if let Some(pem) = root_pem {
+        builder = builder.add_root_certificate(pem);
+    }
+    builder.build().unwrap()
+}
+
+#[test]
+fn a_root_added_on_the_builder_is_trusted() {
+    let pki = pki();
+    let (port, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let file = client(port, Some(&pki.ca_pem))
+        .retrieve("file_tls")
+        .unwrap();
+    assert_eq!(file.id, "file_tls");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.heads.len(), 1);
+    assert!(seen.heads[0].starts_with("GET /api/v1/files/file_tls HTTP/1.1\r\n"));
+    assert!(
+        seen.heads[0].contains("authorization: Bearer sk-or-v1-tls-test-key")
+            || seen.heads[0].contains("Authorization: Bearer sk-or-v1-tls-test-key")
+    );
+}
+
+#[test]
+fn a_server_signed_by_an_unknown_ca_is_refused_before_any_request() {
+    let pki = pki();
+    let (port, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let err = client(port, None).retrieve("file_tls").unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(!err.to_string().contains("sk-or-v1-tls-test-key"));
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        seen.lock().unwrap().heads.is_empty(),
+        "no request may cross an unverified connection"
+    );
+}
+
+#[test]
+fn the_tls_stack_is_the_one_the_features_name() {
+    // OpenSSL (native-tls) offers CBC suites by default; rustls offers AEAD suites only.
+    let pki = pki();
+    let (port, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    client(port, Some(&pki.ca_pem))
+        .retrieve("file_tls")
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let offers_cbc = seen.offered_suites[0].iter().any(|s| s.contains("CBC"));
+    if cfg!(feature = "native-tls") {
+        assert!(
+            offers_cbc,
+            "native-tls is on, so OpenSSL must speak: {:?}",
+            seen.offered_suites[0]
+        );
+    } else {
+        assert!(
+            !offers_cbc,
+            "rustls must speak: {:?}",
+            seen.offered_suites[0]
+        );
+    }
+}
+
+#[test]
+fn an_https_to_http_redirect_is_not_followed() {
+    let pki = pki();
+    let plain = TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    plain.set_nonblocking(true).unwrap();
+    let redirect = format!(
+        "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{plain_port}/api/v1/files/file_tls?secret=1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let (port, _seen) = https_server(Arc::clone(&pki.server), 1, redirect);
+    let err = client(port, Some(&pki.ca_pem))
+        .retrieve("file_tls")
+        .unwrap_err();
+    assert!(!err.to_string().contains("sk-or-v1-tls-test-key"));
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        plain.accept().is_err(),
+        "the client connected to the http target of a redirect from https: {err}"
+    );
+}
+
+#[test]
+fn a_bad_root_certificate_fails_the_build() {
+    let err = FilesClient::builder()
+        .api_key("k")
+        .add_root_certificate(
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn a_bundle_of_many_certificates_is_trusted_whatever_their_order() {
+    let others: Vec<String> = (0..3).map(|_| pki().ca_pem).collect();
+    let pki = pki();
+    // A bundle file as distributions ship them: comments between the blocks, ours not first.
+    let bundle = format!(
+        "# an unrelated CA\n{}\n# ours\n{}{}\n{}",
+        others[0], pki.ca_pem, others[1], others[2]
+    );
+    let (port, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let file = client(port, Some(&bundle)).retrieve("file_tls").unwrap();
+    assert_eq!(file.id, "file_tls");
+    assert_eq!(seen.lock().unwrap().heads.len(), 1);
+}
+
+#[test]
+fn roots_added_in_several_calls_are_all_trusted() {
+    let other = pki().ca_pem;
+    let pki = pki();
+    let (port, _seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+    let client = FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .base_url(format!("https://127.0.0.1:{port}/api/v1"))
+        .retry(RetryPolicy::none())
+        .add_root_certificate(other)
+        .add_root_certificate(pki.ca_pem.as_bytes())
+        .build()
+        .unwrap();
+    assert_eq!(client.retrieve("file_tls").unwrap().id, "file_tls");
+}
+
+#[test]
+fn a_root_certificate_file_holding_a_private_key_fails_the_build() {
+    let key = KeyPair::generate().unwrap().serialize_pem();
+    let with_key = format!("{}{key}", pki().ca_pem);
+    for pem in [key.clone(), with_key] {
+        let err = build_error_with_roots(&pem);
+        assert!(
+            matches!(err, Error::Config(ref m) if m.contains("private key")),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("PRIVATE"), "{err}");
+    }
+}
+
+#[test]
+fn a_certificate_block_that_holds_no_certificate_fails_the_build() {
+    let pki = pki();
+    for body in [
+        "aGVsbG8gd29ybGQ=", // "hello world"
+        "MAMCAQA=",         // a DER SEQUENCE, but not a certificate's
+    ] {
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+        for roots in [pem.clone(), format!("{}{pem}", pki.ca_pem)] {
+            let err = build_error_with_roots(&roots);
+            assert!(
+                matches!(err, Error::Config(ref m) if m.contains("not an X.509 certificate")),
+                "{err:?}"
+            );
+        }
+    }
+}
+
+/// The error of building a client that trusts `roots`.
+fn build_error_with_roots(roots: &str) -> Error {
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(roots)
+        .build()
+        .unwrap_err()
+}
+
+#[test]
+fn the_system_certificate_bundle_is_accepted_as_roots() {
+    // Debian's bundle, where the machine has one; the point is a real-world file of many
+    // certificates, each of which must pass the build's checks.
+    let Ok(bundle) = std::fs::read("/etc/ssl/certs/ca-certificates.crt") else {
+        eprintln!("no /etc/ssl/certs/ca-certificates.crt here: nothing to check");
+        return;
+    };
+    FilesClient::builder()
+        .api_key("sk-or-v1-tls-test-key")
+        .add_root_certificate(bundle)
+        .build()
+        .unwrap();
+}
