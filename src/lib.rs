@@ -112,6 +112,7 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
+mod coalesce;
 mod content_disposition;
 mod date;
 mod download;
@@ -131,7 +132,8 @@ mod transport;
 mod upload;
 
 pub use batch::{
-    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
+    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
+    Saved,
 };
 pub use client::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
