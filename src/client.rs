@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 use ureq::Agent;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
@@ -604,6 +606,8 @@ impl FilesClientBuilder {
             .map_err(Error::Config)?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(self.max_idle_connections)
+            .max_idle_connections_per_host(self.max_idle_connections)
             // Redirects are followed by `transport`, by this crate's rules (ureq's `SameHost`
             // compares hosts but not ports).
             .max_redirects(0)
@@ -615,7 +619,11 @@ impl FilesClientBuilder {
         let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
-                agent: config.build().into(),
+                agent: Agent::with_parts(
+                    config.build(),
+                    DefaultConnector::new().chain(crate::coalesce::Coalesce),
+                    DefaultResolver::default(),
+                ),
                 base_url: self.base_url,
                 auth,
                 key: Arc::from(key.trim()),

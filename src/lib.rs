@@ -57,6 +57,8 @@
 //!   resumed from a [`ListPosition`].
 //! - [`Upload`] (a path, bytes or a reader, with progress) and [`Download`] (`impl Read`, or
 //!   atomically into a file with [`FilesClient::download_to`]).
+//! - [`Batch`] ([`FilesClient::batch`]): many uploads, downloads, retrieves or deletes at once
+//!   on scoped threads, one connection per worker, with a per-item [`BatchReport`].
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
@@ -87,9 +89,10 @@
 //! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
 //! - `emulator`: `emulator::Emulator`, a local, faithful Files API server for tests and demos
-//!   (adds its HTTP parsing crates; no async runtime in any combination). Its Rust API
-//!   follows semver; what it answers follows the real API and may change in any release, as
-//!   the service's own answers do.
+//!   (adds httparse and memchr; no async runtime in any combination). Like ureq's
+//!   `unversioned` module, its Rust API is outside semver: a testing tool that follows the real
+//!   API, it may change in a minor release. The wrapped transport error
+//!   ([`Error::Transport`]'s `Box<ureq::Error>`) follows ureq's versioning, not this crate's.
 //!
 //! # TLS
 //!
@@ -113,6 +116,7 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
+mod coalesce;
 mod content_disposition;
 mod date;
 mod download;
@@ -132,7 +136,8 @@ mod transport;
 mod upload;
 
 pub use batch::{
-    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
+    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
+    Saved,
 };
 pub use client::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
