@@ -938,12 +938,22 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
 }
 
 #[test]
-fn a_key_cut_in_two_by_the_snippet_limit_leaves_no_part_of_it() {
+fn a_key_cut_in_two_by_the_snippet_limit_or_by_chunks_leaves_no_part_of_it() {
     let server = Scripted::start(|n, _, s| {
         let body = format!("{}{KEY} and more", "x".repeat(1000));
         match n {
             0 => respond(s, 502, "", body.as_bytes()),
             1 => json(s, 200, "", &body),
+            // The key in two chunks of a chunked body.
+            2 => {
+                let (a, b) = KEY.split_at(10);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\nkey {a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len() + 4,
+                    b.len()
+                );
+            }
             // A key in JSON escapes is decoded before it is looked for.
             _ => json(
                 s,
@@ -959,7 +969,7 @@ fn a_key_cut_in_two_by_the_snippet_limit_leaves_no_part_of_it() {
         Next::KeepAlive
     });
     let client = client(&server, RetryPolicy::none());
-    for _ in 0..3 {
+    for _ in 0..4 {
         let err = client.retrieve("or_file_1").unwrap_err();
         let shown = format!("{err} {err:?} {:?}", err.api().map(|a| a.metadata()));
         assert!(!shown.contains("sk-or-v1-hos"), "{shown}");
