@@ -1169,6 +1169,36 @@ fn a_download_announcing_u64_max_bytes_is_truncated_not_trusted() {
     assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
 }
 
+#[test]
+fn bytes_past_the_announced_length_are_not_taken_for_the_next_answer() {
+    // Each answer carries a second, smuggled answer after its announced 3 bytes; a client
+    // that kept the connection would read it as the answer to its next request.
+    let server = Scripted::start(|_, _, s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz",
+        );
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    let dir = temp_dir("smuggled");
+    for round in 0..3 {
+        let mut text = String::new();
+        client
+            .download("or_file_1")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "abc", "round {round}");
+        client.download_to("or_file_1", dir.join("f")).unwrap();
+        assert_eq!(
+            std::fs::read(dir.join("f")).unwrap(),
+            b"abc",
+            "round {round}"
+        );
+    }
+    assert_eq!(server.received().len(), 6, "one request per call");
+}
+
 /// The `.part` files in `dir`.
 fn temp_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
