@@ -634,6 +634,22 @@ fn an_unlimited_retry_after_cap_ends_the_call_at_its_deadline_without_overflow()
 }
 
 #[test]
+fn retry_afters_just_under_the_cap_still_end_at_the_deadline() {
+    let server = always_503("retry-after-ms: 990\r\n");
+    let policy = fast_retries(50).with_max_retry_after(Duration::from_secs(1));
+    let started = Instant::now();
+    let err = client(&server, policy)
+        .with_deadline(Duration::from_millis(1500))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(err.status(), Some(503), "{err}");
+    assert!(elapsed < Duration::from_millis(1500 + 3000), "{elapsed:?}");
+    // Each wait is under the cap; only one fits in the deadline (none on a slow machine).
+    assert!((1..=2).contains(&server.received().len()));
+}
+
+#[test]
 fn a_wait_no_clock_can_count_ends_a_call_without_a_deadline_at_once() {
     // Uploads and downloads have no deadline by default; a policy that takes any Retry-After
     // then met a server asking for 1e300 ms, and slept forever.
