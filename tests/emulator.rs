@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{raw_agent, text};
-use openrouter_files::emulator::{ApiVersion, Emulator, Fault};
+use openrouter_files::emulator::{ApiVersion, Emulator, Fault, Route};
 use serde_json::Value;
 
 const WS_A: &str = "a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7";
@@ -1147,7 +1147,6 @@ fn an_upload_with_two_file_parts_is_refused() {
 
 #[test]
 fn faults_aimed_at_one_operation_let_the_others_pass() {
-    use openrouter_files::emulator::Route;
     let raw = Raw::new(Emulator::start().unwrap());
     raw.emulator.inject(Fault::status(503).on(Route::Upload), 1);
     raw.emulator
@@ -1411,4 +1410,40 @@ fn running_out_of_file_descriptors_does_not_stop_the_server() {
         assert!(Instant::now() < deadline, "the server never recovered");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+// ---- Found in review (r3) ----
+
+#[test]
+fn a_delayed_request_holds_up_no_other_request() {
+    let delay = Duration::from_secs(10);
+    let raw = Raw::new(Emulator::start().unwrap());
+    raw.emulator
+        .inject(Fault::Delay(delay).on(Route::Upload), 1);
+    let addr = raw.emulator.addr();
+    let auth = raw.auth();
+    let delayed = std::thread::spawn(move || {
+        raw_exchange(
+            addr,
+            format!(
+                "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+            false,
+        )
+    });
+    // Wait until the delayed request has taken its fault.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while raw.emulator.connections_accepted() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    assert_eq!(raw.get("/files").0, 200);
+    assert!(
+        started.elapsed() < delay / 2,
+        "a list waited {:?} behind another request's delay",
+        started.elapsed()
+    );
+    assert_eq!(delayed.join().unwrap(), Some(400));
 }

@@ -105,7 +105,9 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let route = route(request.method, &segments);
     let mut truncate = None;
-    match lock(&shared.faults).next(route) {
+    // Taken in its own statement: the lock must be released before a delay sleeps.
+    let fault = lock(&shared.faults).next(route);
+    match fault {
         Some(Fault::Status {
             status,
             mut headers,
