@@ -1447,3 +1447,60 @@ fn a_delayed_request_holds_up_no_other_request() {
     );
     assert_eq!(delayed.join().unwrap(), Some(400));
 }
+
+/// Reads one answer's head (up to the blank line) off `stream`.
+fn read_head_text(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn head_requests_get_headers_without_a_body_and_the_connection_stays_in_step() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let mut stream = connect(raw.emulator.addr());
+    let auth = raw.auth();
+    write!(
+        stream,
+        "HEAD /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         HEAD /api/v1/nowhere HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /_emulator/stats HTTP/1.1\r\n\r\n"
+    )
+    .unwrap();
+    let first = read_head_text(&mut stream);
+    assert!(first.starts_with("HTTP/1.1 200 "), "{first}");
+    assert!(!first.contains("Content-Length: 0\r\n"), "{first}");
+    let second = read_head_text(&mut stream);
+    assert!(second.starts_with("HTTP/1.1 404 "), "{second}");
+    let third = read_head_text(&mut stream);
+    assert!(
+        third.starts_with("HTTP/1.1 200 "),
+        "a body after a HEAD answer would be read as the next answer: {third}"
+    );
+}
+
+#[test]
+fn method_not_allowed_says_which_methods_are() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    for (method, path, allow) in [
+        ("PUT", "/files", "GET, HEAD, POST"),
+        ("POST", "/files/or_file_x", "GET, HEAD, DELETE"),
+        ("DELETE", "/files/or_file_x/content", "GET, HEAD"),
+    ] {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(raw.url(path))
+            .header("Authorization", raw.auth())
+            .body("")
+            .unwrap();
+        let resp = raw.agent.run(request).unwrap();
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+    }
+}

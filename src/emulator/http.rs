@@ -201,6 +201,7 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
     );
     let keep = body.drain() && head.keep_alive() && !matches!(answer, Answer::Drop);
     let request_bytes = body.bytes_read();
+    let with_body = head.method != "HEAD";
     if !shared.config.latency.is_zero() {
         thread::sleep(shared.config.latency);
     }
@@ -212,9 +213,13 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
         query: query.map(str::to_string),
         status: answer.status(),
         request_bytes,
-        response_bytes: response_bytes(&answer),
+        response_bytes: if with_body {
+            response_bytes(&answer)
+        } else {
+            0
+        },
     });
-    write_answer(conn, answer, keep).is_ok() && keep
+    write_answer(conn, answer, keep, with_body).is_ok() && keep
 }
 
 fn response_bytes(answer: &Answer) -> u64 {
@@ -228,7 +233,12 @@ fn response_bytes(answer: &Answer) -> u64 {
 
 /// A short JSON error, then the connection closes.
 fn simple(conn: &mut Inbound, status: u16, message: &str) {
-    let _ = write_answer(conn, Answer::Json(status, error(status, message)), false);
+    let _ = write_answer(
+        conn,
+        Answer::Json(status, error(status, message)),
+        false,
+        true,
+    );
 }
 
 /// A fresh `X-Request-Id`, as the real API sends with every answer.
@@ -261,20 +271,25 @@ fn head_bytes(status: u16, headers: &[(String, String)], len: u64, keep: bool) -
     head.into_bytes()
 }
 
-/// Writes `answer`; a fault's truncation or drop closes the connection.
-fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool) -> io::Result<()> {
+/// Writes `answer`, its body only when `with_body` (not for `HEAD`); a fault's truncation or
+/// drop closes the connection.
+fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool, with_body: bool) -> io::Result<()> {
     let stream = &mut conn.stream;
     match answer {
         Answer::Json(status, value) => {
             let body = value.to_string().into_bytes();
             let headers = [("Content-Type".to_string(), "application/json".to_string())];
             let mut out = head_bytes(status, &headers, body.len() as u64, keep);
-            out.extend_from_slice(&body);
+            if with_body {
+                out.extend_from_slice(&body);
+            }
             stream.write_all(&out)
         }
         Answer::Raw(status, headers, body) => {
             let mut out = head_bytes(status, &headers, body.len() as u64, keep);
-            out.extend_from_slice(&body);
+            if with_body {
+                out.extend_from_slice(&body);
+            }
             stream.write_all(&out)
         }
         Answer::Drop => stream.shutdown(Shutdown::Both),
@@ -288,6 +303,9 @@ fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool) -> io::Result<()
         } => {
             let keep = keep && truncate.is_none();
             stream.write_all(&head_bytes(status, &headers, len, keep))?;
+            if !with_body {
+                return Ok(());
+            }
             if offset > 0 {
                 io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
             }

@@ -78,8 +78,10 @@ impl Answer {
     }
 }
 
-/// The operation a method and path name, if any.
+/// The operation a method and path name, if any. `HEAD` names what `GET` does (the socket
+/// layer sends its answer without the body).
 fn route(method: &str, segments: &[&str]) -> Option<Route> {
+    let method = if method == "HEAD" { "GET" } else { method };
     match (method, segments) {
         ("GET", ["files"]) => Some(Route::List),
         ("POST", ["files"]) => Some(Route::Upload),
@@ -130,12 +132,18 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         Some(_) => {}
     }
     let Some(route) = route else {
-        return match segments.as_slice() {
-            ["files"] | ["files", _] | ["files", _, "content"] => {
-                Answer::error(405, "Method not allowed")
-            }
-            _ => Answer::error(404, "Resource not found"),
+        let allow = match segments.as_slice() {
+            ["files"] => "GET, HEAD, POST",
+            ["files", _] => "GET, HEAD, DELETE",
+            ["files", _, "content"] => "GET, HEAD",
+            _ => return Answer::error(404, "Resource not found"),
         };
+        let body = error(405, "Method not allowed").to_string().into_bytes();
+        let headers = vec![
+            ("Allow".to_string(), allow.to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        return Answer::Raw(405, headers, body);
     };
     let params = parse_query(request.query.unwrap_or(""));
     let scope = match scope(shared.config.version, &params) {
