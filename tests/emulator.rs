@@ -1504,3 +1504,50 @@ fn method_not_allowed_says_which_methods_are() {
         assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
     }
 }
+
+#[test]
+fn before_id_answers_the_page_just_before_in_the_lists_order() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let ids: Vec<String> = (0..5)
+        .map(|i| {
+            let (status, f) =
+                raw.upload_to("/files?provider=anthropic", &format!("a{i}.txt"), b"abc");
+            assert_eq!(status, 200, "{f}");
+            f["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let page_ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Ascending: before the last file, the two files just before it, oldest first.
+    let (status, page) = raw.get(&format!(
+        "/files?provider=anthropic&limit=2&before_id={}",
+        ids[4]
+    ));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page_ids(&page), ids[2..4]);
+    assert_eq!(page["first_id"], ids[2].as_str());
+    assert_eq!(page["last_id"], ids[3].as_str());
+    assert_eq!(page["has_more"], true, "two files lie further back");
+    let (_, page) = raw.get(&format!(
+        "/files?provider=anthropic&limit=2&before_id={}",
+        ids[2]
+    ));
+    assert_eq!(page_ids(&page), ids[0..2]);
+    assert_eq!(
+        page["has_more"], false,
+        "nothing lies before the first file"
+    );
+    // Descending: "before" is newer, and the page is newest first like the list.
+    let (_, page) = raw.get(&format!(
+        "/files?provider=anthropic&order=desc&limit=2&before_id={}",
+        ids[1]
+    ));
+    assert_eq!(page_ids(&page), [ids[3].clone(), ids[2].clone()]);
+    assert_eq!(page["has_more"], true);
+}

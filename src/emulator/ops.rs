@@ -280,6 +280,9 @@ fn list(shared: &Shared, scope: &Scope, layout: &Layout, params: &[(String, Stri
             None => return Answer::error(400, "Invalid cursor"),
         }
     }
+    // Anthropic's reverse cursor: the page just before `before_id` in the list's order, so
+    // the store is walked the other way and the page turned back round.
+    let mut backwards = false;
     if current {
         for name in ["after", "after_id", "before_id"] {
             let Some(id) = param(params, name) else {
@@ -292,15 +295,24 @@ fn list(shared: &Shared, scope: &Scope, layout: &Layout, params: &[(String, Stri
                 Some(seq) => from = Some(seq),
                 None => return Answer::error(400, &format!("Unknown file id in {name}")),
             }
-            descending |= name == "before_id";
+            backwards = name == "before_id";
         }
     }
-    let mut files = store.page(scope, from, descending, limit.saturating_add(1));
+    let mut files = store.page(
+        scope,
+        from,
+        descending != backwards,
+        limit.saturating_add(1),
+    );
+    // More files in the direction asked for.
     let has_more = files.len() > limit;
     files.truncate(limit);
+    if backwards {
+        files.reverse();
+    }
     let cursor = files
         .last()
-        .filter(|_| has_more)
+        .filter(|_| has_more && !backwards)
         .map(|f| encode_cursor(f.seq, descending));
     Answer::Json(200, layout.page(&files, has_more, cursor))
 }
