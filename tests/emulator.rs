@@ -1551,3 +1551,47 @@ fn before_id_answers_the_page_just_before_in_the_lists_order() {
     assert_eq!(page_ids(&page), [ids[3].clone(), ids[2].clone()]);
     assert_eq!(page["has_more"], true);
 }
+
+#[test]
+fn an_http_1_0_client_is_told_when_its_connection_is_kept() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let mut stream = connect(raw.emulator.addr());
+    write!(
+        stream,
+        "GET /_emulator/stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    )
+    .unwrap();
+    let kept = read_head_text(&mut stream);
+    assert!(kept.contains("\r\nConnection: keep-alive\r\n"), "{kept}");
+    let mut body = [0u8; 1];
+    while !String::from_utf8_lossy(&body).contains('}') {
+        stream.read_exact(&mut body).unwrap();
+    }
+    write!(stream, "GET /_emulator/stats HTTP/1.0\r\n\r\n").unwrap();
+    let closed = read_head_text(&mut stream);
+    assert!(closed.starts_with("HTTP/1.1 200 "), "{closed}");
+    assert!(closed.contains("\r\nConnection: close\r\n"), "{closed}");
+}
+
+#[test]
+fn a_request_target_in_absolute_form_is_served() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let addr = raw.emulator.addr();
+    let status = raw_exchange(
+        addr,
+        format!(
+            "GET http://{addr}/api/v1/files?limit=1 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {}\r\n\r\n",
+            raw.auth()
+        )
+        .as_bytes(),
+        true,
+    );
+    assert_eq!(
+        status,
+        Some(200),
+        "RFC 9112 §3.2.2: servers accept absolute-form"
+    );
+    let log = raw.emulator.requests();
+    assert_eq!(log[0].path, "/api/v1/files");
+    assert_eq!(log[0].query.as_deref(), Some("limit=1"));
+}
