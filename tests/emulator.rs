@@ -1595,3 +1595,28 @@ fn a_request_target_in_absolute_form_is_served() {
     assert_eq!(log[0].path, "/api/v1/files");
     assert_eq!(log[0].query.as_deref(), Some("limit=1"));
 }
+
+#[test]
+fn the_request_log_stays_exact_and_bounded_under_concurrent_clients() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 25;
+    let raw = Raw::new(Emulator::builder().request_log_limit(50).start().unwrap());
+    std::thread::scope(|s| {
+        for c in 0..CLIENTS {
+            let raw = &raw;
+            s.spawn(move || {
+                for i in 0..EACH {
+                    let (status, _) = raw.get(&format!("/files?limit={}", c * EACH + i + 1));
+                    assert_eq!(status, 200);
+                }
+            });
+        }
+    });
+    assert_eq!(raw.emulator.requests_served(), (CLIENTS * EACH) as u64);
+    let log = raw.emulator.requests();
+    assert_eq!(log.len(), 50);
+    let mut seen: Vec<&str> = log.iter().filter_map(|r| r.query.as_deref()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 50, "each kept entry is a distinct request");
+}

@@ -26,7 +26,8 @@ pub enum Fault {
     Delay(Duration),
     /// For a download only: sends the headers with the full `Content-Length`, then only this
     /// many bytes of the body, then closes the connection. Other requests pass this fault by
-    /// (it stays queued), so it is always aimed at [`Route::Download`].
+    /// (it stays queued), so it is always aimed at [`Route::Download`]. Not aimed, it waits
+    /// at the front of the global queue for a download, and the faults behind it wait too.
     TruncateDownload {
         /// How many body bytes to send before closing.
         after_bytes: u64,
