@@ -204,8 +204,16 @@ mod tests {
     fn a_global_truncation_waits_for_a_download() {
         let mut faults = Faults::default();
         faults.push(Fault::TruncateDownload { after_bytes: 1 }.into(), 1);
-        assert!(faults.next(Some(Route::List)).is_none());
-        assert!(faults.next(Some(Route::Download)).is_some());
+        faults.push(Fault::status(500).into(), 1);
+        assert!(faults.next(Some(Route::List)).is_none(), "the 500 waits behind");
+        assert!(matches!(
+            faults.next(Some(Route::Download)),
+            Some(Fault::TruncateDownload { .. })
+        ));
+        assert!(matches!(
+            faults.next(Some(Route::List)),
+            Some(Fault::Status { status: 500, .. })
+        ));
         assert!(faults.next(Some(Route::Download)).is_none());
     }
 }
