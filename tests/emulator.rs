@@ -1620,3 +1620,57 @@ fn the_request_log_stays_exact_and_bounded_under_concurrent_clients() {
     seen.dedup();
     assert_eq!(seen.len(), 50, "each kept entry is a distinct request");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_that_never_reads_its_download_is_cut_off_by_the_write_timeout() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .write_timeout(Duration::from_millis(500))
+            .start()
+            .unwrap(),
+    );
+    let size = 64 * 1024 * 1024;
+    let id = raw
+        .emulator
+        .seed_reader_in(
+            openrouter_files::emulator::DEFAULT_WORKSPACE,
+            "big.bin",
+            std::io::repeat(b'x').take(size),
+        )
+        .unwrap();
+    let port = raw.emulator.addr().port();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator_threads(port) != 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut stalled = connect(raw.emulator.addr());
+    write!(
+        stalled,
+        "GET /api/v1/files/{id}/content HTTP/1.1\r\nAuthorization: {}\r\n\r\n",
+        raw.auth()
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator_threads(port) != 2 {
+        assert!(Instant::now() < deadline, "the connection got no thread");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The socket buffers fill, the next write blocks, and the timeout ends the connection
+    // and its thread while the client still holds its end open, unread.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emulator_threads(port) != 1 {
+        assert!(Instant::now() < deadline, "the writer is still blocked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n @ 1..) = stalled.read(&mut buf) {
+        got += n as u64;
+    }
+    assert!(
+        got < size,
+        "the connection closed before the whole file ({got} bytes)"
+    );
+    assert_eq!(raw.get("/files").0, 200);
+}

@@ -205,7 +205,10 @@ mod tests {
         let mut faults = Faults::default();
         faults.push(Fault::TruncateDownload { after_bytes: 1 }.into(), 1);
         faults.push(Fault::status(500).into(), 1);
-        assert!(faults.next(Some(Route::List)).is_none(), "the 500 waits behind");
+        assert!(
+            faults.next(Some(Route::List)).is_none(),
+            "the 500 waits behind"
+        );
         assert!(matches!(
             faults.next(Some(Route::Download)),
             Some(Fault::TruncateDownload { .. })
