@@ -1674,3 +1674,63 @@ fn a_client_that_never_reads_its_download_is_cut_off_by_the_write_timeout() {
     );
     assert_eq!(raw.get("/files").0, 200);
 }
+
+#[test]
+fn a_request_hidden_in_a_body_or_behind_ambiguous_framing_is_never_served() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let id = raw.upload_ok("keep.txt", b"keep me");
+    let auth = raw.auth();
+    let hidden = format!("DELETE /api/v1/files/{id} HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n");
+    let attempts = [
+        // A body that is itself a request: read as body, answered once.
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{hidden}",
+            hidden.len()
+        ),
+        // Content-Length and Transfer-Encoding together (CL.TE / TE.CL).
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}"
+        ),
+        // Two different lengths, a signed one, and one folded onto a second line.
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 0\r\nContent-Length: {}\r\n\r\n{hidden}",
+            hidden.len()
+        ),
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: +0\r\n\r\n{hidden}"
+        ),
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length:\r\n 0\r\n\r\n{hidden}"
+        ),
+        // A transfer coding list that hides chunked.
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n{hidden}"
+        ),
+    ];
+    for (i, attempt) in attempts.iter().enumerate() {
+        let mut stream = connect(raw.emulator.addr());
+        stream.write_all(attempt.as_bytes()).unwrap();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut all = Vec::new();
+        let _ = stream.read_to_end(&mut all);
+        let answers = String::from_utf8_lossy(&all).matches("HTTP/1.1 ").count();
+        assert_eq!(answers, 1, "case {i}: {}", String::from_utf8_lossy(&all));
+        assert_eq!(
+            raw.get(&format!("/files/{id}")).0,
+            200,
+            "case {i} deleted it"
+        );
+    }
+    // Pipelined requests on one connection are each answered, in order.
+    let mut stream = connect(raw.emulator.addr());
+    let three = format!(
+        "GET /api/v1/files/{id} HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /api/v1/files/nope HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(three.as_bytes()).unwrap();
+    let mut all = String::new();
+    let _ = stream.read_to_string(&mut all);
+    let statuses: Vec<&str> = all.split("HTTP/1.1 ").skip(1).map(|a| &a[..3]).collect();
+    assert_eq!(statuses, ["200", "404", "200"], "{all}");
+}
