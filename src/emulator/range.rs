@@ -167,5 +167,15 @@ mod tests {
             select(Some("bytes=1-"), Some("\"x-10\""), &v(), 10),
             Selection::Part { start: 1, end: 9 }
         );
+        // If-Range compares strongly (RFC 9110 §13.1.5): a weak tag never matches.
+        assert_eq!(
+            select(Some("bytes=1-"), Some("W/\"x-10\""), &v(), 10),
+            Selection::Whole
+        );
+        assert_eq!(
+            select(Some("bytes=0-18446744073709551615"), None, &v(), 10),
+            Selection::Part { start: 0, end: 9 }
+        );
+        assert_eq!(select(Some("bytes=5-4"), None, &v(), 10), Selection::Whole);
     }
 }
