@@ -1844,3 +1844,31 @@ fn multipart_edge_cases_get_the_answer_rfc_7578_gives_them() {
     }
     assert_eq!(raw.get("/files").0, 200, "the server lived through it all");
 }
+
+#[test]
+fn a_download_of_a_file_named_with_control_characters_is_readable() {
+    let emulator = Emulator::start().unwrap();
+    let client = common::client_for(&emulator);
+    for name in [
+        "tab\there.txt",
+        "nul\0.txt",
+        "bell\x07.txt",
+        "del\x7f.txt",
+        "café.txt",
+    ] {
+        let id = emulator
+            .seed_file_in(
+                openrouter_files::emulator::DEFAULT_WORKSPACE,
+                name,
+                b"bytes",
+            )
+            .unwrap();
+        let mut download = client
+            .download(&id)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(download.filename(), Some(name), "{name:?}");
+        let mut body = Vec::new();
+        download.read_to_end(&mut body).unwrap();
+        assert_eq!(body, b"bytes");
+    }
+}

@@ -468,10 +468,7 @@ fn download(
         ),
         (
             "Content-Disposition".to_string(),
-            format!(
-                "attachment; filename={}",
-                crate::content_disposition::quote(&file.filename)
-            ),
+            crate::content_disposition::attachment(&file.filename),
         ),
     ];
     let (mut status, mut offset, mut len) = (200, 0, size);
