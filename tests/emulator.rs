@@ -1872,3 +1872,99 @@ fn a_download_of_a_file_named_with_control_characters_is_readable() {
         assert_eq!(body, b"bytes");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
+    const CAP: usize = 64;
+    const HELD: usize = 300;
+    let raw = Raw::new(Emulator::builder().max_connections(CAP).start().unwrap());
+    let (addr, port) = (raw.emulator.addr(), raw.emulator.addr().port());
+    let held: Vec<TcpStream> = (0..HELD).map(|_| connect(addr)).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while raw.emulator.connections_accepted() < HELD {
+        assert!(
+            Instant::now() < deadline,
+            "not all connections were accepted"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let refused = held
+        .iter()
+        .filter(|s| {
+            s.set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let mut buf = [0u8; 12];
+            matches!((&**s).read(&mut buf), Ok(12) if &buf == b"HTTP/1.1 503")
+        })
+        .count();
+    assert_eq!(refused, HELD - CAP, "exactly the connections past the cap");
+    assert!(
+        emulator_threads(port) <= CAP + 1,
+        "{}",
+        emulator_threads(port)
+    );
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while emulator_threads(port) != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "{} threads left",
+            emulator_threads(port)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(raw.get("/files").0, 200);
+}
+
+#[test]
+fn an_expected_body_that_never_comes_ends_in_408() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .read_timeout(Duration::from_millis(500))
+            .start()
+            .unwrap(),
+    );
+    let mut stream = connect(raw.emulator.addr());
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+        raw.auth()
+    )
+    .unwrap();
+    let interim = read_head_text(&mut stream);
+    assert!(interim.starts_with("HTTP/1.1 100 "), "{interim}");
+    assert_eq!(read_status(&mut stream), Some(408));
+}
+
+#[test]
+fn ids_that_look_like_paths_name_no_file() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .seed_file("secret.txt", b"s".to_vec())
+            .start()
+            .unwrap(),
+    );
+    let (_, list) = raw.get("/files");
+    let real = list["data"][0]["id"].as_str().unwrap().to_string();
+    for id in [
+        "..%2F..%2F..%2Fetc%2Fpasswd".to_string(),
+        "%2e%2e".to_string(),
+        format!("{real}%00"),
+        format!("..%2F{real}"),
+        format!("x%2F..%2F{real}"),
+        "%00".to_string(),
+    ] {
+        for path in [format!("/files/{id}"), format!("/files/{id}/content")] {
+            let (status, body) = raw.get(&path);
+            assert_error_shape(status, &body, 404);
+        }
+        let (status, body) = raw.delete(&format!("/files/{id}"));
+        assert_error_shape(status, &body, 404);
+    }
+    assert_eq!(
+        raw.get(&format!("/files/{real}")).0,
+        200,
+        "nothing was deleted"
+    );
+}
