@@ -19,6 +19,8 @@ const API_PREFIX: &str = "/api/v1";
 pub(crate) const STATS_PATH: &str = "/_emulator/stats";
 /// The most bytes of form fields other than the file an upload may carry.
 const MAX_FIELD_BYTES: u64 = 1024 * 1024;
+/// The most parts an upload's form may have.
+const MAX_PARTS: usize = 100;
 
 /// A request as the operations see it.
 pub(crate) struct Request<'a> {
@@ -399,7 +401,19 @@ fn receive_file(
     let mut parts = MultipartReader::new(body, boundary);
     parts.skip_preamble()?;
     let mut received = None;
+    // Every part other than the file draws on one budget, so a chunked body cannot go on
+    // sending fields forever.
+    let mut fields = Limited {
+        inner: io::sink(),
+        written: 0,
+        limit: MAX_FIELD_BYTES,
+    };
+    let mut count = 0;
     while let Some(part) = parts.next_part()? {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(MultipartError::Malformed("too many parts").into());
+        }
         if part.name.as_deref() == Some("file") {
             if received.is_some() {
                 return Err(FormError::TwoFiles);
@@ -413,12 +427,7 @@ fn receive_file(
             sink.flush()?;
             received = Some((part.filename.unwrap_or_else(|| "file".to_string()), size));
         } else {
-            let mut field = Limited {
-                inner: io::sink(),
-                written: 0,
-                limit: MAX_FIELD_BYTES,
-            };
-            parts.copy_part(&mut field)?;
+            parts.copy_part(&mut fields)?;
         }
     }
     received.ok_or(FormError::NoFile)
@@ -591,6 +600,49 @@ mod tests {
         assert_eq!(status, 200);
         let (status, _) = call(&shared, "GET", &format!("/api/v1/files/{id}"), "", b"");
         assert_eq!(status, 404);
+    }
+
+    #[test]
+    fn form_fields_share_one_budget_and_parts_are_counted_when_the_length_is_not_declared() {
+        let shared = shared();
+        let field = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{}\r\n",
+            "p".repeat(600 * 1024)
+        );
+        let body = format!("{field}{field}{field}--b--\r\n");
+        let headers = [
+            (
+                "Authorization".to_string(),
+                format!("Bearer {}", shared.config.api_key),
+            ),
+            ("Content-Type".to_string(), FORM.to_string()),
+        ];
+        let answer = answer(
+            &shared,
+            &mut Request {
+                method: "POST",
+                path: "/api/v1/files",
+                query: None,
+                headers: &headers,
+                body_len: None, // chunked
+                body: &mut body.as_bytes(),
+            },
+        );
+        assert_eq!(answer.status(), 413, "{answer:?}");
+        let empty = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n";
+        let body = format!("{}--b--\r\n", empty.repeat(MAX_PARTS + 1));
+        let answer = super::answer(
+            &shared,
+            &mut Request {
+                method: "POST",
+                path: "/api/v1/files",
+                query: None,
+                headers: &headers,
+                body_len: None,
+                body: &mut body.as_bytes(),
+            },
+        );
+        assert_eq!(answer.status(), 400, "{answer:?}");
     }
 
     #[test]
