@@ -906,6 +906,21 @@ fn emulator_threads(port: u16) -> usize {
         .count()
 }
 
+/// Waits up to `seconds` for the emulator on `port` to have `n` threads; fails saying how
+/// many it has.
+#[cfg(target_os = "linux")]
+fn wait_for_threads(port: u16, n: usize, seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while emulator_threads(port) != n {
+        assert!(
+            Instant::now() < deadline,
+            "{} threads, not {n}",
+            emulator_threads(port)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thousand_dropped_connections_leave_the_thread_count_at_its_base() {
@@ -932,15 +947,7 @@ fn a_thousand_dropped_connections_leave_the_thread_count_at_its_base() {
     }
     assert_eq!(raw.emulator.connections_accepted(), 1000);
     assert!(peak > base, "connections got threads (peak {peak})");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while emulator_threads(port) != base {
-        assert!(
-            Instant::now() < deadline,
-            "{} threads left",
-            emulator_threads(port)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_threads(port, base, 20);
     assert_eq!(raw.get("/files").0, 200);
 }
 
@@ -1640,10 +1647,7 @@ fn a_client_that_never_reads_its_download_is_cut_off_by_the_write_timeout() {
         )
         .unwrap();
     let port = raw.emulator.addr().port();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while emulator_threads(port) != 1 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_threads(port, 1, 10);
     let mut stalled = connect(raw.emulator.addr());
     write!(
         stalled,
@@ -1651,18 +1655,10 @@ fn a_client_that_never_reads_its_download_is_cut_off_by_the_write_timeout() {
         raw.auth()
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while emulator_threads(port) != 2 {
-        assert!(Instant::now() < deadline, "the connection got no thread");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_threads(port, 2, 10);
     // The socket buffers fill, the next write blocks, and the timeout ends the connection
     // and its thread while the client still holds its end open, unread.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while emulator_threads(port) != 1 {
-        assert!(Instant::now() < deadline, "the writer is still blocked");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_threads(port, 1, 30);
     let mut got = 0u64;
     let mut buf = vec![0u8; 1 << 16];
     while let Ok(n @ 1..) = stalled.read(&mut buf) {
@@ -1905,15 +1901,7 @@ fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
         emulator_threads(port)
     );
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while emulator_threads(port) != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "{} threads left",
-            emulator_threads(port)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_threads(port, 1, 20);
     assert_eq!(raw.get("/files").0, 200);
 }
 

@@ -9,7 +9,8 @@ use common::client_for;
 use common::scripted::{Next, Scripted, file_json, json};
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{
-    Error, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy, Upload,
+    Error, FileMetadata, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy,
+    Upload,
 };
 
 fn client(server: &Scripted) -> FilesClient {
@@ -31,7 +32,7 @@ fn page(stream: &mut TcpStream, files: &[String], has_more: bool, cursor: Option
 }
 
 /// Every file of a default list from `server`, which must not fail.
-fn list_all(server: &Scripted) -> Vec<openrouter_files::FileMetadata> {
+fn list_all(server: &Scripted) -> Vec<FileMetadata> {
     client(server)
         .list()
         .into_iter()
@@ -290,16 +291,23 @@ fn an_empty_cursor_or_file_id_is_refused_before_sending() {
     );
 }
 
-/// Uploads `n` files to `provider`'s storage on the emulator.
-fn provider_files(client: &FilesClient, provider: &str, n: usize) -> Vec<String> {
+/// Uploads `n` files to `provider`'s storage on the emulator; returns them in upload order.
+fn provider_uploads(client: &FilesClient, provider: &str, n: usize) -> Vec<FileMetadata> {
     (0..n)
         .map(|i| {
             client
                 .with_provider(provider)
                 .upload(Upload::bytes(format!("p{i}.txt"), vec![b'y'; i + 1]))
                 .unwrap()
-                .filename
         })
+        .collect()
+}
+
+/// The names of `n` files uploaded to `provider`'s storage, in upload order.
+fn provider_files(client: &FilesClient, provider: &str, n: usize) -> Vec<String> {
+    provider_uploads(client, provider, n)
+        .into_iter()
+        .map(|f| f.filename)
         .collect()
 }
 
@@ -541,16 +549,10 @@ fn a_list_started_with_before_id_walks_back_through_every_file_once_on_the_emula
         ("anthropic", Order::Desc),
     ] {
         let (_emulator, client) = emulator_with_files(0);
-        let uploaded: Vec<String> = (0..8)
-            .map(|i| {
-                client
-                    .with_provider(provider)
-                    .upload(Upload::bytes(format!("p{i}.txt"), "y"))
-                    .unwrap()
-                    .id
-            })
+        let mut in_order: Vec<String> = provider_uploads(&client, provider, 8)
+            .into_iter()
+            .map(|f| f.id)
             .collect();
-        let mut in_order = uploaded.clone();
         if order == Order::Desc {
             in_order.reverse();
         }

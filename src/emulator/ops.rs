@@ -602,14 +602,8 @@ mod tests {
         assert_eq!(status, 404);
     }
 
-    #[test]
-    fn form_fields_share_one_budget_and_parts_are_counted_when_the_length_is_not_declared() {
-        let shared = shared();
-        let field = format!(
-            "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{}\r\n",
-            "p".repeat(600 * 1024)
-        );
-        let body = format!("{field}{field}{field}--b--\r\n");
+    /// Posts `body` as a chunked upload form (no declared length).
+    fn post_chunked(shared: &Shared, body: &str) -> Answer {
         let headers = [
             (
                 "Authorization".to_string(),
@@ -617,22 +611,8 @@ mod tests {
             ),
             ("Content-Type".to_string(), FORM.to_string()),
         ];
-        let answer = answer(
-            &shared,
-            &mut Request {
-                method: "POST",
-                path: "/api/v1/files",
-                query: None,
-                headers: &headers,
-                body_len: None, // chunked
-                body: &mut body.as_bytes(),
-            },
-        );
-        assert_eq!(answer.status(), 413, "{answer:?}");
-        let empty = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n";
-        let body = format!("{}--b--\r\n", empty.repeat(MAX_PARTS + 1));
-        let answer = super::answer(
-            &shared,
+        answer(
+            shared,
             &mut Request {
                 method: "POST",
                 path: "/api/v1/files",
@@ -641,8 +621,24 @@ mod tests {
                 body_len: None,
                 body: &mut body.as_bytes(),
             },
+        )
+    }
+
+    #[test]
+    fn form_fields_share_one_budget_and_parts_are_counted_when_the_length_is_not_declared() {
+        let shared = shared();
+        let field = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{}\r\n",
+            "p".repeat(600 * 1024)
         );
-        assert_eq!(answer.status(), 400, "{answer:?}");
+        let over = post_chunked(&shared, &format!("{field}{field}{field}--b--\r\n"));
+        assert_eq!(over.status(), 413, "{over:?}");
+        let empty = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n";
+        let many = post_chunked(
+            &shared,
+            &format!("{}--b--\r\n", empty.repeat(MAX_PARTS + 1)),
+        );
+        assert_eq!(many.status(), 400, "{many:?}");
     }
 
     #[test]
