@@ -13,14 +13,15 @@ trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EX
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
 
-cargo build --quiet --release --features emulator --example emulator --manifest-path "$root/Cargo.toml"
-emulator="$root/target/release/examples/emulator"
+# The emulator as users run it: the CLI's `emulator` subcommand.
+cargo build --quiet --release -p openrouter-files-cli --manifest-path "$root/Cargo.toml"
+emulator=("$root/target/release/openrouter-files" emulator)
 
 for version in 2026-07-19 2026-08-22; do
   spec=$(spec_path "$version")
   port=$(free_port)
   log="$work/emulator-$version.log"
-  start_server "$emulator" --port "$port" --api-version "$version" --accept-any-content \
+  start_server "${emulator[@]}" --port "$port" --api-version "$version" --accept-any-content \
     --seed-downloadable seed.bin:4096
   wait_for_line "$log" '^api_key'
   key=$(awk '/^api_key/ {print $2}' "$log")

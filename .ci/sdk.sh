@@ -29,14 +29,15 @@ if ! command -v npm > /dev/null || ! python3 -m venv --help > /dev/null 2>&1; th
   fi
 fi
 
-cargo build --quiet --release --features emulator --example emulator --manifest-path "$root/Cargo.toml"
-emulator="$root/target/release/examples/emulator"
+# The emulator as users run it: the CLI's `emulator` subcommand.
+cargo build --quiet --release -p openrouter-files-cli --manifest-path "$root/Cargo.toml"
+emulator=("$root/target/release/openrouter-files" emulator)
 
 # Starts the emulator for API version $1; sets $base_url, $key and $seed_id.
 start_emulator() {
   port=$(free_port)
   log="$work/emulator-$1-$2.log"
-  start_server "$emulator" --port "$port" --api-version "$1" --upload-limit "$upload_limit" \
+  start_server "${emulator[@]}" --port "$port" --api-version "$1" --upload-limit "$upload_limit" \
     --seed-downloadable "seed.bin:$seed_size"
   wait_for_line "$log" '^api_key'
   base_url=$(awk '/^base_url/ {print $2}' "$log")
