@@ -71,7 +71,7 @@ impl RetryPolicy {
 
     /// The longest `Retry-After` the client waits for (default 60 s). A longer one ends the call
     /// at once with the error, which carries the requested wait; so does one that would pass
-    /// the call's deadline, or one too long for any clock (`Duration::MAX` here takes every
+    /// the call's deadline, or one of a century or more (`Duration::MAX` here takes every
     /// other wait).
     pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;

@@ -408,7 +408,7 @@ fn origin(url: &str) -> Option<(String, String, u16)> {
     Some((scheme, host, uri.port_u16().unwrap_or(default_port)))
 }
 
-/// Timeouts this long are taken as no limit at all.
+/// Timeouts this long are taken as no limit at all, and waits this long as never ending.
 const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// A timeout as ureq is given it: one of 100 years or more (up to [`Duration::MAX`]) is none,
@@ -426,12 +426,13 @@ fn carries_secret(text: &str, secret: &str) -> bool {
 }
 
 /// Whether a retry may wait `wait` from now: the wait must end before `deadline`, if there is
-/// one, and at all: a wait too long for an [`Instant`] (a `Retry-After` of 1e300 ms that the
-/// policy accepts) would never end, so the call gives up at once instead.
+/// one, and in practice at all: a wait of 100 years or more (a `Retry-After` of 1e300 ms that
+/// the policy accepts) would never end, so the call gives up at once instead.
 pub(crate) fn may_wait(wait: Duration, deadline: Option<Instant>) -> bool {
-    Instant::now()
-        .checked_add(wait)
-        .is_some_and(|end| deadline.is_none_or(|d| end < d))
+    wait < UNLIMITED
+        && Instant::now()
+            .checked_add(wait)
+            .is_some_and(|end| deadline.is_none_or(|d| end < d))
 }
 
 /// Whether two URLs share scheme, host and port.
