@@ -13,17 +13,17 @@ trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EX
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
 
-# The emulator is the CLI's `emulator` command; cargo metadata knows where it is built
-# (CARGO_TARGET_DIR, relative or not, or target/).
+# The emulator as users run it: the CLI's `emulator` subcommand. cargo metadata knows where it
+# is built (CARGO_TARGET_DIR, relative or not, or target/).
 cargo build --quiet --release -p openrouter-files-cli --manifest-path "$root/Cargo.toml"
-emulator="$(cargo metadata --quiet --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/openrouter-files"
+emulator=("$(cargo metadata --quiet --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/openrouter-files" emulator)
 
 for version in 2026-07-19 2026-08-22; do
   spec=$(spec_path "$version")
   port=$(free_port)
   log="$work/emulator-$version.log"
-  start_server "$emulator" emulator --port "$port" --api-version "$version" --accept-any-content \
+  start_server "${emulator[@]}" --port "$port" --api-version "$version" --accept-any-content \
     --seed-downloadable seed.bin:4096
   wait_for_line "$log" '^api_key'
   key=$(awk '/^api_key/ {print $2}' "$log")

@@ -29,17 +29,17 @@ if ! command -v npm > /dev/null || ! python3 -m venv --help > /dev/null 2>&1; th
   fi
 fi
 
-# The emulator is the CLI's `emulator` command; cargo metadata knows where it is built
-# (CARGO_TARGET_DIR, relative or not, or target/).
+# The emulator as users run it: the CLI's `emulator` subcommand. cargo metadata knows where it
+# is built (CARGO_TARGET_DIR, relative or not, or target/).
 cargo build --quiet --release -p openrouter-files-cli --manifest-path "$root/Cargo.toml"
-emulator="$(cargo metadata --quiet --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/openrouter-files"
+emulator=("$(cargo metadata --quiet --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/openrouter-files" emulator)
 
 # Starts the emulator for API version $1; sets $base_url, $key and $seed_id.
 start_emulator() {
   port=$(free_port)
   log="$work/emulator-$1-$2.log"
-  start_server "$emulator" emulator --port "$port" --api-version "$1" --upload-limit "$upload_limit" \
+  start_server "${emulator[@]}" --port "$port" --api-version "$1" --upload-limit "$upload_limit" \
     --seed-downloadable "seed.bin:$seed_size"
   wait_for_line "$log" '^api_key'
   base_url=$(awk '/^base_url/ {print $2}' "$log")

@@ -8,12 +8,14 @@ use std::time::Duration;
 use serde_json::Value;
 use ureq::Agent;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, read_checked_json, read_json};
+use crate::transport::{Call, Replay, finite, read_checked_json, read_json};
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -470,7 +472,8 @@ impl FilesClientBuilder {
         self.header("HTTP-Referer", url).header("X-Title", title)
     }
 
-    /// A header sent with every call.
+    /// A header sent with every call (to the base URL's origin: not after a redirect to
+    /// another, like the key).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -537,9 +540,11 @@ impl FilesClientBuilder {
     }
 
     /// How many redirects a call follows (default 5; 0: none). The client follows them
-    /// itself, by the rules in the crate docs: `Authorization` only to the base URL's origin
-    /// (scheme, host and port), never from https to http, 307 and 308 keep the method, and a
-    /// 301, 302 or 303 to an upload or a delete is returned as [`Error::Redirect`].
+    /// itself, by the rules in the crate docs: `Authorization` and the headers set with
+    /// [`header`](Self::header), [`app`](Self::app) and [`FilesClient::with_header`] only to
+    /// the base URL's origin (scheme, host and port), never from https to http, never to a
+    /// `Location` that contains the key, 307 and 308 keep the method, and a 301, 302 or 303 to
+    /// an upload or a delete is returned as [`Error::Redirect`].
     pub fn max_redirects(mut self, redirects: u32) -> Self {
         self.max_redirects = redirects;
         self
@@ -601,18 +606,24 @@ impl FilesClientBuilder {
             .map_err(Error::Config)?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(self.max_idle_connections)
+            .max_idle_connections_per_host(self.max_idle_connections)
             // Redirects are followed by `transport`, by this crate's rules (ureq's `SameHost`
             // compares hosts but not ports).
             .max_redirects(0)
             .user_agent(self.user_agent.as_str())
-            .timeout_connect(self.options.timeouts.connect)
-            .timeout_recv_response(self.options.timeouts.response)
-            .timeout_per_read(self.options.timeouts.stall)
-            .timeout_per_write(self.options.timeouts.stall);
+            .timeout_connect(finite(self.options.timeouts.connect))
+            .timeout_recv_response(finite(self.options.timeouts.response))
+            .timeout_per_read(finite(self.options.timeouts.stall))
+            .timeout_per_write(finite(self.options.timeouts.stall));
         let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
-                agent: config.build().into(),
+                agent: Agent::with_parts(
+                    config.build(),
+                    DefaultConnector::new().chain(crate::coalesce::Coalesce),
+                    DefaultResolver::default(),
+                ),
                 base_url: self.base_url,
                 auth,
                 key: Arc::from(key.trim()),

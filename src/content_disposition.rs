@@ -118,6 +118,32 @@ pub(crate) fn quote(text: &str) -> String {
     out
 }
 
+/// A download's `attachment` value for `filename`. A header cannot carry control characters
+/// other than tab, so a name with one (besides CR and LF, which [`quote`] escapes) also gets an
+/// RFC 8187 `filename*`, which readers prefer, after a `filename` with `_` in their place.
+pub(crate) fn attachment(filename: &str) -> String {
+    let unsendable = |c: char| c.is_ascii_control() && !matches!(c, '\t' | '\r' | '\n');
+    if !filename.contains(unsendable) {
+        return format!("attachment; filename={}", quote(filename));
+    }
+    let fallback: String = filename
+        .chars()
+        .map(|c| if unsendable(c) { '_' } else { c })
+        .collect();
+    let mut encoded = String::with_capacity(filename.len() * 3);
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!(
+        "attachment; filename={}; filename*=UTF-8''{encoded}",
+        quote(&fallback)
+    )
+}
+
 /// An RFC 8187 `ext-value` (`UTF-8''caf%C3%A9.txt`); None for another charset or bad UTF-8.
 fn decode_ext_value(raw: &str) -> Option<String> {
     let mut parts = raw.splitn(3, '\'');
@@ -211,6 +237,27 @@ mod tests {
             filename("attachment; filename=\"unterminated").as_deref(),
             Some("unterminated")
         );
+    }
+
+    #[test]
+    fn attachment_carries_any_name_in_a_valid_header() {
+        for name in [
+            "plain.txt",
+            "nul\0.txt",
+            "bell\x07 del\x7f.txt",
+            "tab\t.txt",
+            "café\x01",
+        ] {
+            let header = attachment(name);
+            assert!(
+                !header
+                    .bytes()
+                    .any(|b| b == 0x7f || (b < 0x20 && b != b'\t')),
+                "{header:?}"
+            );
+            assert_eq!(filename(&header).as_deref(), Some(name), "{header}");
+        }
+        assert_eq!(attachment("a.txt"), "attachment; filename=\"a.txt\"");
     }
 
     #[test]

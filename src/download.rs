@@ -366,10 +366,7 @@ impl FilesClient {
             let coding = String::from_utf8_lossy(coding.as_bytes());
             let coding = coding.trim();
             if !coding.eq_ignore_ascii_case("identity") {
-                let coding = redact(
-                    &crate::transport::snippet(coding.as_bytes()),
-                    &self.shared.key,
-                );
+                let coding = crate::transport::snippet(coding.as_bytes(), &self.shared.key);
                 return refuse(format!(
                     "the server sent the file in Content-Encoding {coding:?} although the client asked for the stored bytes (identity)"
                 ));
@@ -432,25 +429,38 @@ impl FilesClient {
     /// over (`false`). It continues only when the server offers ranges and answers with
     /// exactly the missing part of the same file; a `200` to the range request is the whole
     /// file again, and any other part is dropped for a fresh request.
+    ///
+    /// Each request runs under what is left until `deadline` when it starts.
     fn reopen(
         &self,
         file_id: &str,
         origin: &Resume,
         total: Option<u64>,
         written: u64,
+        deadline: Option<Instant>,
     ) -> Result<(Download, bool)> {
+        let open = |from| self.until(deadline).open_download(file_id, from);
         let Some(total) = total.filter(|&t| origin.accepts_ranges && 0 < written && written < t)
         else {
-            return Ok((self.open_download(file_id, None)?, false));
+            return Ok((open(None)?, false));
         };
-        let part = self.open_download(file_id, Some((written, origin)))?;
+        let part = open(Some((written, origin)))?;
         if !part.resume.partial {
             return Ok((part, false));
         }
         if origin.continued_by(&part.resume, written, total) && part.len == Some(total - written) {
             return Ok((part, true));
         }
-        Ok((self.open_download(file_id, None)?, false))
+        Ok((open(None)?, false))
+    }
+
+    /// This client with what is left until `deadline` as its deadline (nothing left: a zero
+    /// deadline, so the next call fails with a timeout before sending).
+    fn until(&self, deadline: Option<Instant>) -> FilesClient {
+        match deadline {
+            Some(at) => self.with_deadline(at.saturating_duration_since(Instant::now())),
+            None => self.clone(),
+        }
     }
 
     /// Copies `download` into `file`, retrying and resuming a broken transfer.
@@ -487,19 +497,15 @@ impl FilesClient {
             };
             retries += 1;
             // The rest of the call runs under what is left of the deadline.
-            let client = match deadline {
-                Some(at) => match at.checked_duration_since(Instant::now() + wait) {
-                    Some(left) if !left.is_zero() => self.with_deadline(left),
-                    _ => return Err(error),
-                },
-                None => self.clone(),
-            };
+            if !crate::transport::may_wait(wait, deadline) {
+                return Err(error);
+            }
             log::debug!(
                 "download of {} broke after {written} bytes ({error}); trying again in {wait:?}",
                 download.path,
             );
             std::thread::sleep(wait);
-            let (next, resumed) = client.reopen(file_id, &origin, total, written)?;
+            let (next, resumed) = self.reopen(file_id, &origin, total, written, deadline)?;
             if !resumed {
                 file.set_len(0)
                     .and_then(|()| file.rewind())

@@ -74,7 +74,8 @@ pub enum Error {
     /// The server answered with a redirect the client does not follow: a 301, 302 or 303 to
     /// an upload or a delete (following it would change the method and report the wrong
     /// outcome), a 307 or 308 with a body that cannot be sent again, a move from `https` to
-    /// `http`, a `Location` that is missing or not an http(s) URL, or too many redirects.
+    /// `http`, a `Location` that is missing, not an http(s) URL or contains the API key, or
+    /// too many redirects.
     #[error("{method} {path}: not following the {status} redirect to {location:?}: {reason}")]
     Redirect {
         /// The HTTP method of the call.
@@ -147,7 +148,7 @@ impl Error {
     }
 
     /// Whether trying the same call again later may succeed: connection failures, timeouts,
-    /// truncated downloads, and the statuses 408, 429, 500, 502, 503 and 504.
+    /// truncated downloads, and the statuses 408, 429 and 5xx.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => api.kind().is_retryable(),
@@ -219,6 +220,20 @@ pub(crate) fn redact(text: &str, secret: &str) -> String {
         return text.to_string();
     }
     text.replace(secret, "[redacted]")
+}
+
+/// [`redact`] for text cut short at its end: a start of `secret` (3 bytes or more) that the
+/// cut left at the end is removed too.
+pub(crate) fn redact_cut(text: &str, secret: &str) -> String {
+    let mut text = redact(text, secret);
+    if let Some(k) = (3..secret.len())
+        .rev()
+        .find(|&k| secret.is_char_boundary(k) && text.ends_with(&secret[..k]))
+    {
+        text.truncate(text.len() - k);
+        text.push_str("[redacted]");
+    }
+    text
 }
 
 /// [`redact`] applied to every string (keys and values) inside a JSON value.
@@ -396,5 +411,40 @@ impl std::error::Error for ApiError {}
 impl From<ApiError> for Error {
     fn from(api: ApiError) -> Error {
         Error::Api(Box::new(api))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_that_halves_the_secret_leaves_no_start_of_it() {
+        let secret = "sk-or-v1-0123456789";
+        assert_eq!(redact_cut("body sk-or-v1-01234", secret), "body [redacted]");
+        assert_eq!(
+            redact_cut("sk-or-v1-0123456789 and sk-o", secret),
+            "[redacted] and [redacted]"
+        );
+        assert_eq!(
+            redact_cut("ends in sk", secret),
+            "ends in sk",
+            "2 bytes say nothing"
+        );
+        assert_eq!(redact_cut("plain", secret), "plain");
+        assert_eq!(redact("plain", ""), "plain");
+    }
+
+    #[test]
+    fn retryable_statuses_are_408_429_and_every_5xx() {
+        for status in [408, 429, 500, 501, 502, 503, 504, 599] {
+            assert!(ApiErrorKind::from_status(status).is_retryable(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 413, 422, 499] {
+            assert!(
+                !ApiErrorKind::from_status(status).is_retryable(),
+                "{status}"
+            );
+        }
     }
 }

@@ -57,12 +57,14 @@
 //!   resumed from a [`ListPosition`].
 //! - [`Upload`] (a path, bytes or a reader, with progress) and [`Download`] (`impl Read`, or
 //!   atomically into a file with [`FilesClient::download_to`]).
+//! - [`Batch`] ([`FilesClient::batch`]): many uploads, downloads, retrieves or deletes at once
+//!   on scoped threads, one connection per worker, with a per-item [`BatchReport`].
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
 //! # Retries and timeouts
 //!
-//! Connection failures, timeouts and the statuses 408, 429, 500, 502, 503 and 504 are retried
+//! Connection failures, timeouts and the statuses 408, 429 and 5xx are retried
 //! twice by default, with exponential backoff and full jitter, honouring `Retry-After` up to
 //! 60 s. Uploads are retried only when the source can be read again (a path or bytes) and the
 //! server cannot have stored the file; a broken [`download_to`](FilesClient::download_to) is
@@ -72,8 +74,9 @@
 //! end within [`DEFAULT_JSON_DEADLINE`] (5 minutes), all tries included; a
 //! [`deadline`](FilesClientBuilder::deadline) caps every call. Redirects are followed by the
 //! crate's own rules (see [`max_redirects`](FilesClientBuilder::max_redirects)):
-//! `Authorization` only to the same origin (scheme, host and port), never from https to http,
-//! and a 301, 302 or 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
+//! `Authorization` and the headers you set only to the same origin (scheme, host and port),
+//! never from https to http, never to a `Location` that contains the key, and a 301, 302 or
+//! 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
 //! on the builder or per call: see [`RetryPolicy`].
 //!
 //! Retries and redirects are logged through [`log`](https://docs.rs/log) at debug level, never
@@ -86,9 +89,10 @@
 //! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
 //! - `emulator`: `emulator::Emulator`, a local, faithful Files API server for tests and demos
-//!   (adds its HTTP parsing crates; no async runtime in any combination). Its Rust API
-//!   follows semver; what it answers follows the real API and may change in any release, as
-//!   the service's own answers do.
+//!   (adds httparse and memchr; no async runtime in any combination). Like ureq's
+//!   `unversioned` module, its Rust API is outside semver: a testing tool that follows the real
+//!   API, it may change in a minor release. The wrapped transport error
+//!   ([`Error::Transport`]'s `Box<ureq::Error>`) follows ureq's versioning, not this crate's.
 //!
 //! # TLS
 //!
@@ -112,6 +116,7 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
+mod coalesce;
 mod content_disposition;
 mod date;
 mod download;
@@ -131,7 +136,8 @@ mod transport;
 mod upload;
 
 pub use batch::{
-    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, Outcome, Saved,
+    Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
+    Saved,
 };
 pub use client::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,

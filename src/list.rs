@@ -108,8 +108,35 @@ impl ListRequest {
         self.start_at(ListPosition::AfterId(file_id.into()))
     }
 
-    /// Lists the files before the one with this id, newest first, Anthropic style
-    /// (`before_id`; provider storage only). Later pages continue backwards.
+    /// Lists backwards from the file with this id, Anthropic style (`before_id`; provider
+    /// storage only): the first page holds the files just before it in the list's order,
+    /// and each later page the files just before the previous page's first one (its
+    /// `first_id`), until the start of the list. Within a page, files keep the list's order.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, Upload, emulator::Emulator};
+    /// # let server = Emulator::start()?;
+    /// # let client = FilesClient::builder()
+    /// #     .api_key(server.api_key())
+    /// #     .base_url(server.base_url())
+    /// #     .build()?;
+    /// let anthropic = client.with_provider("anthropic");
+    /// for name in ["a.txt", "b.txt", "c.txt", "d.txt"] {
+    ///     anthropic.upload(Upload::bytes(name, "text"))?;
+    /// }
+    /// let last = anthropic.list().page()?.last_id.expect("four files");
+    /// let names: Vec<String> = anthropic
+    ///     .list()
+    ///     .limit(2)
+    ///     .before_id(last)
+    ///     .into_iter()
+    ///     .map(|file| file.map(|f| f.filename))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(names, ["b.txt", "c.txt", "a.txt"]);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn before_id(self, file_id: impl Into<String>) -> Self {
         self.start_at(ListPosition::BeforeId(file_id.into()))
     }
@@ -235,14 +262,17 @@ pub enum ListPosition {
     After(String),
     /// Anthropic style: after this file id (`after_id`).
     AfterId(String),
-    /// Anthropic style, backwards: before this file id (`before_id`).
+    /// Anthropic style, backwards: the page just before this file id (`before_id`). A list
+    /// goes on from each page's `first_id`, so it walks back to the start of the list.
     BeforeId(String),
 }
 
 /// Where the page after `page` (fetched from `current`) starts, or None when it was the last.
 /// An opaque cursor wins; otherwise paging by id goes on the way it started, or the way the
-/// body's shape pages. A page that says more files follow but gives no way to reach them is
-/// an [`Error::Protocol`]: ending there would report an unfinished list as complete.
+/// body's shape pages: forwards from the page's `last_id`, or, for a list started with
+/// `before_id`, backwards from its `first_id` (as Anthropic documents, and its SDKs do). A
+/// page that says more files follow but gives no way to reach them is an [`Error::Protocol`]:
+/// ending there would report an unfinished list as complete.
 fn next_position(page: &Page, current: &ListPosition) -> Result<Option<ListPosition>> {
     if !page.has_more {
         return Ok(None);
@@ -250,15 +280,17 @@ fn next_position(page: &Page, current: &ListPosition) -> Result<Option<ListPosit
     if let Some(cursor) = page.cursor.as_deref().filter(|c| !c.is_empty()) {
         return Ok(Some(ListPosition::Cursor(cursor.to_string())));
     }
-    let last = page.last_id.clone().filter(|id| !id.is_empty());
-    let next = last.and_then(|last| match (current, &page.shape) {
-        (ListPosition::BeforeId(_), _) => Some(ListPosition::BeforeId(last)),
+    let id = |id: &Option<String>| id.clone().filter(|id| !id.is_empty());
+    let next = match (current, &page.shape) {
+        (ListPosition::BeforeId(_), _) => id(&page.first_id).map(ListPosition::BeforeId),
         (ListPosition::AfterId(_), _) | (_, Some(Shape::Anthropic)) => {
-            Some(ListPosition::AfterId(last))
+            id(&page.last_id).map(ListPosition::AfterId)
         }
-        (ListPosition::After(_), _) | (_, Some(Shape::OpenAi)) => Some(ListPosition::After(last)),
+        (ListPosition::After(_), _) | (_, Some(Shape::OpenAi)) => {
+            id(&page.last_id).map(ListPosition::After)
+        }
         _ => None,
-    });
+    };
     match next {
         Some(next) => Ok(Some(next)),
         None => Err(Error::Protocol(

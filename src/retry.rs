@@ -49,7 +49,9 @@ impl RetryPolicy {
         RetryPolicy::default().with_max_retries(0)
     }
 
-    /// How many times a failed call is tried again (default 2).
+    /// How many times a failed call is tried again (default 2). Every wait still has to end
+    /// before the call's [deadline](crate::FilesClientBuilder::deadline); uploads and
+    /// downloads have none by default, so give them one when this number is large.
     pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
@@ -68,7 +70,9 @@ impl RetryPolicy {
     }
 
     /// The longest `Retry-After` the client waits for (default 60 s). A longer one ends the call
-    /// at once with the error, which carries the requested wait.
+    /// at once with the error, which carries the requested wait; so does one that would pass
+    /// the call's deadline, or one of a century or more (`Duration::MAX` here takes every
+    /// other wait).
     pub fn with_max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
         self

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +11,7 @@ use ureq::http::{self, HeaderName, HeaderValue, Method, Response};
 use ureq::{Body, RequestExt, SendBody};
 
 use crate::client::FilesClient;
-use crate::error::{ApiError, Error, Result, redact, redact_json};
+use crate::error::{ApiError, Error, Result, redact, redact_cut, redact_json};
 use crate::retry;
 
 /// The most of an error body the client reads.
@@ -79,7 +79,7 @@ impl Reply {
     ) -> Error {
         Error::Decode {
             what,
-            snippet: redact(&snippet(raw), &self.secret),
+            snippet: snippet(raw, &self.secret),
             source,
         }
     }
@@ -145,9 +145,9 @@ impl FilesClient {
             path: path.clone(),
             source: Box::new(source),
         };
-        let mut attempts = 0;
+        let mut attempts: u32 = 0;
         loop {
-            attempts += 1;
+            attempts = attempts.saturating_add(1);
             if let Some(gate) = &self.options.gate {
                 gate.wait();
             }
@@ -186,7 +186,7 @@ impl FilesClient {
             let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
                 return Err(error);
             };
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            if !may_wait(wait, deadline) {
                 return Err(error);
             }
             if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
@@ -197,7 +197,7 @@ impl FilesClient {
                 error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
-                policy.max_retries() + 1,
+                policy.max_retries().saturating_add(1),
             );
             std::thread::sleep(wait);
         }
@@ -220,8 +220,8 @@ impl FilesClient {
                 Some(make) => Some(make().map_err(Failure::Final)?),
                 None => None,
             };
-            let with_key = same_origin(url, &target);
-            let response = self.send(call, &target, with_key, outgoing, extra, deadline)?;
+            let at_origin = same_origin(url, &target);
+            let response = self.send(call, &target, at_origin, outgoing, extra, deadline)?;
             let status = response.status().as_u16();
             if !is_redirect(status) {
                 return Ok(response);
@@ -253,10 +253,11 @@ impl FilesClient {
         has_body: bool,
     ) -> Result<String> {
         let status = response.status().as_u16();
-        let location = response
+        let raw = response
             .headers()
             .get(http::header::LOCATION)
-            .map(|v| redact(&String::from_utf8_lossy(v.as_bytes()), &self.shared.key));
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let location = raw.as_deref().map(|raw| redact(raw, &self.shared.key));
         let refuse = |location: &str, reason: &'static str| Error::Redirect {
             method: method_name(&call.method),
             path: path.to_string(),
@@ -267,6 +268,13 @@ impl FilesClient {
         let Some(location) = location else {
             return Err(refuse("", "the response names no Location"));
         };
+        if raw
+            .as_deref()
+            .is_some_and(|raw| carries_secret(raw, &self.shared.key))
+        {
+            // Following it would hand the key to that URL's server and to ureq's logs.
+            return Err(refuse(&location, "the Location carries the API key"));
+        }
         if redirects >= self.shared.max_redirects {
             return Err(refuse(&location, "too many redirects"));
         }
@@ -291,13 +299,14 @@ impl FilesClient {
         Ok(next)
     }
 
-    /// Sends one request with this scope's headers and timeouts through the shared agent; the
-    /// key goes only to the base URL's origin.
+    /// Sends one request with this scope's timeouts through the shared agent. The key and the
+    /// user's headers (`header`, `app`, `with_header`) go only to the base URL's origin
+    /// (`at_origin`); the protocol's own (`User-Agent`, `Range`, body headers) go everywhere.
     fn send(
         &self,
         call: &Call<'_>,
         url: &str,
-        with_key: bool,
+        at_origin: bool,
         outgoing: Option<Outgoing<'_>>,
         extra: &[(HeaderName, HeaderValue)],
         deadline: Option<Instant>,
@@ -305,11 +314,11 @@ impl FilesClient {
         let mut request = http::Request::builder()
             .method(call.method.clone())
             .uri(url);
-        if with_key {
+        if at_origin {
             request = request.header(http::header::AUTHORIZATION, self.shared.auth.clone());
-        }
-        for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
-            request = request.header(name, value);
+            for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
+                request = request.header(name, value);
+            }
         }
         for (name, value) in extra {
             request = request.header(name, value);
@@ -329,11 +338,11 @@ impl FilesClient {
             request
                 .with_agent(&self.shared.agent)
                 .configure()
-                .timeout_global(global)
-                .timeout_connect(timeouts.connect)
-                .timeout_recv_response(timeouts.response)
-                .timeout_per_read(timeouts.stall)
-                .timeout_per_write(timeouts.stall)
+                .timeout_global(finite(global))
+                .timeout_connect(finite(timeouts.connect))
+                .timeout_recv_response(finite(timeouts.response))
+                .timeout_per_read(finite(timeouts.stall))
+                .timeout_per_write(finite(timeouts.stall))
                 .run()
         };
         match outgoing {
@@ -399,6 +408,33 @@ fn origin(url: &str) -> Option<(String, String, u16)> {
     Some((scheme, host, uri.port_u16().unwrap_or(default_port)))
 }
 
+/// Timeouts this long are taken as no limit at all, and waits this long as never ending.
+const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// A timeout as ureq is given it: one of 100 years or more (up to [`Duration::MAX`]) is none,
+/// since ureq adds it to the current [`Instant`], which would overflow.
+pub(crate) fn finite(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.filter(|t| *t < UNLIMITED)
+}
+
+/// Whether `text` holds `secret` in any ASCII case.
+fn carries_secret(text: &str, secret: &str) -> bool {
+    !secret.is_empty()
+        && text
+            .to_ascii_lowercase()
+            .contains(&secret.to_ascii_lowercase())
+}
+
+/// Whether a retry may wait `wait` from now: the wait must end before `deadline`, if there is
+/// one, and in practice at all: a wait of 100 years or more (a `Retry-After` of 1e300 ms that
+/// the policy accepts) would never end, so the call gives up at once instead.
+pub(crate) fn may_wait(wait: Duration, deadline: Option<Instant>) -> bool {
+    wait < UNLIMITED
+        && Instant::now()
+            .checked_add(wait)
+            .is_some_and(|end| deadline.is_none_or(|d| end < d))
+}
+
 /// Whether two URLs share scheme, host and port.
 pub(crate) fn same_origin(a: &str, b: &str) -> bool {
     matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
@@ -431,6 +467,11 @@ fn resolve(current: &str, location: &str) -> Option<String> {
         // `host` keeps an IPv6 address's brackets, as `Uri::host` gives it.
         let (scheme, host, port) = origin(current)?;
         format!("{scheme}://{host}:{port}{location}")
+    } else if location.starts_with('?') {
+        // A new query for the same path.
+        format!("{}{location}", current.split(['?', '#']).next()?)
+    } else if location.starts_with('#') {
+        format!("{}{location}", current.split('#').next()?)
     } else if location.contains(':') || location.is_empty() {
         // Another scheme (`ftp:`, `file:`, `javascript:`) or nothing at all.
         return None;
@@ -555,16 +596,23 @@ fn api_error(
             metadata: None,
             request_id,
             retry_after,
-            body_snippet: Some(redact(&snippet(&raw), secret)).filter(|s| !s.is_empty()),
+            body_snippet: Some(snippet(&raw, secret)).filter(|s| !s.is_empty()),
             attempts,
         },
     }
 }
 
-/// The start of a body, lossily decoded, for error messages.
-pub(crate) fn snippet(raw: &[u8]) -> String {
+/// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
+/// start of it that the cut left at the end).
+pub(crate) fn snippet(raw: &[u8], secret: &str) -> String {
     let cut = &raw[..raw.len().min(SNIPPET_LIMIT)];
-    String::from_utf8_lossy(cut).trim().to_string()
+    let text = String::from_utf8_lossy(cut);
+    let text = if cut.len() < raw.len() {
+        redact_cut(&text, secret)
+    } else {
+        redact(&text, secret)
+    };
+    text.trim().to_string()
 }
 
 /// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused.
@@ -632,6 +680,19 @@ mod tests {
             resolve("http://[::1]:8080/a/b", "/c").as_deref(),
             Some("http://[::1]:8080/c")
         );
+        // A query alone replaces the query and keeps the path (RFC 3986, 5.2.2).
+        assert_eq!(
+            resolve(here, "?after=x").as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/files/x?after=x")
+        );
+        assert_eq!(
+            resolve(here, "/y#part").as_deref(),
+            Some("http://127.0.0.1:8080/y#part")
+        );
+        assert_eq!(
+            resolve(here, "#part").as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/files/x?workspace_id=1#part")
+        );
         for bad in [
             "",
             "ftp://h/x",
@@ -660,6 +721,17 @@ mod tests {
         assert!(!same_origin("http://h:1/x", "http://h:2/x"));
         assert!(!same_origin("http://h/x", "https://h/x"));
         assert!(!same_origin("http://127.0.0.1/x", "http://localhost/x"));
+        assert!(same_origin("http://[::1]/x", "http://[::1]:80/y"));
+        assert!(!same_origin(
+            "http://[::1]:8080/x",
+            "http://127.0.0.1:8080/x"
+        ));
+        assert!(
+            same_origin("http://u:p@h:8/x", "http://h:8/y"),
+            "user info is no part"
+        );
+        assert!(!same_origin("http://h:8@evil:9/x", "http://h:8/x"));
+        assert!(!same_origin("https://h/x", "https://h:8443/x"));
     }
 
     #[test]

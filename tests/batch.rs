@@ -99,17 +99,17 @@ fn n_workers_use_at_most_n_connections() {
         .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
         .unwrap();
     let before = server.connections_accepted();
-    let report = client.batch().concurrency(4).retrieve(vec![id; 100]);
+    let report = client.batch().concurrency(8).retrieve(vec![id; 160]);
     assert!(report.is_success(), "{:?}", report.first_error());
     let used = server.connections_accepted() - before;
     assert!(
-        (1..=4).contains(&used),
-        "4 workers opened {used} connections"
+        (1..=8).contains(&used),
+        "8 workers opened {used} connections"
     );
 }
 
-/// Eight workers against a thread-per-connection server (the emulator's HTTP layer queues a
-/// fifth kept-alive connection behind the first four until issue 12 replaces it).
+/// The same against a bare thread-per-connection server, with the pool setting shown to be
+/// what makes it hold.
 #[test]
 fn the_pool_keeps_a_connection_for_each_worker() {
     let server = Scripted::start(|_, request, stream| {
@@ -121,12 +121,18 @@ fn the_pool_keeps_a_connection_for_each_worker() {
     let run = |builder: openrouter_files::FilesClientBuilder| {
         let client = builder
             .api_key("sk-test")
-            .base_url(&server.url(""))
+            .base_url(server.url(""))
             .retry(RetryPolicy::none())
             .build()
             .unwrap();
         let before = server.accepted();
-        let report = client.batch().concurrency(8).retrieve(&ids);
+        // Each worker pauses after its call, as real work between calls would, so that
+        // several connections sit idle at the same time.
+        let report = client.batch().concurrency(8).run(&ids, |client, id| {
+            let file = client.retrieve(id);
+            std::thread::sleep(Duration::from_millis(2));
+            file
+        });
         assert!(report.is_success(), "{:?}", report.first_error());
         server.accepted() - before
     };
@@ -147,7 +153,7 @@ fn the_pool_keeps_a_connection_for_each_worker() {
 #[test]
 fn a_retry_after_pauses_every_worker_of_the_batch() {
     let server = Emulator::start().unwrap();
-    let client = client_for(&server).with_retry(RetryPolicy::default().max_retries(2));
+    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
     let id = server
         .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
         .unwrap();
@@ -178,8 +184,8 @@ fn every_file_is_uploaded_exactly_once_under_injected_faults() {
     let server = Emulator::start().unwrap();
     let client = client_for(&server).with_retry(
         RetryPolicy::default()
-            .max_retries(4)
-            .base_delay(Duration::from_millis(5)),
+            .with_max_retries(4)
+            .with_base_delay(Duration::from_millis(5)),
     );
     let names: Vec<String> = (0..40).map(|i| format!("f{i:02}.txt")).collect();
     server.inject(Fault::status(503), 4);
@@ -189,7 +195,7 @@ fn every_file_is_uploaded_exactly_once_under_injected_faults() {
     let report = client
         .batch()
         .concurrency(6)
-        .upload_each(&names, |name| Upload::bytes(name, name.as_bytes()));
+        .upload_each(&names, |name| Upload::bytes(name.as_str(), name.as_bytes()));
 
     let mut stored: HashMap<String, usize> = HashMap::new();
     for name in stored_names(&client) {
@@ -390,4 +396,24 @@ fn an_empty_batch_returns_an_empty_report() {
     let report = client.batch().delete(Vec::<String>::new());
     assert!(report.is_empty() && report.is_success());
     assert_eq!(server.connections_accepted(), 0);
+}
+
+#[test]
+fn a_huge_concurrency_is_capped_and_still_does_every_item() {
+    let server = Scripted::start(|_, _, stream| {
+        scripted::json(stream, 200, "", &scripted::file_json("or_file_1"));
+        Next::KeepAlive
+    });
+    let client = FilesClient::builder()
+        .api_key("sk-test")
+        .base_url(server.url(""))
+        .build()
+        .unwrap();
+    let report = client
+        .batch()
+        .concurrency(usize::MAX)
+        .retrieve(vec!["or_file_1"; 40]);
+    assert!(report.is_success(), "{:?}", report.first_error());
+    assert_eq!(report.len(), 40);
+    assert!(server.accepted() <= 40);
 }

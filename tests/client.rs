@@ -474,10 +474,10 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
         ids_from(openai.list().limit(3).after_id(&ids[0])),
         ids[1..].to_vec()
     );
-    let newest_before_last: Vec<String> = ids[..4].iter().rev().cloned().collect();
+    // Anthropic-style reverse paging: page by page backwards, each page in list order.
     assert_eq!(
         ids_from(openai.list().limit(2).before_id(&ids[4])),
-        newest_before_last
+        [&ids[2..4], &ids[0..2]].concat()
     );
     let anthropic = client.with_provider(Provider::Anthropic);
     for i in 0..3 {

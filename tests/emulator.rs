@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{raw_agent, text};
-use openrouter_files::emulator::{ApiVersion, Emulator, Fault};
+use openrouter_files::emulator::{ApiVersion, Emulator, Fault, Route};
 use serde_json::Value;
 
 const WS_A: &str = "a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7";
@@ -906,6 +906,21 @@ fn emulator_threads(port: u16) -> usize {
         .count()
 }
 
+/// Waits up to `seconds` for the emulator on `port` to have `n` threads; fails saying how
+/// many it has.
+#[cfg(target_os = "linux")]
+fn wait_for_threads(port: u16, n: usize, seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while emulator_threads(port) != n {
+        assert!(
+            Instant::now() < deadline,
+            "{} threads, not {n}",
+            emulator_threads(port)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thousand_dropped_connections_leave_the_thread_count_at_its_base() {
@@ -932,15 +947,7 @@ fn a_thousand_dropped_connections_leave_the_thread_count_at_its_base() {
     }
     assert_eq!(raw.emulator.connections_accepted(), 1000);
     assert!(peak > base, "connections got threads (peak {peak})");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while emulator_threads(port) != base {
-        assert!(
-            Instant::now() < deadline,
-            "{} threads left",
-            emulator_threads(port)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_threads(port, base, 20);
     assert_eq!(raw.get("/files").0, 200);
 }
 
@@ -1147,7 +1154,6 @@ fn an_upload_with_two_file_parts_is_refused() {
 
 #[test]
 fn faults_aimed_at_one_operation_let_the_others_pass() {
-    use openrouter_files::emulator::Route;
     let raw = Raw::new(Emulator::start().unwrap());
     raw.emulator.inject(Fault::status(503).on(Route::Upload), 1);
     raw.emulator
@@ -1411,4 +1417,542 @@ fn running_out_of_file_descriptors_does_not_stop_the_server() {
         assert!(Instant::now() < deadline, "the server never recovered");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+// ---- Found in review (r3) ----
+
+#[test]
+fn a_delayed_request_holds_up_no_other_request() {
+    let delay = Duration::from_secs(10);
+    let raw = Raw::new(Emulator::start().unwrap());
+    raw.emulator
+        .inject(Fault::Delay(delay).on(Route::Upload), 1);
+    let addr = raw.emulator.addr();
+    let auth = raw.auth();
+    let delayed = std::thread::spawn(move || {
+        raw_exchange(
+            addr,
+            format!(
+                "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+            false,
+        )
+    });
+    // Wait until the delayed request has taken its fault.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while raw.emulator.connections_accepted() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    assert_eq!(raw.get("/files").0, 200);
+    assert!(
+        started.elapsed() < delay / 2,
+        "a list waited {:?} behind another request's delay",
+        started.elapsed()
+    );
+    assert_eq!(delayed.join().unwrap(), Some(400));
+}
+
+/// Reads one answer's head (up to the blank line) off `stream`.
+fn read_head_text(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn head_requests_get_headers_without_a_body_and_the_connection_stays_in_step() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let mut stream = connect(raw.emulator.addr());
+    let auth = raw.auth();
+    write!(
+        stream,
+        "HEAD /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         HEAD /api/v1/nowhere HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /_emulator/stats HTTP/1.1\r\n\r\n"
+    )
+    .unwrap();
+    let first = read_head_text(&mut stream);
+    assert!(first.starts_with("HTTP/1.1 200 "), "{first}");
+    assert!(!first.contains("Content-Length: 0\r\n"), "{first}");
+    let second = read_head_text(&mut stream);
+    assert!(second.starts_with("HTTP/1.1 404 "), "{second}");
+    let third = read_head_text(&mut stream);
+    assert!(
+        third.starts_with("HTTP/1.1 200 "),
+        "a body after a HEAD answer would be read as the next answer: {third}"
+    );
+}
+
+#[test]
+fn method_not_allowed_says_which_methods_are() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    for (method, path, allow) in [
+        ("PUT", "/files", "GET, HEAD, POST"),
+        ("POST", "/files/or_file_x", "GET, HEAD, DELETE"),
+        ("DELETE", "/files/or_file_x/content", "GET, HEAD"),
+    ] {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(raw.url(path))
+            .header("Authorization", raw.auth())
+            .body("")
+            .unwrap();
+        let resp = raw.agent.run(request).unwrap();
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+    }
+}
+
+#[test]
+fn before_id_answers_the_page_just_before_in_the_lists_order() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let ids: Vec<String> = (0..5)
+        .map(|i| {
+            let (status, f) =
+                raw.upload_to("/files?provider=anthropic", &format!("a{i}.txt"), b"abc");
+            assert_eq!(status, 200, "{f}");
+            f["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let page_ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Ascending: before the last file, the two files just before it, oldest first.
+    let (status, page) = raw.get(&format!(
+        "/files?provider=anthropic&limit=2&before_id={}",
+        ids[4]
+    ));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page_ids(&page), ids[2..4]);
+    assert_eq!(page["first_id"], ids[2].as_str());
+    assert_eq!(page["last_id"], ids[3].as_str());
+    assert_eq!(page["has_more"], true, "two files lie further back");
+    let (_, page) = raw.get(&format!(
+        "/files?provider=anthropic&limit=2&before_id={}",
+        ids[2]
+    ));
+    assert_eq!(page_ids(&page), ids[0..2]);
+    assert_eq!(
+        page["has_more"], false,
+        "nothing lies before the first file"
+    );
+    // Descending: "before" is newer, and the page is newest first like the list.
+    let (_, page) = raw.get(&format!(
+        "/files?provider=anthropic&order=desc&limit=2&before_id={}",
+        ids[1]
+    ));
+    assert_eq!(page_ids(&page), [ids[3].clone(), ids[2].clone()]);
+    assert_eq!(page["has_more"], true);
+}
+
+#[test]
+fn an_http_1_0_client_is_told_when_its_connection_is_kept() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let mut stream = connect(raw.emulator.addr());
+    write!(
+        stream,
+        "GET /_emulator/stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    )
+    .unwrap();
+    let kept = read_head_text(&mut stream);
+    assert!(kept.contains("\r\nConnection: keep-alive\r\n"), "{kept}");
+    let mut body = [0u8; 1];
+    while !String::from_utf8_lossy(&body).contains('}') {
+        stream.read_exact(&mut body).unwrap();
+    }
+    write!(stream, "GET /_emulator/stats HTTP/1.0\r\n\r\n").unwrap();
+    let closed = read_head_text(&mut stream);
+    assert!(closed.starts_with("HTTP/1.1 200 "), "{closed}");
+    assert!(closed.contains("\r\nConnection: close\r\n"), "{closed}");
+}
+
+#[test]
+fn a_request_target_in_absolute_form_is_served() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let addr = raw.emulator.addr();
+    let status = raw_exchange(
+        addr,
+        format!(
+            "GET http://{addr}/api/v1/files?limit=1 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {}\r\n\r\n",
+            raw.auth()
+        )
+        .as_bytes(),
+        true,
+    );
+    assert_eq!(
+        status,
+        Some(200),
+        "RFC 9112 §3.2.2: servers accept absolute-form"
+    );
+    let log = raw.emulator.requests();
+    assert_eq!(log[0].path, "/api/v1/files");
+    assert_eq!(log[0].query.as_deref(), Some("limit=1"));
+}
+
+#[test]
+fn the_request_log_stays_exact_and_bounded_under_concurrent_clients() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 25;
+    let raw = Raw::new(Emulator::builder().request_log_limit(50).start().unwrap());
+    std::thread::scope(|s| {
+        for c in 0..CLIENTS {
+            let raw = &raw;
+            s.spawn(move || {
+                for i in 0..EACH {
+                    let (status, _) = raw.get(&format!("/files?limit={}", c * EACH + i + 1));
+                    assert_eq!(status, 200);
+                }
+            });
+        }
+    });
+    assert_eq!(raw.emulator.requests_served(), (CLIENTS * EACH) as u64);
+    let log = raw.emulator.requests();
+    assert_eq!(log.len(), 50);
+    let mut seen: Vec<&str> = log.iter().filter_map(|r| r.query.as_deref()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 50, "each kept entry is a distinct request");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_that_never_reads_its_download_is_cut_off_by_the_write_timeout() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .write_timeout(Duration::from_millis(500))
+            .start()
+            .unwrap(),
+    );
+    let size = 64 * 1024 * 1024;
+    let id = raw
+        .emulator
+        .seed_reader_in(
+            openrouter_files::emulator::DEFAULT_WORKSPACE,
+            "big.bin",
+            std::io::repeat(b'x').take(size),
+        )
+        .unwrap();
+    let port = raw.emulator.addr().port();
+    wait_for_threads(port, 1, 10);
+    let mut stalled = connect(raw.emulator.addr());
+    write!(
+        stalled,
+        "GET /api/v1/files/{id}/content HTTP/1.1\r\nAuthorization: {}\r\n\r\n",
+        raw.auth()
+    )
+    .unwrap();
+    wait_for_threads(port, 2, 10);
+    // The socket buffers fill, the next write blocks, and the timeout ends the connection
+    // and its thread while the client still holds its end open, unread.
+    wait_for_threads(port, 1, 30);
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n @ 1..) = stalled.read(&mut buf) {
+        got += n as u64;
+    }
+    assert!(
+        got < size,
+        "the connection closed before the whole file ({got} bytes)"
+    );
+    assert_eq!(raw.get("/files").0, 200);
+}
+
+#[test]
+fn a_request_hidden_in_a_body_or_behind_ambiguous_framing_is_never_served() {
+    let raw = Raw::new(Emulator::start().unwrap());
+    let id = raw.upload_ok("keep.txt", b"keep me");
+    let auth = raw.auth();
+    let hidden = format!("DELETE /api/v1/files/{id} HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n");
+    let attempts = [
+        // A body that is itself a request: read as body, answered once.
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{hidden}",
+            hidden.len()
+        ),
+        // Content-Length and Transfer-Encoding together (CL.TE / TE.CL).
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}"
+        ),
+        // Two different lengths, a signed one, and one folded onto a second line.
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: 0\r\nContent-Length: {}\r\n\r\n{hidden}",
+            hidden.len()
+        ),
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: +0\r\n\r\n{hidden}"
+        ),
+        format!(
+            "GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length:\r\n 0\r\n\r\n{hidden}"
+        ),
+        // A transfer coding list that hides chunked.
+        format!(
+            "POST /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n{hidden}"
+        ),
+    ];
+    for (i, attempt) in attempts.iter().enumerate() {
+        let mut stream = connect(raw.emulator.addr());
+        stream.write_all(attempt.as_bytes()).unwrap();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut all = Vec::new();
+        let _ = stream.read_to_end(&mut all);
+        let answers = String::from_utf8_lossy(&all).matches("HTTP/1.1 ").count();
+        assert_eq!(answers, 1, "case {i}: {}", String::from_utf8_lossy(&all));
+        assert_eq!(
+            raw.get(&format!("/files/{id}")).0,
+            200,
+            "case {i} deleted it"
+        );
+    }
+    // Pipelined requests on one connection are each answered, in order.
+    let mut stream = connect(raw.emulator.addr());
+    let three = format!(
+        "GET /api/v1/files/{id} HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /api/v1/files/nope HTTP/1.1\r\nAuthorization: {auth}\r\n\r\n\
+         GET /api/v1/files HTTP/1.1\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(three.as_bytes()).unwrap();
+    let mut all = String::new();
+    let _ = stream.read_to_string(&mut all);
+    let statuses: Vec<&str> = all.split("HTTP/1.1 ").skip(1).map(|a| &a[..3]).collect();
+    assert_eq!(statuses, ["200", "404", "200"], "{all}");
+}
+
+#[test]
+fn multipart_edge_cases_get_the_answer_rfc_7578_gives_them() {
+    let raw = Raw::new(Emulator::builder().upload_limit(1000).start().unwrap());
+    let part = |disposition: &str, content: &[u8]| -> Vec<u8> {
+        let mut p = format!("--b\r\n{disposition}\r\n\r\n").into_bytes();
+        p.extend_from_slice(content);
+        p.extend_from_slice(b"\r\n");
+        p
+    };
+    let file = |filename: &str, content: &[u8]| {
+        part(
+            &format!("Content-Disposition: form-data; name=\"file\"; filename={filename}"),
+            content,
+        )
+    };
+    let end = b"--b--\r\n".to_vec();
+    let huge_name = format!("\"{}\"", "n".repeat(10 * 1024 * 1024));
+    let cases: Vec<(&str, Vec<u8>, u16, Option<&str>)> = vec![
+        (
+            "the boundary inside the content, not followed by -- or CRLF",
+            [file("\"a.txt\"", b"x\r\n--bx--b \r\n--b-"), end.clone()].concat(),
+            200,
+            Some("a.txt"),
+        ),
+        ("no closing boundary", file("\"a.txt\"", b"abc"), 400, None),
+        (
+            "a part without Content-Disposition, then the file",
+            [
+                part("Content-Type: text/plain", b"x"),
+                file("\"b.txt\"", b"b"),
+                end.clone(),
+            ]
+            .concat(),
+            200,
+            Some("b.txt"),
+        ),
+        (
+            "only a part without Content-Disposition",
+            [part("Content-Type: text/plain", b"x"), end.clone()].concat(),
+            400,
+            None,
+        ),
+        (
+            "a 0-byte file",
+            [file("\"e.txt\"", b""), end.clone()].concat(),
+            400,
+            None,
+        ),
+        (
+            "a file exactly at the limit",
+            [file("\"at.txt\"", &[b'y'; 1000]), end.clone()].concat(),
+            200,
+            Some("at.txt"),
+        ),
+        (
+            "a file one byte over the limit",
+            [file("\"over.txt\"", &[b'y'; 1001]), end.clone()].concat(),
+            413,
+            None,
+        ),
+        (
+            "filename* with bad UTF-8 falls back to filename",
+            [
+                file("\"plain.txt\"; filename*=UTF-8''a%FF%FE.txt", b"z"),
+                end.clone(),
+            ]
+            .concat(),
+            200,
+            Some("plain.txt"),
+        ),
+        (
+            "a 10 MB name, declared: refused by its length",
+            [file(&huge_name, b"z"), end.clone()].concat(),
+            413,
+            None,
+        ),
+        (
+            "chunked: a 10 MB name, undeclared: refused by the part-header cap",
+            [file(&huge_name, b"z"), end.clone()].concat(),
+            400,
+            None,
+        ),
+    ];
+    for (case, body, status, filename) in cases {
+        let request = raw
+            .agent
+            .post(raw.url("/files"))
+            .header("Authorization", raw.auth())
+            .header("Content-Type", "multipart/form-data; boundary=b");
+        let resp = if case.starts_with("chunked") {
+            request.send(ureq::SendBody::from_reader(&mut &body[..]))
+        } else {
+            request.send(&body[..])
+        };
+        let (got, answer) = match resp {
+            Ok(resp) => read(resp),
+            // An early answer to a large body can reach the client as a reset: the log
+            // still says what the server answered.
+            Err(e) => (0, Value::String(e.to_string())),
+        };
+        let logged = raw.emulator.requests().last().unwrap().status;
+        assert_eq!(logged, status, "{case}: {answer}");
+        assert!(got == status || got == 0, "{case}: {got} {answer}");
+        if let Some(filename) = filename {
+            assert_eq!(answer["filename"], filename, "{case}");
+        }
+    }
+    assert_eq!(raw.get("/files").0, 200, "the server lived through it all");
+}
+
+#[test]
+fn a_download_of_a_file_named_with_control_characters_is_readable() {
+    let emulator = Emulator::start().unwrap();
+    let client = common::client_for(&emulator);
+    for name in [
+        "tab\there.txt",
+        "nul\0.txt",
+        "bell\x07.txt",
+        "del\x7f.txt",
+        "café.txt",
+    ] {
+        let id = emulator
+            .seed_file_in(
+                openrouter_files::emulator::DEFAULT_WORKSPACE,
+                name,
+                b"bytes",
+            )
+            .unwrap();
+        let mut download = client
+            .download(&id)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(download.filename(), Some(name), "{name:?}");
+        let mut body = Vec::new();
+        download.read_to_end(&mut body).unwrap();
+        assert_eq!(body, b"bytes");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
+    const CAP: usize = 64;
+    const HELD: usize = 300;
+    let raw = Raw::new(Emulator::builder().max_connections(CAP).start().unwrap());
+    let (addr, port) = (raw.emulator.addr(), raw.emulator.addr().port());
+    let held: Vec<TcpStream> = (0..HELD).map(|_| connect(addr)).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while raw.emulator.connections_accepted() < HELD {
+        assert!(
+            Instant::now() < deadline,
+            "not all connections were accepted"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let refused = held
+        .iter()
+        .filter(|s| {
+            s.set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let mut buf = [0u8; 12];
+            matches!((&**s).read(&mut buf), Ok(12) if &buf == b"HTTP/1.1 503")
+        })
+        .count();
+    assert_eq!(refused, HELD - CAP, "exactly the connections past the cap");
+    assert!(
+        emulator_threads(port) <= CAP + 1,
+        "{}",
+        emulator_threads(port)
+    );
+    drop(held);
+    wait_for_threads(port, 1, 20);
+    assert_eq!(raw.get("/files").0, 200);
+}
+
+#[test]
+fn an_expected_body_that_never_comes_ends_in_408() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .read_timeout(Duration::from_millis(500))
+            .start()
+            .unwrap(),
+    );
+    let mut stream = connect(raw.emulator.addr());
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+        raw.auth()
+    )
+    .unwrap();
+    let interim = read_head_text(&mut stream);
+    assert!(interim.starts_with("HTTP/1.1 100 "), "{interim}");
+    assert_eq!(read_status(&mut stream), Some(408));
+}
+
+#[test]
+fn ids_that_look_like_paths_name_no_file() {
+    let raw = Raw::new(
+        Emulator::builder()
+            .seed_file("secret.txt", b"s".to_vec())
+            .start()
+            .unwrap(),
+    );
+    let (_, list) = raw.get("/files");
+    let real = list["data"][0]["id"].as_str().unwrap().to_string();
+    for id in [
+        "..%2F..%2F..%2Fetc%2Fpasswd".to_string(),
+        "%2e%2e".to_string(),
+        format!("{real}%00"),
+        format!("..%2F{real}"),
+        format!("x%2F..%2F{real}"),
+        "%00".to_string(),
+    ] {
+        for path in [format!("/files/{id}"), format!("/files/{id}/content")] {
+            let (status, body) = raw.get(&path);
+            assert_error_shape(status, &body, 404);
+        }
+        let (status, body) = raw.delete(&format!("/files/{id}"));
+        assert_error_shape(status, &body, 404);
+    }
+    assert_eq!(
+        raw.get(&format!("/files/{real}")).0,
+        200,
+        "nothing was deleted"
+    );
 }

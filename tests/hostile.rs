@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::scripted::{Next, Received, Scripted, api_error, file_json, json, redirect, respond};
+use common::scripted::{
+    Next, Received, Scripted, answer_and_close, api_error, file_json, json, redirect, respond,
+};
 use common::{client_at, fast_retries, temp_dir};
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
@@ -115,10 +117,7 @@ fn every_header_value_is_checked_when_the_client_is_built() {
 
 #[test]
 fn a_redirect_to_the_same_host_on_another_port_does_not_carry_the_key() {
-    let elsewhere = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let elsewhere = file_server();
     let target = elsewhere.url("/api/v1/files/or_file_1");
     let origin = Scripted::start(move |_, _, s| {
         redirect(s, 307, &target);
@@ -202,6 +201,145 @@ fn a_redirect_to_another_scheme_or_nowhere_is_refused() {
     }
 }
 
+/// A server that answers every request with the metadata of `or_file_1`.
+fn file_server() -> Scripted {
+    Scripted::start(|_, _, s| {
+        json(s, 200, "", &file_json("or_file_1"));
+        Next::KeepAlive
+    })
+}
+
+/// The headers a user configures, each set one way: builder, `app`, scoped clone.
+const USER_HEADERS: [&str; 4] = ["x-team-secret", "http-referer", "x-title", "x-scoped"];
+
+fn client_with_user_headers(server: &Scripted) -> FilesClient {
+    FilesClient::builder()
+        .api_key(KEY)
+        .base_url(server.url("/api/v1"))
+        .retry(RetryPolicy::none())
+        .header("X-Team-Secret", "s3cret")
+        .app("https://example.com", "My App")
+        .build()
+        .unwrap()
+        .with_header("X-Scoped", "1")
+        .unwrap()
+}
+
+/// A server whose first answer is a 307 to `location` (`{self}` stands for its own
+/// `host:port`), and whose later answers are a file.
+fn redirecting(location: String) -> Scripted {
+    Scripted::start(move |n, r, s| {
+        if n == 0 {
+            redirect(
+                s,
+                307,
+                &location.replace("{self}", r.header("host").unwrap()),
+            );
+        } else {
+            json(s, 200, "", &file_json("or_file_1"));
+        }
+        Next::KeepAlive
+    })
+}
+
+#[test]
+fn user_headers_and_the_key_stay_with_the_base_origin_however_the_location_is_spelled() {
+    let elsewhere = file_server();
+    let port = elsewhere.addr.port();
+    for location in [
+        format!("http://127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("HTTP://127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("//127.0.0.1:{port}/api/v1/files/or_file_1"),
+        format!("http://user:pw@127.0.0.1:{port}/x"),
+        format!("http://{{self}}@127.0.0.1:{port}/x"),
+        format!("http://localhost:{port}/x"),
+    ] {
+        let origin = redirecting(location.clone());
+        let before = elsewhere.received().len();
+        client_with_user_headers(&origin)
+            .retrieve("or_file_1")
+            .unwrap_or_else(|e| panic!("{location}: {e}"));
+        assert_eq!(origin.received().len(), 1, "{location}");
+        let here = &origin.received()[0];
+        let there = &elsewhere.received()[before];
+        assert_eq!(
+            here.header("authorization"),
+            Some(&*format!("Bearer {KEY}"))
+        );
+        assert!(
+            there
+                .header("authorization")
+                .is_none_or(|v| !v.contains(KEY)),
+            "{location}: {there:?}"
+        );
+        for name in USER_HEADERS {
+            assert!(here.header(name).is_some(), "{location}: {name}");
+            assert_eq!(
+                there.header(name),
+                None,
+                "{location}: {name} left the origin"
+            );
+        }
+        assert!(there.header("user-agent").is_some(), "protocol headers go");
+    }
+    // Within the origin, in any spelling, everything goes along.
+    for location in [
+        "/api/v1/files/or_file_1".to_string(),
+        "http://{self}/api/v1/files/or_file_1".to_string(),
+        "//{self}/api/v1/files/or_file_1".to_string(),
+        "http://u:p@{self}/api/v1/files/or_file_1".to_string(),
+    ] {
+        let origin = redirecting(location.clone());
+        client_with_user_headers(&origin)
+            .retrieve("or_file_1")
+            .unwrap();
+        let second = &origin.received()[1];
+        assert_eq!(
+            second.header("authorization"),
+            Some(&*format!("Bearer {KEY}")),
+            "{location}"
+        );
+        for name in USER_HEADERS {
+            assert!(second.header(name).is_some(), "{location}: {name}");
+        }
+    }
+}
+
+#[test]
+fn a_location_that_carries_the_key_is_not_followed() {
+    let elsewhere = file_server();
+    let port = elsewhere.addr.port();
+    let watch = key_watch();
+    for location in [
+        format!("http://127.0.0.1:{port}/x?key={KEY}"),
+        format!("http://{KEY}@127.0.0.1:{port}/x"),
+        format!("http://{KEY}.localhost:{port}/x"),
+        format!("http://127.0.0.1:{port}/{}", KEY.to_uppercase()),
+        format!("/api/v1/files/{KEY}"),
+    ] {
+        let origin = redirecting(location.clone());
+        let err = client(&origin, fast_retries(2))
+            .retrieve("or_file_1")
+            .unwrap_err();
+        match &err {
+            Error::Redirect { reason, .. } => assert!(reason.contains("key"), "{err}"),
+            other => panic!("{location}: {other:?}"),
+        }
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains(KEY) && !shown.contains("hostile-0123"),
+            "{shown}"
+        );
+        assert_eq!(
+            origin.received().len(),
+            1,
+            "{location}: not followed, not retried"
+        );
+    }
+    assert!(elsewhere.received().is_empty());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
+}
+
 // ---- 5. redirects and deletes that would report a false success ----------------------------
 
 #[test]
@@ -240,10 +378,7 @@ fn a_301_302_or_303_to_a_delete_or_an_upload_is_an_error_naming_the_location() {
 
 #[test]
 fn a_delete_answered_with_file_metadata_is_a_decode_error() {
-    let server = Scripted::start(|_, _, s| {
-        json(s, 200, "", &file_json("or_file_1"));
-        Next::KeepAlive
-    });
+    let server = file_server();
     let err = client(&server, RetryPolicy::none())
         .delete("or_file_1")
         .unwrap_err();
@@ -343,12 +478,9 @@ fn a_download_in_a_content_encoding_is_refused_and_leaves_no_file() {
 
 #[test]
 fn an_http_1_0_download_framed_with_transfer_encoding_is_refused() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(
-            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-        );
-        Next::Close
-    });
+    let server = answer_and_close(
+        b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
     assert_download_refused(&client(&server, fast_retries(2)), "HTTP/1.0");
 }
 
@@ -458,6 +590,215 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
     assert_eq!(text.len(), 20);
 }
 
+/// A server that answers every request with a 503 carrying `extra` header lines.
+fn always_503(extra: &'static str) -> Scripted {
+    Scripted::start(move |_, _, s| {
+        api_error(s, 503, extra, "busy");
+        Next::KeepAlive
+    })
+}
+
+#[test]
+fn a_slow_redirect_chain_ends_at_the_deadline_of_the_whole_call() {
+    // Each hop answers in 400 ms, well under the stall and response timeouts; five of them
+    // would take 2 s.
+    let server = Scripted::start(|n, _, s| {
+        std::thread::sleep(Duration::from_millis(400));
+        if n < 5 {
+            redirect(s, 307, &format!("/api/v1/files/hop{n}"));
+        } else {
+            json(s, 200, "", &file_json("or_file_1"));
+        }
+        Next::KeepAlive
+    });
+    let started = Instant::now();
+    let err = client(&server, fast_retries(3))
+        .with_deadline(Duration::from_millis(1000))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(err.to_string().to_lowercase().contains("timeout"), "{err}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(server.received().len() < 6, "the chain was cut short");
+}
+
+#[test]
+fn an_unlimited_retry_after_cap_ends_the_call_at_its_deadline_without_overflow() {
+    let server = always_503("retry-after-ms: 1e300\r\n");
+    let policy = fast_retries(3).with_max_retry_after(Duration::MAX);
+    // The JSON calls' default deadline applies: the asked wait passes it, so the error returns.
+    let err = client(&server, policy).retrieve("or_file_1").unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.api().unwrap().retry_after(), Some(Duration::MAX));
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn retry_afters_just_under_the_cap_still_end_at_the_deadline() {
+    let server = always_503("retry-after-ms: 990\r\n");
+    let policy = fast_retries(50).with_max_retry_after(Duration::from_secs(1));
+    let started = Instant::now();
+    let err = client(&server, policy)
+        .with_deadline(Duration::from_millis(1500))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(err.status(), Some(503), "{err}");
+    assert!(elapsed < Duration::from_millis(1500 + 3000), "{elapsed:?}");
+    // Each wait is under the cap; only one fits in the deadline (none on a slow machine).
+    assert!((1..=2).contains(&server.received().len()));
+}
+
+#[test]
+fn a_wait_of_a_century_or_more_ends_a_call_without_a_deadline_at_once() {
+    // Uploads and downloads have no deadline by default; a policy that takes any Retry-After
+    // then met a server asking for 1e300 ms, and slept forever. A wait that fits a clock but
+    // not a lifetime (a century or more) is no better.
+    for header in ["retry-after-ms: 1e300\r\n", "Retry-After: 99999999999\r\n"] {
+        let server = Scripted::start(move |_, _, s| {
+            api_error(s, 429, header, "slow down");
+            Next::KeepAlive
+        });
+        let client = client(&server, fast_retries(3).with_max_retry_after(Duration::MAX));
+        let dir = temp_dir("wait-forever");
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(every_operation(&client.with_deadline(None), &dir).len());
+        });
+        let operations = finished
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{header}: every operation returned"));
+        assert_eq!(operations, 6);
+        assert_eq!(server.received().len(), 6, "one request each, no retry");
+    }
+}
+
+#[test]
+fn backoff_as_long_as_duration_max_ends_the_call_at_its_deadline_without_overflow() {
+    let endless = RetryPolicy::default()
+        .with_max_retries(u32::MAX)
+        .with_base_delay(Duration::MAX)
+        .with_max_delay(Duration::MAX);
+    let server = always_503("");
+    let err = client(&server, endless).retrieve("or_file_1").unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(server.received().len(), 1);
+    // `download_to` has a retry loop of its own, for a body that breaks.
+    let broken = answer_and_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
+    let dir = temp_dir("huge-backoff");
+    let err = client(&broken, endless)
+        .with_deadline(Duration::from_secs(30))
+        .download_to("or_file_1", dir.join("f"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+    assert_eq!(broken.received().len(), 1);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn durations_up_to_duration_max_are_accepted_by_every_setting() {
+    let server = Scripted::start(|_, r, s| {
+        let path = r.target.split('?').next().unwrap();
+        match (r.method.as_str(), path) {
+            (_, "/api/v1/files/or_file_1/content") => respond(s, 200, "", b"abc"),
+            ("GET", "/api/v1/files") => json(s, 200, "", r#"{"data":[],"has_more":false}"#),
+            ("DELETE", _) => json(s, 200, "", r#"{"id":"or_file_1","deleted":true}"#),
+            _ => json(s, 200, "", &file_json("or_file_1")),
+        }
+        Next::KeepAlive
+    });
+    let client = FilesClient::builder()
+        .api_key(KEY)
+        .base_url(server.url("/api/v1"))
+        .connect_timeout(Duration::MAX)
+        .response_timeout(Duration::MAX)
+        .stall_timeout(Duration::MAX)
+        .deadline(Duration::MAX)
+        .retry(
+            RetryPolicy::default()
+                .with_max_retries(u32::MAX)
+                .with_base_delay(Duration::MAX)
+                .with_max_delay(Duration::MAX)
+                .with_max_retry_after(Duration::MAX),
+        )
+        .build()
+        .unwrap();
+    let dir = temp_dir("duration-max");
+    for client in [
+        client.clone(),
+        client
+            .with_deadline(Duration::MAX)
+            .with_stall_timeout(Duration::MAX)
+            .with_connect_timeout(Duration::MAX)
+            .with_response_timeout(Duration::MAX),
+    ] {
+        for (op, result) in every_operation(&client, &dir) {
+            assert!(result.is_ok(), "{op}: {result:?}");
+        }
+    }
+}
+
+#[test]
+fn zero_delays_and_unlimited_retries_end_at_the_deadline() {
+    let server = always_503("");
+    let hammer = RetryPolicy::default()
+        .with_max_retries(u32::MAX)
+        .with_base_delay(Duration::ZERO)
+        .with_max_delay(Duration::ZERO);
+    let started = Instant::now();
+    let err = client(&server, hammer)
+        .with_deadline(Duration::from_millis(500))
+        .retrieve("or_file_1")
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        err.status() == Some(503) || err.to_string().to_lowercase().contains("timeout"),
+        "{err}"
+    );
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(server.received().len() > 1, "retried without waiting");
+}
+
+#[test]
+fn a_download_to_that_starts_over_after_a_part_that_does_not_fit_still_ends_at_its_deadline() {
+    // The first answer breaks; the part asked for comes late and does not fit; the whole file,
+    // asked for again, would come later still: past the deadline.
+    let file = content(1000);
+    let server = Scripted::start(move |n, r, s| {
+        if n == 0 {
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nETag: \"v1\"\r\nContent-Length: 1000\r\n\r\n",
+            );
+            let _ = s.write_all(&file[..400]);
+            return Next::Close;
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        if r.header("range").is_some() {
+            respond(
+                s,
+                206,
+                "Content-Range: bytes 0-9/10\r\nETag: \"v1\"\r\n",
+                b"0123456789",
+            );
+        } else {
+            respond(s, 200, "Accept-Ranges: bytes\r\nETag: \"v1\"\r\n", &file);
+        }
+        Next::KeepAlive
+    });
+    let dir = temp_dir("restart-deadline");
+    let started = Instant::now();
+    let result = client(&server, fast_retries(3))
+        .with_response_timeout(Duration::from_secs(10))
+        .with_stall_timeout(Duration::from_secs(10))
+        .with_deadline(Duration::from_secs(2))
+        .download_to("or_file_1", dir.join("f"));
+    let elapsed = started.elapsed();
+    let err = result.expect_err("the whole file came after the deadline");
+    assert!(err.to_string().to_lowercase().contains("timeout"), "{err}");
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
 // ---- 8. secrets in text the server controls --------------------------------------------------
 
 #[test]
@@ -510,10 +851,33 @@ fn credentials_in_the_base_url_are_hidden_by_debug() {
     );
 }
 
-/// Every record at DEBUG or above from any crate, checked for the key as it arrives.
+/// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
+/// kept with the name of the thread that logged it. The client is blocking, so its records
+/// (and ureq's) come from the thread that makes the call: the test's own. Tests run in
+/// parallel and some make ureq log server text on purpose (ureq's debug records show headers
+/// such as `Content-Encoding` as sent), so each test looks at its own thread's records and at
+/// those of server threads (the emulator's `emu-…`, unnamed ones), never at another test's.
 struct KeyWatch {
     records: AtomicUsize,
-    leaks: Mutex<Vec<String>>,
+    leaks: Mutex<Vec<(Option<String>, String)>>,
+}
+
+impl KeyWatch {
+    /// The records holding the key that were logged on the calling thread or a server's.
+    fn leaks_here(&self) -> Vec<String> {
+        let here = std::thread::current().name().map(str::to_string);
+        let leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
+        leaks
+            .iter()
+            .filter(|(thread, _)| {
+                *thread == here
+                    || thread
+                        .as_deref()
+                        .is_none_or(|name| name.starts_with("emu-"))
+            })
+            .map(|(_, line)| line.clone())
+            .collect()
+    }
 }
 
 impl log::Log for KeyWatch {
@@ -527,7 +891,9 @@ impl log::Log for KeyWatch {
         self.records.fetch_add(1, Ordering::SeqCst);
         let line = format!("{} {} {}", record.level(), record.target(), record.args());
         if line.contains(KEY) || line.contains("hostile-0123") {
-            self.leaks.lock().unwrap().push(line);
+            let thread = std::thread::current().name().map(str::to_string);
+            let mut leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
+            leaks.push((thread, line));
         }
     }
     fn flush(&self) {}
@@ -593,7 +959,47 @@ fn no_operation_or_error_path_logs_the_key_at_debug_level() {
         watch.records.load(Ordering::SeqCst) > before,
         "the logger saw records"
     );
-    assert_eq!(*watch.leaks.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
+}
+
+#[test]
+fn a_key_cut_in_two_by_the_snippet_limit_or_by_chunks_leaves_no_part_of_it() {
+    let server = Scripted::start(|n, _, s| {
+        let body = format!("{}{KEY} and more", "x".repeat(1000));
+        match n {
+            0 => respond(s, 502, "", body.as_bytes()),
+            1 => json(s, 200, "", &body),
+            // The key in two chunks of a chunked body.
+            2 => {
+                let (a, b) = KEY.split_at(10);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\nkey {a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                    a.len() + 4,
+                    b.len()
+                );
+            }
+            // A key in JSON escapes is decoded before it is looked for.
+            _ => json(
+                s,
+                401,
+                "",
+                &format!(
+                    r#"{{"error":{{"code":401,"message":"bad \u0073{}","metadata":{{"k":"\u0073{}"}}}}}}"#,
+                    &KEY[1..],
+                    &KEY[1..]
+                ),
+            ),
+        }
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    for _ in 0..4 {
+        let err = client.retrieve("or_file_1").unwrap_err();
+        let shown = format!("{err} {err:?} {:?}", err.api().map(|a| a.metadata()));
+        assert!(!shown.contains("sk-or-v1-hos"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 }
 
 // ---- 9. a broken download_to is recovered ------------------------------------------------------
@@ -715,12 +1121,9 @@ fn a_broken_download_to_without_range_support_starts_over() {
 
 #[test]
 fn a_broken_download_to_gives_up_after_the_retry_policy() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(
-            b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 10\r\n\r\n0123",
-        );
-        Next::Close
-    });
+    let server = answer_and_close(
+        b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 10\r\n\r\n0123",
+    );
     let dir = temp_dir("give-up");
     let err = client(&server, fast_retries(2))
         .download_to("or_file_1", dir.join("f"))
@@ -769,6 +1172,151 @@ fn a_broken_download_to_on_the_emulator_resumes_with_ranges_and_starts_over_with
     }
 }
 
+#[test]
+fn a_download_announcing_u64_max_bytes_is_truncated_not_trusted() {
+    let server = answer_and_close(b"HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\nContent-Length: 18446744073709551615\r\n\r\nabc");
+    let dir = temp_dir("u64-max");
+    let client = client(&server, fast_retries(1));
+    let err = client.download_to("or_file_1", dir.join("f")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Truncated {
+                expected: u64::MAX,
+                received: 3
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let mut body = client.download("or_file_1").unwrap();
+    let err = Error::from(body.read_to_end(&mut Vec::new()).unwrap_err());
+    assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
+}
+
+#[test]
+fn bytes_past_the_announced_length_are_not_taken_for_the_next_answer() {
+    // Each answer carries a second, smuggled answer after its announced 3 bytes; a client
+    // that kept the connection would read it as the answer to its next request.
+    let server = Scripted::start(|_, _, s| {
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz",
+        );
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    let dir = temp_dir("smuggled");
+    for round in 0..3 {
+        let mut text = String::new();
+        client
+            .download("or_file_1")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "abc", "round {round}");
+        client.download_to("or_file_1", dir.join("f")).unwrap();
+        assert_eq!(
+            std::fs::read(dir.join("f")).unwrap(),
+            b"abc",
+            "round {round}"
+        );
+    }
+    assert_eq!(server.received().len(), 6, "one request per call");
+}
+
+/// The `.part` files in `dir`.
+fn temp_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".part"))
+        .collect()
+}
+
+/// Waits (at most 20 s) until a `.part` file in `dir` holds at least `bytes`, and returns it.
+fn wait_for_temp_file(dir: &std::path::Path, bytes: u64) -> std::path::PathBuf {
+    let started = Instant::now();
+    loop {
+        if let Some(part) = temp_files(dir)
+            .into_iter()
+            .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= bytes))
+        {
+            return part;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no temp file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_temp_file_removed_halfway_fails_the_download_and_leaves_the_target_alone() {
+    let dir = temp_dir("temp-removed");
+    let target = dir.join("f.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let watched = dir.clone();
+    let server = Scripted::start(move |_, _, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+        let _ = s.flush();
+        std::fs::remove_file(wait_for_temp_file(&watched, 5)).unwrap();
+        let _ = s.write_all(b"56789");
+        Next::Close
+    });
+    let err = client(&server, RetryPolicy::none())
+        .with_stall_timeout(Duration::from_secs(30))
+        .download_to("or_file_1", &target)
+        .unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert!(temp_files(&dir).is_empty());
+}
+
+/// Set in the child process of the next test: `BASE_URL|TARGET`.
+const CHILD_DOWNLOAD: &str = "OPENROUTER_FILES_TEST_CHILD_DOWNLOAD";
+
+#[test]
+fn a_download_to_killed_halfway_leaves_the_target_untouched() {
+    if let Ok(spec) = std::env::var(CHILD_DOWNLOAD) {
+        // The child: a download that the parent kills while it is half written.
+        let (base, target) = spec.split_once('|').unwrap();
+        let _ = client_at(base, KEY, RetryPolicy::none())
+            .with_stall_timeout(Duration::from_secs(60))
+            .download_to("or_file_1", target);
+        return;
+    }
+    let server = Scripted::start(|_, _, s| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        let _ = s.write_all(&content(50_000));
+        let _ = s.flush();
+        std::thread::sleep(Duration::from_secs(30));
+        Next::Close
+    });
+    let dir = temp_dir("killed");
+    let target = dir.join("f.bin");
+    std::fs::write(&target, b"old").unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_download_to_killed_halfway_leaves_the_target_untouched",
+            "--exact",
+            "--quiet",
+        ])
+        .env(
+            CHILD_DOWNLOAD,
+            format!("{}|{}", server.url("/api/v1"), target.display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_temp_file(&dir, 50_000);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    assert_eq!(
+        temp_files(&dir).len(),
+        1,
+        "the half-written temp file is all that is left"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn download_to_over_an_existing_file_keeps_its_permission_bits() {
@@ -790,10 +1338,7 @@ fn download_to_over_an_existing_file_keeps_its_permission_bits() {
 
 #[test]
 fn a_read_error_from_a_download_converts_back_with_question_mark() {
-    let server = Scripted::start(|_, _, s| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
-        Next::Close
-    });
+    let server = answer_and_close(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
     let read_all = || -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         client(&server, RetryPolicy::none())
@@ -914,8 +1459,20 @@ fn hostile_answer(
         3 => format!("HTTP/1.1 {status} \u{fffd}\r\n"),
         _ => format!("HTTP/1.1 {status} X\r\n"),
     };
-    let body: Vec<u8> = match rng.below(12) {
+    let body: Vec<u8> = match rng.below(14) {
         0 => file_json("or_file_1").into_bytes(),
+        // Pages that ask for more with a fresh cursor: empty, or with one file.
+        12 => format!(
+            r#"{{"data":[],"has_more":true,"cursor":"c{}"}}"#,
+            rng.next()
+        )
+        .into(),
+        13 => format!(
+            r#"{{"data":[{}],"has_more":true,"cursor":"c{}"}}"#,
+            file_json("or_file_1"),
+            rng.next()
+        )
+        .into(),
         1 => r#"{"data":[],"has_more":false,"first_id":null,"last_id":null}"#.into(),
         2 => r#"{"id":"or_file_1","object":"file","deleted":true}"#.into(),
         3 => format!(r#"{{"error":{{"code":1,"message":"m {KEY}","metadata":{{"a":"{KEY}"}}}}}}"#)
@@ -982,7 +1539,15 @@ fn hostile_answer(
                     "https://127.0.0.1:1/x"
                 ])
             ),
-            8 => format!("Location: http://127.0.0.1:{elsewhere}/api/v1/files/or_file_1\r\n"),
+            8 => format!(
+                "Location: {}\r\n",
+                rng.pick(&[
+                    &format!("http://127.0.0.1:{elsewhere}/api/v1/files/or_file_1"),
+                    &format!("//127.0.0.1:{elsewhere}/api/v1/files/or_file_1"),
+                    &format!("http://u:p@127.0.0.1:{elsewhere}/x"),
+                    &format!("http://127.0.0.1:{elsewhere}/x?key={KEY}"),
+                ])
+            ),
             9 => format!("Location: http://localhost:{elsewhere}/x\r\n"),
             10 => format!(
                 "Content-Range: bytes 0-{}/{}\r\n",
@@ -1090,6 +1655,7 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
     let client = FilesClient::builder()
         .api_key(KEY)
         .base_url(server.url("/api/v1"))
+        .header("X-Team-Secret", "s3cret")
         .retry(fast_retries(1).with_max_retry_after(Duration::from_millis(50)))
         .stall_timeout(Duration::from_millis(150))
         .response_timeout(Duration::from_millis(150))
@@ -1101,7 +1667,7 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
     let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
     let started = Instant::now();
     for case in 0..cases {
-        let op = case % 7;
+        let op = case % 8;
         sent.lock().unwrap().clear();
         let t = Instant::now();
         let result: Result<String, Error> = match op {
@@ -1115,6 +1681,12 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
             4 => client
                 .upload(Upload::reader("a.txt", &b"abc"[..], 3))
                 .map(|m| m.id),
+            7 => client
+                .list()
+                .files()
+                .take(3)
+                .collect::<Result<Vec<_>, _>>()
+                .map(|files| files.len().to_string()),
             5 => (|| {
                 let mut body = client.download("or_file_1")?;
                 let mut out = Vec::new();
@@ -1133,8 +1705,12 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
             }
         };
         let elapsed = t.elapsed();
+        // Iterating a list is a call per page, each under the deadline. The list gives up on
+        // the 4th page in a row without a file, and `files().take(3)` stops at the 3rd file: at most
+        // 3 × (3 empty + 1) = 12 pages.
+        let calls = if op == 7 { 12 } else { 1 };
         assert!(
-            elapsed < bound + Duration::from_secs(3),
+            elapsed < bound * calls + Duration::from_secs(3),
             "case {case} (op {op}) took {elapsed:?}"
         );
         let outcome = match &result {
@@ -1151,13 +1727,17 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
     let leaked: Vec<Received> = elsewhere
         .received()
         .into_iter()
-        .filter(|r| r.header("authorization").is_some())
+        .filter(|r| {
+            r.header("authorization").is_some_and(|v| v.contains(KEY))
+                || r.header("x-team-secret").is_some()
+                || r.target.contains(KEY)
+        })
         .collect();
     assert!(
         leaked.is_empty(),
-        "the key reached another origin: {leaked:?}"
+        "the key or a user header reached another origin: {leaked:?}"
     );
-    assert_eq!(*watch.leaks.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(watch.leaks_here(), Vec::<String>::new());
     assert!(
         std::fs::read_dir(&dir).unwrap().all(|e| !e
             .unwrap()

@@ -9,7 +9,8 @@ use common::client_for;
 use common::scripted::{Next, Scripted, file_json, json};
 use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{
-    Error, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy, Upload,
+    Error, FileMetadata, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy,
+    Upload,
 };
 
 fn client(server: &Scripted) -> FilesClient {
@@ -31,7 +32,7 @@ fn page(stream: &mut TcpStream, files: &[String], has_more: bool, cursor: Option
 }
 
 /// Every file of a default list from `server`, which must not fail.
-fn list_all(server: &Scripted) -> Vec<openrouter_files::FileMetadata> {
+fn list_all(server: &Scripted) -> Vec<FileMetadata> {
     client(server)
         .list()
         .into_iter()
@@ -290,16 +291,23 @@ fn an_empty_cursor_or_file_id_is_refused_before_sending() {
     );
 }
 
-/// Uploads `n` files to `provider`'s storage on the emulator.
-fn provider_files(client: &FilesClient, provider: &str, n: usize) -> Vec<String> {
+/// Uploads `n` files to `provider`'s storage on the emulator; returns them in upload order.
+fn provider_uploads(client: &FilesClient, provider: &str, n: usize) -> Vec<FileMetadata> {
     (0..n)
         .map(|i| {
             client
                 .with_provider(provider)
                 .upload(Upload::bytes(format!("p{i}.txt"), vec![b'y'; i + 1]))
                 .unwrap()
-                .filename
         })
+        .collect()
+}
+
+/// The names of `n` files uploaded to `provider`'s storage, in upload order.
+fn provider_files(client: &FilesClient, provider: &str, n: usize) -> Vec<String> {
+    provider_uploads(client, provider, n)
+        .into_iter()
+        .map(|f| f.filename)
         .collect()
 }
 
@@ -472,4 +480,93 @@ fn a_hostile_cursor_goes_back_encoded_and_cannot_add_headers_or_parameters() {
         "{}",
         second.target
     );
+}
+
+/// Query parameter `name` of a request target, as sent (ids need no decoding).
+fn query_param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
+    let query = target.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+#[test]
+fn a_list_started_with_before_id_walks_back_through_every_file_once_against_a_scripted_server() {
+    // Anthropic's documented paging: `before_id=X` is the page just before X in the list's
+    // order, `first_id` goes on backwards, `has_more` says whether more lie that way.
+    const FILES: usize = 10;
+    let ids: Vec<String> = (0..FILES).map(|i| format!("or_file_{i:02}")).collect();
+    let all = ids.clone();
+    let server = Scripted::start(move |_, r, s| {
+        let limit: usize = query_param(&r.target, "limit").unwrap().parse().unwrap();
+        let before = query_param(&r.target, "before_id").expect("paging stays backwards");
+        let end = all.iter().position(|id| id == before).unwrap();
+        let start = end.saturating_sub(limit);
+        let data: Vec<String> = all[start..end]
+            .iter()
+            .map(|id| file_json(id).replace("openrouter", "anthropic"))
+            .collect();
+        let body = format!(
+            r#"{{"_shape":"anthropic","data":[{}],"has_more":{},"first_id":"{}","last_id":"{}"}}"#,
+            data.join(","),
+            start > 0,
+            all[start],
+            all[end - 1]
+        );
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let walked: Vec<String> = client(&server)
+        .list()
+        .provider("anthropic")
+        .limit(3)
+        .before_id(&ids[FILES - 1])
+        .into_iter()
+        .map(|f| f.unwrap().id)
+        .collect();
+    let pages = [&ids[6..9], &ids[3..6], &ids[0..3]].concat();
+    assert_eq!(
+        walked, pages,
+        "page after page backwards, each in list order"
+    );
+    let asked: Vec<String> = server
+        .received()
+        .iter()
+        .map(|r| query_param(&r.target, "before_id").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        asked,
+        [ids[9].clone(), ids[6].clone(), ids[3].clone()],
+        "each page's first_id"
+    );
+}
+
+#[test]
+fn a_list_started_with_before_id_walks_back_through_every_file_once_on_the_emulator() {
+    for (provider, order) in [
+        ("anthropic", Order::Asc),
+        ("openai", Order::Asc),
+        ("anthropic", Order::Desc),
+    ] {
+        let (_emulator, client) = emulator_with_files(0);
+        let mut in_order: Vec<String> = provider_uploads(&client, provider, 8)
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        if order == Order::Desc {
+            in_order.reverse();
+        }
+        // Start before the last file in the list's order: every other file comes back once.
+        let walked: Vec<String> = client
+            .list()
+            .provider(provider)
+            .order(order)
+            .limit(3)
+            .before_id(&in_order[7])
+            .into_iter()
+            .map(|f| f.unwrap().id)
+            .collect();
+        let pages = [&in_order[4..7], &in_order[1..4], &in_order[0..1]].concat();
+        assert_eq!(walked, pages, "{provider} {order:?}");
+    }
 }

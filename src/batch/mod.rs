@@ -26,6 +26,9 @@ use crate::upload::Upload;
 /// How many operations a batch runs at once unless [`Batch::concurrency`] says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
+/// The most operations a batch runs at once, whatever [`Batch::concurrency`] asks.
+pub const MAX_CONCURRENCY: usize = 256;
+
 /// The aggregate progress callback; calls are serialized, so it may be `FnMut`.
 type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 
@@ -48,7 +51,10 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// the batch until it has passed, not only the one that received it. When the batch stops
 /// early (an error with `stop_on_error`, the [`cancel_flag`](Batch::cancel_flag), a panic),
 /// operations already running finish and the rest are [`Outcome::Skipped`]: nothing is left
-/// half-done. A download writes each file atomically (see [`FilesClient::download_to`]), so a
+/// half-done. No file is uploaded twice: an upload is only sent again when the server cannot
+/// have stored it (see the crate's retry rules). An upload that failed *after* its request went
+/// out (a dropped connection, a response timeout) may still have been stored, as with any
+/// single upload; list before sending such items again. A download writes each file atomically (see [`FilesClient::download_to`]), so a
 /// failed one leaves no partial file behind.
 ///
 /// # Panics
@@ -175,12 +181,13 @@ impl FilesClient {
 }
 
 impl<'a> Batch<'a> {
-    /// How many operations run at once (default [`DEFAULT_CONCURRENCY`]; 0 counts as 1). Keep
-    /// it at or below the client's
+    /// How many operations run at once (default [`DEFAULT_CONCURRENCY`]; 0 counts as 1, and
+    /// more than [`MAX_CONCURRENCY`] as that). If the OS refuses a thread, the batch goes on
+    /// with those it has, or on the calling thread. Keep it at or below the client's
     /// [`max_idle_connections`](crate::FilesClientBuilder::max_idle_connections), or the
     /// workers above it open a new connection for each operation.
     pub fn concurrency(mut self, workers: usize) -> Self {
-        self.concurrency = workers.max(1);
+        self.concurrency = workers.clamp(1, MAX_CONCURRENCY);
         self
     }
 
@@ -374,17 +381,28 @@ impl<'a> Batch<'a> {
             client: &client,
             meter: &meter,
         };
+        let run = || {
+            let result =
+                panic::catch_unwind(AssertUnwindSafe(|| shared.work(&worker, &inputs, &op)));
+            if let Err(payload) = result {
+                shared.stop.store(true, Ordering::SeqCst);
+                lock(&shared.panic).get_or_insert(payload);
+            }
+        };
         std::thread::scope(|scope| {
+            let mut started = 0;
             for _ in 0..self.concurrency.min(inputs.len()) {
-                scope.spawn(|| {
-                    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                        shared.work(&worker, &inputs, &op)
-                    }));
-                    if let Err(payload) = result {
-                        shared.stop.store(true, Ordering::SeqCst);
-                        lock(&shared.panic).get_or_insert(payload);
-                    }
-                });
+                let spawned = std::thread::Builder::new()
+                    .name("openrouter-files-batch".into())
+                    .spawn_scoped(scope, run);
+                match spawned {
+                    Ok(_) => started += 1,
+                    // The OS refused another thread: the ones running share the work.
+                    Err(_) => break,
+                }
+            }
+            if started == 0 && !inputs.is_empty() {
+                run();
             }
         });
         if let Some(payload) = lock(&shared.panic).take() {

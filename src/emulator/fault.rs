@@ -26,7 +26,8 @@ pub enum Fault {
     Delay(Duration),
     /// For a download only: sends the headers with the full `Content-Length`, then only this
     /// many bytes of the body, then closes the connection. Other requests pass this fault by
-    /// (it stays queued), so it is always aimed at [`Route::Download`].
+    /// (it stays queued), so it is always aimed at [`Route::Download`]. Not aimed, it waits
+    /// at the front of the global queue for a download, and the faults behind it wait too.
     TruncateDownload {
         /// How many body bytes to send before closing.
         after_bytes: u64,
@@ -203,8 +204,19 @@ mod tests {
     fn a_global_truncation_waits_for_a_download() {
         let mut faults = Faults::default();
         faults.push(Fault::TruncateDownload { after_bytes: 1 }.into(), 1);
-        assert!(faults.next(Some(Route::List)).is_none());
-        assert!(faults.next(Some(Route::Download)).is_some());
+        faults.push(Fault::status(500).into(), 1);
+        assert!(
+            faults.next(Some(Route::List)).is_none(),
+            "the 500 waits behind"
+        );
+        assert!(matches!(
+            faults.next(Some(Route::Download)),
+            Some(Fault::TruncateDownload { .. })
+        ));
+        assert!(matches!(
+            faults.next(Some(Route::List)),
+            Some(Fault::Status { status: 500, .. })
+        ));
         assert!(faults.next(Some(Route::Download)).is_none());
     }
 }

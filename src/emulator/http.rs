@@ -177,9 +177,10 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
             return false;
         }
     };
-    let (path, query) = match head.target.split_once('?') {
+    let target = origin_form(&head.target);
+    let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q)),
-        None => (head.target.as_str(), None),
+        None => (target, None),
     };
     let expects_continue = head
         .header("Expect")
@@ -201,6 +202,11 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
     );
     let keep = body.drain() && head.keep_alive() && !matches!(answer, Answer::Drop);
     let request_bytes = body.bytes_read();
+    let delivery = Delivery {
+        keep,
+        http10: head.http10,
+        body: head.method != "HEAD",
+    };
     if !shared.config.latency.is_zero() {
         thread::sleep(shared.config.latency);
     }
@@ -212,9 +218,37 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
         query: query.map(str::to_string),
         status: answer.status(),
         request_bytes,
-        response_bytes: response_bytes(&answer),
+        response_bytes: if delivery.body {
+            response_bytes(&answer)
+        } else {
+            0
+        },
     });
-    write_answer(conn, answer, keep).is_ok() && keep
+    write_answer(conn, answer, delivery).is_ok() && keep
+}
+
+/// The path and query of a request target; an absolute-form target (`http://host/path`),
+/// which servers must accept (RFC 9112 §3.2.2), loses its scheme and authority.
+fn origin_form(target: &str) -> &str {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target;
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return target;
+    }
+    rest.find(['/', '?']).map_or("/", |i| &rest[i..])
+}
+
+/// How an answer goes out.
+#[derive(Debug, Clone, Copy)]
+struct Delivery {
+    /// The connection stays open after it.
+    keep: bool,
+    /// The client speaks HTTP/1.0, so a kept connection is announced with
+    /// `Connection: keep-alive`.
+    http10: bool,
+    /// The body is sent (not for `HEAD`).
+    body: bool,
 }
 
 fn response_bytes(answer: &Answer) -> u64 {
@@ -228,7 +262,12 @@ fn response_bytes(answer: &Answer) -> u64 {
 
 /// A short JSON error, then the connection closes.
 fn simple(conn: &mut Inbound, status: u16, message: &str) {
-    let _ = write_answer(conn, Answer::Json(status, error(status, message)), false);
+    let delivery = Delivery {
+        keep: false,
+        http10: false,
+        body: true,
+    };
+    let _ = write_answer(conn, Answer::Json(status, error(status, message)), delivery);
 }
 
 /// A fresh `X-Request-Id`, as the real API sends with every answer.
@@ -238,7 +277,7 @@ fn request_id() -> String {
 }
 
 /// The status line and headers of an answer.
-fn head_bytes(status: u16, headers: &[(String, String)], len: u64, keep: bool) -> Vec<u8> {
+fn head_bytes(status: u16, headers: &[(String, String)], len: u64, delivery: Delivery) -> Vec<u8> {
     let reason = ureq::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -254,27 +293,34 @@ fn head_bytes(status: u16, headers: &[(String, String)], len: u64, keep: bool) -
             head.push_str(&format!("{name}: {value}\r\n"));
         }
     }
-    if !keep {
+    if !delivery.keep {
         head.push_str("Connection: close\r\n");
+    } else if delivery.http10 {
+        head.push_str("Connection: keep-alive\r\n");
     }
     head.push_str("\r\n");
     head.into_bytes()
 }
 
-/// Writes `answer`; a fault's truncation or drop closes the connection.
-fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool) -> io::Result<()> {
+/// Writes `answer` as `delivery` says; a fault's truncation or
+/// drop closes the connection.
+fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::Result<()> {
     let stream = &mut conn.stream;
     match answer {
         Answer::Json(status, value) => {
             let body = value.to_string().into_bytes();
             let headers = [("Content-Type".to_string(), "application/json".to_string())];
-            let mut out = head_bytes(status, &headers, body.len() as u64, keep);
-            out.extend_from_slice(&body);
+            let mut out = head_bytes(status, &headers, body.len() as u64, delivery);
+            if delivery.body {
+                out.extend_from_slice(&body);
+            }
             stream.write_all(&out)
         }
         Answer::Raw(status, headers, body) => {
-            let mut out = head_bytes(status, &headers, body.len() as u64, keep);
-            out.extend_from_slice(&body);
+            let mut out = head_bytes(status, &headers, body.len() as u64, delivery);
+            if delivery.body {
+                out.extend_from_slice(&body);
+            }
             stream.write_all(&out)
         }
         Answer::Drop => stream.shutdown(Shutdown::Both),
@@ -286,8 +332,14 @@ fn write_answer(conn: &mut Inbound, answer: Answer, keep: bool) -> io::Result<()
             len,
             truncate,
         } => {
-            let keep = keep && truncate.is_none();
-            stream.write_all(&head_bytes(status, &headers, len, keep))?;
+            let delivery = Delivery {
+                keep: delivery.keep && truncate.is_none(),
+                ..delivery
+            };
+            stream.write_all(&head_bytes(status, &headers, len, delivery))?;
+            if !delivery.body {
+                return Ok(());
+            }
             if offset > 0 {
                 io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
             }

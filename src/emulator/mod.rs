@@ -396,7 +396,10 @@ impl Emulator {
         self.shared.journal.clear();
     }
 
-    /// How many requests have been answered (or dropped by a fault) since the start.
+    /// How many requests have been answered (or dropped by a fault) since the start. Only
+    /// requests whose head could be read count: a malformed or oversized head (400, 431), a
+    /// head that timed out (408) and a connection refused at the cap (503) are answered but
+    /// neither counted nor logged.
     pub fn requests_served(&self) -> u64 {
         self.shared.journal.total()
     }

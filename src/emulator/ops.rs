@@ -19,6 +19,8 @@ const API_PREFIX: &str = "/api/v1";
 pub(crate) const STATS_PATH: &str = "/_emulator/stats";
 /// The most bytes of form fields other than the file an upload may carry.
 const MAX_FIELD_BYTES: u64 = 1024 * 1024;
+/// The most parts an upload's form may have.
+const MAX_PARTS: usize = 100;
 
 /// A request as the operations see it.
 pub(crate) struct Request<'a> {
@@ -78,8 +80,10 @@ impl Answer {
     }
 }
 
-/// The operation a method and path name, if any.
+/// The operation a method and path name, if any. `HEAD` names what `GET` does (the socket
+/// layer sends its answer without the body).
 fn route(method: &str, segments: &[&str]) -> Option<Route> {
+    let method = if method == "HEAD" { "GET" } else { method };
     match (method, segments) {
         ("GET", ["files"]) => Some(Route::List),
         ("POST", ["files"]) => Some(Route::Upload),
@@ -105,7 +109,9 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let route = route(request.method, &segments);
     let mut truncate = None;
-    match lock(&shared.faults).next(route) {
+    // Taken in its own statement: the lock must be released before a delay sleeps.
+    let fault = lock(&shared.faults).next(route);
+    match fault {
         Some(Fault::Status {
             status,
             mut headers,
@@ -128,12 +134,18 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         Some(_) => {}
     }
     let Some(route) = route else {
-        return match segments.as_slice() {
-            ["files"] | ["files", _] | ["files", _, "content"] => {
-                Answer::error(405, "Method not allowed")
-            }
-            _ => Answer::error(404, "Resource not found"),
+        let allow = match segments.as_slice() {
+            ["files"] => "GET, HEAD, POST",
+            ["files", _] => "GET, HEAD, DELETE",
+            ["files", _, "content"] => "GET, HEAD",
+            _ => return Answer::error(404, "Resource not found"),
         };
+        let body = error(405, "Method not allowed").to_string().into_bytes();
+        let headers = vec![
+            ("Allow".to_string(), allow.to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        return Answer::Raw(405, headers, body);
     };
     let params = parse_query(request.query.unwrap_or(""));
     let scope = match scope(shared.config.version, &params) {
@@ -270,6 +282,9 @@ fn list(shared: &Shared, scope: &Scope, layout: &Layout, params: &[(String, Stri
             None => return Answer::error(400, "Invalid cursor"),
         }
     }
+    // Anthropic's reverse cursor: the page just before `before_id` in the list's order, so
+    // the store is walked the other way and the page turned back round.
+    let mut backwards = false;
     if current {
         for name in ["after", "after_id", "before_id"] {
             let Some(id) = param(params, name) else {
@@ -282,15 +297,24 @@ fn list(shared: &Shared, scope: &Scope, layout: &Layout, params: &[(String, Stri
                 Some(seq) => from = Some(seq),
                 None => return Answer::error(400, &format!("Unknown file id in {name}")),
             }
-            descending |= name == "before_id";
+            backwards = name == "before_id";
         }
     }
-    let mut files = store.page(scope, from, descending, limit.saturating_add(1));
+    let mut files = store.page(
+        scope,
+        from,
+        descending != backwards,
+        limit.saturating_add(1),
+    );
+    // More files in the direction asked for.
     let has_more = files.len() > limit;
     files.truncate(limit);
+    if backwards {
+        files.reverse();
+    }
     let cursor = files
         .last()
-        .filter(|_| has_more)
+        .filter(|_| has_more && !backwards)
         .map(|f| encode_cursor(f.seq, descending));
     Answer::Json(200, layout.page(&files, has_more, cursor))
 }
@@ -377,7 +401,19 @@ fn receive_file(
     let mut parts = MultipartReader::new(body, boundary);
     parts.skip_preamble()?;
     let mut received = None;
+    // Every part other than the file draws on one budget, so a chunked body cannot go on
+    // sending fields forever.
+    let mut fields = Limited {
+        inner: io::sink(),
+        written: 0,
+        limit: MAX_FIELD_BYTES,
+    };
+    let mut count = 0;
     while let Some(part) = parts.next_part()? {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(MultipartError::Malformed("too many parts").into());
+        }
         if part.name.as_deref() == Some("file") {
             if received.is_some() {
                 return Err(FormError::TwoFiles);
@@ -391,12 +427,7 @@ fn receive_file(
             sink.flush()?;
             received = Some((part.filename.unwrap_or_else(|| "file".to_string()), size));
         } else {
-            let mut field = Limited {
-                inner: io::sink(),
-                written: 0,
-                limit: MAX_FIELD_BYTES,
-            };
-            parts.copy_part(&mut field)?;
+            parts.copy_part(&mut fields)?;
         }
     }
     received.ok_or(FormError::NoFile)
@@ -446,10 +477,7 @@ fn download(
         ),
         (
             "Content-Disposition".to_string(),
-            format!(
-                "attachment; filename={}",
-                crate::content_disposition::quote(&file.filename)
-            ),
+            crate::content_disposition::attachment(&file.filename),
         ),
     ];
     let (mut status, mut offset, mut len) = (200, 0, size);
@@ -572,6 +600,45 @@ mod tests {
         assert_eq!(status, 200);
         let (status, _) = call(&shared, "GET", &format!("/api/v1/files/{id}"), "", b"");
         assert_eq!(status, 404);
+    }
+
+    /// Posts `body` as a chunked upload form (no declared length).
+    fn post_chunked(shared: &Shared, body: &str) -> Answer {
+        let headers = [
+            (
+                "Authorization".to_string(),
+                format!("Bearer {}", shared.config.api_key),
+            ),
+            ("Content-Type".to_string(), FORM.to_string()),
+        ];
+        answer(
+            shared,
+            &mut Request {
+                method: "POST",
+                path: "/api/v1/files",
+                query: None,
+                headers: &headers,
+                body_len: None,
+                body: &mut body.as_bytes(),
+            },
+        )
+    }
+
+    #[test]
+    fn form_fields_share_one_budget_and_parts_are_counted_when_the_length_is_not_declared() {
+        let shared = shared();
+        let field = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{}\r\n",
+            "p".repeat(600 * 1024)
+        );
+        let over = post_chunked(&shared, &format!("{field}{field}{field}--b--\r\n"));
+        assert_eq!(over.status(), 413, "{over:?}");
+        let empty = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n";
+        let many = post_chunked(
+            &shared,
+            &format!("{}--b--\r\n", empty.repeat(MAX_PARTS + 1)),
+        );
+        assert_eq!(many.status(), 400, "{many:?}");
     }
 
     #[test]

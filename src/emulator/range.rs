@@ -70,10 +70,10 @@ pub(crate) fn select(
     let Some((first, last)) = spec.trim().split_once('-') else {
         return Selection::Whole;
     };
+    // Digits past u64 are a position past any file's end, not an invalid range.
     let number = |text: &str| {
         (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| text.parse::<u64>().ok())
-            .flatten()
+            .then(|| text.parse::<u64>().unwrap_or(u64::MAX))
     };
     match (first.trim(), last.trim()) {
         ("", suffix) => match number(suffix) {
@@ -87,13 +87,7 @@ pub(crate) fn select(
         },
         (first, last) => {
             let Some(start) = number(first) else {
-                let digits = !first.is_empty() && first.bytes().all(|b| b.is_ascii_digit());
-                // All digits but past u64: beyond any file.
-                return if digits {
-                    Selection::Unsatisfiable
-                } else {
-                    Selection::Whole
-                };
+                return Selection::Whole;
             };
             let end = match last {
                 "" => None,
@@ -134,6 +128,15 @@ mod tests {
         assert_eq!(sel("bytes=2-100"), Selection::Part { start: 2, end: 9 });
         assert_eq!(sel("bytes=-3"), Selection::Part { start: 7, end: 9 });
         assert_eq!(sel("bytes=-30"), Selection::Part { start: 0, end: 9 });
+        // A last position past u64 is still past the end: the rest of the file.
+        assert_eq!(
+            sel("bytes=3-99999999999999999999999"),
+            Selection::Part { start: 3, end: 9 }
+        );
+        assert_eq!(
+            sel("bytes=-99999999999999999999999"),
+            Selection::Part { start: 0, end: 9 }
+        );
         assert_eq!(sel("bytes=10-"), Selection::Unsatisfiable);
         assert_eq!(sel("bytes=18446744073709551615-"), Selection::Unsatisfiable);
         assert_eq!(sel("bytes=-0"), Selection::Unsatisfiable);
@@ -164,5 +167,15 @@ mod tests {
             select(Some("bytes=1-"), Some("\"x-10\""), &v(), 10),
             Selection::Part { start: 1, end: 9 }
         );
+        // If-Range compares strongly (RFC 9110 §13.1.5): a weak tag never matches.
+        assert_eq!(
+            select(Some("bytes=1-"), Some("W/\"x-10\""), &v(), 10),
+            Selection::Whole
+        );
+        assert_eq!(
+            select(Some("bytes=0-18446744073709551615"), None, &v(), 10),
+            Selection::Part { start: 0, end: 9 }
+        );
+        assert_eq!(select(Some("bytes=5-4"), None, &v(), 10), Selection::Whole);
     }
 }

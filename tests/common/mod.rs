@@ -6,7 +6,6 @@ pub mod scripted;
 
 #[cfg(feature = "emulator")]
 use openrouter_files::emulator::Emulator;
-#[cfg(feature = "emulator")]
 use openrouter_files::{FilesClient, RetryPolicy};
 
 /// An emulator and a client pointed at it, with retries off unless a test turns them on.

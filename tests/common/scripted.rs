@@ -160,6 +160,14 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
     Some(received)
 }
 
+/// A server that answers every request with the raw bytes `answer`, then closes.
+pub fn answer_and_close(answer: &'static [u8]) -> Scripted {
+    Scripted::start(move |_, _, s| {
+        let _ = s.write_all(answer);
+        Next::Close
+    })
+}
+
 /// Writes a response with `Content-Length` set to the body's length; `extra_headers` are
 /// whole lines, each ending in CRLF.
 pub fn respond(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &[u8]) {

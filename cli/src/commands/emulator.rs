@@ -73,8 +73,8 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
 }
 
 /// `left` bytes that look like binary data, the same for every run: the low byte of each
-/// step of a xorshift64 generator from a fixed seed. The official-SDK conformance scripts
-/// (`.ci/sdk/`) compute the same bytes to check a seeded file's download.
+/// step of a xorshift64 generator from a fixed seed (the bytes `examples/emulator.rs` seeded,
+/// which this command replaces), so a test elsewhere can compute what it should download.
 struct Generated {
     state: u64,
     left: u64,
@@ -110,8 +110,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seeded_bytes_are_the_ones_the_sdk_scripts_expect() {
-        // The first bytes of `filler(n)` in .ci/sdk/python_sdk.py and node_sdk.mjs.
+    fn seeded_bytes_are_the_same_on_every_run() {
+        // xorshift64 from 0x2545_F491_4F6C_DD1D, low byte of each step.
         let mut bytes = Vec::new();
         Generated::new(6).read_to_end(&mut bytes).unwrap();
         assert_eq!(bytes, [231, 224, 183, 54, 142, 193]);

@@ -1,79 +1,47 @@
-//! Benchmarks this crate against curl on the same loopback emulator, in the same run.
+//! Transfers against curl on the same loopback emulator, in the same run: 100 MB upload and
+//! download, listing, sequential retrieves; then a 1 GB download from nginx (a static server
+//! that is not the bottleneck) next to curl and a raw socket reader.
 //!
 //! ```text
-//! cargo run --release --example bench              # 100 MB transfers, 5,000 files, 5 runs
-//! cargo run --release --example bench -- --quick   # small sizes, 1 run (what CI runs)
+//! cargo bench --bench transfer              # 100 MB transfers, 5,000 files, 1 GB from nginx
+//! cargo bench --bench transfer -- --quick   # small sizes, 1 run (what CI runs)
 //! ```
 //!
 //! The emulator runs in its own process (this binary with `--serve`), and each measured run
 //! is its own process too (this binary with `--scenario …`, or curl), timed by GNU time
-//! (`/usr/bin/time`), which reports the peak RSS; wall time is measured around the process.
-//! After one warm-up of each, 6 counted runs of each alternate in ABBA order (ours, curl,
-//! curl, ours, …). The benchmark never fails on timings.
+//! (`/usr/bin/time`), which reports the peak RSS and CPU; wall time is measured around the
+//! process. After one warm-up of each, 6 counted runs of each alternate in ABBA order (ours,
+//! curl, curl, ours, …). nginx is installed with apt-get when it is missing and the bench
+//! runs as root; otherwise its rows are skipped with a note. The benchmark fails if a
+//! scenario errors, never on timings.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+#[path = "transfer/nginx.rs"]
+mod nginx;
+
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
-use openrouter_files::{FilesClient, RetryPolicy, Upload};
+use common::{Filler, Res, Sample, measure, median, span, start_server, stats};
+use openrouter_files::{FilesClient, Upload};
 
-struct Settings {
+pub struct Settings {
     runs: usize,
     bytes: u64,
     files: usize,
     retrieves: usize,
-}
-
-/// One measured process: wall seconds and peak RSS in KiB.
-#[derive(Clone, Copy)]
-struct Sample {
-    secs: f64,
-    rss_kib: u64,
+    /// The size of the file nginx serves.
+    big_bytes: u64,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("--serve") => serve(&args[1..]),
-        Some("--scenario") => scenario(&args[1..]),
-        _ => bench(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
-
-/// Child mode: an emulator with `files` small files and one large downloadable file.
-fn serve(args: &[String]) -> Res {
-    let files: usize = args[0].parse()?;
-    let bytes: u64 = args[1].parse()?;
-    let emulator = Emulator::builder().accept_any_content(true).start()?;
-    for i in 0..files {
-        emulator.seed_file_in(DEFAULT_WORKSPACE, &format!("f{i:05}.txt"), b"small file\n")?;
-    }
-    let big = emulator.seed_reader_in(DEFAULT_WORKSPACE, "big.bin", Filler::new(bytes))?;
-    println!("{} {} {}", emulator.base_url(), emulator.api_key(), big);
-    std::io::stdout().flush()?;
-    // Runs until the parent closes stdin.
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    Ok(())
+    common::run_main(scenario, bench)
 }
 
 /// Child mode: one measured operation through the client.
 fn scenario(args: &[String]) -> Res {
     let (name, base, key) = (&args[0], &args[1], &args[2]);
-    let client = FilesClient::builder()
-        .api_key(key)
-        .base_url(base)
-        .retry(RetryPolicy::none())
-        .build()?;
+    let client = common::client(base, key)?;
     match name.as_str() {
         "upload" => {
             client.upload(Upload::path(&args[3]))?;
@@ -96,38 +64,15 @@ fn scenario(args: &[String]) -> Res {
                 client.retrieve(&args[3])?;
             }
         }
+        "read" => {
+            // The download reader alone: the body into the void.
+            let bytes = std::io::copy(&mut client.download(&args[3])?, &mut std::io::sink())?;
+            println!("{bytes}");
+        }
+        "raw" => println!("{}", nginx::raw_read(base, &args[3])?),
         other => return Err(format!("unknown scenario {other}").into()),
     }
     Ok(())
-}
-
-/// Deterministic, non-text filler bytes.
-struct Filler {
-    state: u64,
-    left: u64,
-}
-
-impl Filler {
-    fn new(len: u64) -> Filler {
-        Filler {
-            state: 0x9E37_79B9_7F4A_7C15,
-            left: len,
-        }
-    }
-}
-
-impl Read for Filler {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.left as usize);
-        for chunk in buf[..n].chunks_mut(8) {
-            self.state ^= self.state << 13;
-            self.state ^= self.state >> 7;
-            self.state ^= self.state << 17;
-            chunk.copy_from_slice(&self.state.to_le_bytes()[..chunk.len()]);
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
 }
 
 fn bench(args: &[String]) -> Res {
@@ -138,6 +83,7 @@ fn bench(args: &[String]) -> Res {
             bytes: 5_000_000,
             files: 500,
             retrieves: 20,
+            big_bytes: 50_000_000,
         }
     } else {
         Settings {
@@ -145,93 +91,14 @@ fn bench(args: &[String]) -> Res {
             bytes: 100_000_000,
             files: 5_000,
             retrieves: 200,
+            big_bytes: 1_000_000_000,
         }
     };
-    if !Path::new("/usr/bin/time").exists() {
-        return Err("GNU time is needed at /usr/bin/time (Debian package `time`)".into());
-    }
     let work = std::env::temp_dir().join(format!("openrouter-files-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let result = run_all(&settings, &work);
+    let result = run_all(&settings, &work).and_then(|()| nginx::bench(&settings, &work));
     let _ = std::fs::remove_dir_all(&work);
     result
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    key: String,
-    big_id: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(settings: &Settings) -> Res<Server> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args([
-            "--serve",
-            &settings.files.to_string(),
-            &settings.bytes.to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
-    let mut parts = line.split_whitespace().map(str::to_string);
-    let (Some(base), Some(key), Some(big_id)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!("emulator did not start: {line:?}").into());
-    };
-    Ok(Server {
-        child,
-        base,
-        key,
-        big_id,
-    })
-}
-
-/// Runs `program args` under GNU time; returns the wall time (measured here, to the
-/// microsecond), the peak RSS (from GNU time) and the program's stdout.
-fn measure(program: &str, args: &[String]) -> Res<(Sample, String)> {
-    let started = std::time::Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "BENCH %e %M", program])
-        .args(args)
-        .output()?;
-    let secs = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        return Err(format!("{program} failed: {stderr}").into());
-    }
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("BENCH "))
-        .ok_or("no timing")?;
-    let rss_kib: u64 = line.split_whitespace().nth(2).ok_or("no rss")?.parse()?;
-    Ok((
-        Sample { secs, rss_kib },
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ))
-}
-
-/// Connections and requests the emulator has seen so far.
-fn stats(server: &Server) -> Res<(u64, u64)> {
-    let root = server.base.trim_end_matches("/api/v1");
-    let text = ureq::get(format!("{root}/_emulator/stats"))
-        .call()?
-        .body_mut()
-        .read_to_string()?;
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    Ok((
-        v["connections"].as_u64().unwrap_or(0),
-        v["requests"].as_u64().unwrap_or(0),
-    ))
 }
 
 /// A measured pair series: ours and curl alternate; returns samples and per-run
@@ -291,7 +158,7 @@ impl Target {
 fn series(
     name: &str,
     settings: &Settings,
-    server: &Server,
+    server: &common::Server,
     ours: &dyn Fn() -> Res<(Sample, String)>,
     curl: &dyn Fn() -> Res<(Sample, String)>,
     after: &dyn Fn() -> Res,
@@ -312,9 +179,9 @@ fn series(
         // ABBA order (ours first on even runs, curl first on odd ones), so that neither
         // side always runs right after the other's writes.
         let measured = |which: &dyn Fn() -> Res<(Sample, String)>| -> Res<_> {
-            let before = stats(server)?;
+            let before = stats(&server.base)?;
             let (sample, out) = which()?;
-            let end = stats(server)?;
+            let end = stats(&server.base)?;
             after()?;
             // Each stats call opens one connection and is one request itself.
             Ok((sample, out, end.0 - before.0 - 1, end.1 - before.1 - 1))
@@ -340,7 +207,7 @@ fn series(
 
 fn run_all(settings: &Settings, work: &Path) -> Res {
     let me = std::env::current_exe()?.to_string_lossy().into_owned();
-    let server = start_server(settings)?;
+    let server = start_server(settings.files, settings.bytes)?;
     let admin = FilesClient::builder()
         .api_key(&server.key)
         .base_url(&server.base)
@@ -362,13 +229,13 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
             server.key.clone(),
         ];
         all.extend_from_slice(args);
-        measure(&me, &all)
+        measure(&me, &all, &[])
     };
     // curl's side: always with the key, failing on HTTP errors.
     let curl = |args: &[String]| {
         let mut all = vec!["-sS".into(), "--fail".into(), "-H".into(), auth.clone()];
         all.extend_from_slice(args);
-        measure("curl", &all)
+        measure("curl", &all, &[])
     };
     let clean_uploads = || -> Res {
         let uploaded: Vec<String> = admin
@@ -496,31 +363,15 @@ fn curl_config(work: &Path, name: &str, urls: &[String]) -> Res<String> {
     Ok(path.to_string_lossy().into_owned())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn span(v: &[f64]) -> String {
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = v.iter().copied().fold(0.0, f64::max);
-    format!("{:.4} ({:.4}–{:.4})", median(v.to_vec()), min, max)
-}
-
 fn report(settings: &Settings, all: &[Series]) {
     println!(
         "\n{} counted runs each after a warm-up, ABBA order; wall seconds median (min–max); ratio = ours/curl per pair, median.",
         settings.runs
     );
     println!(
-        "| scenario | ours s | curl s | ratio | ours peak RSS | curl peak RSS | ours conns / requests per run | curl conns | target |"
+        "| scenario | ours s | curl s | ratio | ours CPU s | curl CPU s | ours peak RSS | curl peak RSS | ours conns / requests per run | curl conns | target |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for s in all {
         let ours: Vec<f64> = s.ours.iter().map(|x| x.secs).collect();
         let curl: Vec<f64> = s.curl.iter().map(|x| x.secs).collect();
@@ -538,11 +389,14 @@ fn report(settings: &Settings, all: &[Series]) {
         } else {
             format!("{requests} ({})", s.note)
         };
+        let cpu = |v: &[Sample]| median(v.iter().map(|x| x.cpu).collect());
         println!(
-            "| {} | {} | {} | {ratio:.2} | {:.1} MB | {:.1} MB | {conns} / {requests} | {} | {} |",
+            "| {} | {} | {} | {ratio:.2} | {:.2} | {:.2} | {:.1} MB | {:.1} MB | {conns} / {requests} | {} | {} |",
             s.name,
             span(&ours),
             span(&curl),
+            cpu(&s.ours),
+            cpu(&s.curl),
             rss(&s.ours),
             rss(&s.curl),
             s.curl_conns.iter().max().unwrap_or(&0),

@@ -1,0 +1,284 @@
+//! What the benchmarks share: the emulator child process, timing a process under GNU time,
+//! filler bytes, a loopback relay that adds latency and counts connections, and statistics.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
+use openrouter_files::{FilesClient, RetryPolicy};
+
+pub type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// One measured process.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sample {
+    /// Wall seconds, measured around the process.
+    pub secs: f64,
+    /// Peak RSS in KiB (GNU time).
+    pub rss_kib: u64,
+    /// User + system CPU seconds (GNU time).
+    pub cpu: f64,
+}
+
+/// Runs `program args` (with `envs`) under GNU time; returns the sample and the stdout.
+pub fn measure(program: &str, args: &[String], envs: &[(&str, &str)]) -> Res<(Sample, String)> {
+    if !Path::new("/usr/bin/time").exists() {
+        return Err("GNU time is needed at /usr/bin/time (Debian package `time`)".into());
+    }
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "BENCH %e %M %U %S", program])
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()?;
+    let secs = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let tail: String = stderr.lines().rev().take(8).collect::<Vec<_>>().join(" | ");
+        return Err(format!("{program} failed: {tail}").into());
+    }
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("BENCH "))
+        .ok_or("no timing")?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let rss_kib: u64 = fields.get(2).ok_or("no rss")?.parse()?;
+    let user: f64 = fields.get(3).ok_or("no user")?.parse()?;
+    let sys: f64 = fields.get(4).ok_or("no sys")?.parse()?;
+    Ok((
+        Sample {
+            secs,
+            rss_kib,
+            cpu: user + sys,
+        },
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+/// Deterministic, non-text filler bytes.
+pub struct Filler {
+    state: u64,
+    left: u64,
+}
+
+impl Filler {
+    pub fn new(len: u64) -> Filler {
+        Filler {
+            state: 0x9E37_79B9_7F4A_7C15,
+            left: len,
+        }
+    }
+}
+
+impl Read for Filler {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.left as usize);
+        for chunk in buf[..n].chunks_mut(8) {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            chunk.copy_from_slice(&self.state.to_le_bytes()[..chunk.len()]);
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Child mode (`--serve FILES BYTES`): an emulator with `files` small files and one
+/// downloadable file of `bytes`; prints `base key big_id` and runs until stdin closes.
+pub fn serve(args: &[String]) -> Res {
+    let files: usize = args[0].parse()?;
+    let bytes: u64 = args[1].parse()?;
+    let emulator = Emulator::builder().accept_any_content(true).start()?;
+    for i in 0..files {
+        emulator.seed_file_in(DEFAULT_WORKSPACE, &format!("f{i:06}.txt"), b"small file\n")?;
+    }
+    let big = emulator.seed_reader_in(DEFAULT_WORKSPACE, "big.bin", Filler::new(bytes))?;
+    println!("{} {} {}", emulator.base_url(), emulator.api_key(), big);
+    std::io::stdout().flush()?;
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// The emulator child process; stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub key: String,
+    pub big_id: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts this benchmark binary in `--serve` mode.
+pub fn start_server(files: usize, bytes: u64) -> Res<Server> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--serve", &files.to_string(), &bytes.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    let mut parts = line.split_whitespace().map(str::to_string);
+    let (Some(base), Some(key), Some(big_id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("emulator did not start: {line:?}").into());
+    };
+    Ok(Server {
+        child,
+        base,
+        key,
+        big_id,
+    })
+}
+
+/// Connections and requests the emulator has seen so far.
+pub fn stats(base: &str) -> Res<(u64, u64)> {
+    let root = base.trim_end_matches("/api/v1");
+    let text = ureq::get(format!("{root}/_emulator/stats"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    Ok((
+        v["connections"].as_u64().unwrap_or(0),
+        v["requests"].as_u64().unwrap_or(0),
+    ))
+}
+
+/// A loopback relay in front of the emulator: it delays every byte the server sends by a
+/// fixed time (as a network path would: bursts are delayed together, not per write), and
+/// counts the connections clients open.
+pub struct Relay {
+    pub addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    pub fn start(upstream: SocketAddr, delay: Duration) -> Res<Relay> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                counter.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (Ok(client_in), Ok(server_out)) = (client.try_clone(), server.try_clone())
+                else {
+                    continue;
+                };
+                std::thread::spawn(move || pump(client_in, server_out, Duration::ZERO));
+                std::thread::spawn(move || pump(server, client, delay));
+            }
+        });
+        Ok(Relay { addr, accepted })
+    }
+
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Copies `from` to `to`, each chunk `delay` after it arrived, then closes both directions.
+fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
+    let writer = std::thread::spawn(move || {
+        for (arrived, chunk) in rx {
+            let due = arrived + delay;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if to.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.join();
+    let _ = from.shutdown(std::net::Shutdown::Read);
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// `median (min–max)`.
+pub fn span(v: &[f64]) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    format!("{:.3} ({:.3}–{:.3})", median(v.to_vec()), min, max)
+}
+
+/// A benchmark's `main`: `--serve` runs the emulator child, `--scenario` one measured job of
+/// ours, anything else the benchmark itself.
+pub fn run_main(scenario: fn(&[String]) -> Res, bench: fn(&[String]) -> Res) -> ExitCode {
+    let args = args();
+    let result = match args.first().map(String::as_str) {
+        Some("--serve") => serve(&args[1..]),
+        Some("--scenario") => scenario(&args[1..]),
+        _ => bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The client a measured job uses: no retries, so that a failure shows.
+pub fn client(base: &str, key: &str) -> Res<FilesClient> {
+    Ok(FilesClient::builder()
+        .api_key(key)
+        .base_url(base)
+        .retry(RetryPolicy::none())
+        .build()?)
+}
+
+/// The arguments after the ones cargo adds (`--bench`).
+pub fn args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect()
+}
