@@ -108,52 +108,18 @@ fn parse_root_certificates(
     Ok(certificates)
 }
 
-/// Whether `der` has the outline of an X.509 certificate: one DER `SEQUENCE` holding exactly
-/// the signed part (`SEQUENCE`), the signature algorithm (`SEQUENCE`) and the signature
-/// (`BIT STRING`). Only the outline: the TLS stack reads the rest when it connects.
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
+/// Whether the TLS stack in use can read `der` as a root certificate: OpenSSL's parser through
+/// native-tls, or rustls-webpki's trust-anchor parser (what rustls itself does with a root).
+/// Each stack silently drops a root it cannot read, so the build checks it first.
+#[cfg(feature = "native-tls")]
 fn is_certificate_der(der: &[u8]) -> bool {
-    let outline = || {
-        let (0x30, certificate, []) = der_element(der)? else {
-            return None;
-        };
-        let (0x30, _, rest) = der_element(certificate)? else {
-            return None;
-        };
-        let (0x30, _, rest) = der_element(rest)? else {
-            return None;
-        };
-        let (0x03, _, []) = der_element(rest)? else {
-            return None;
-        };
-        Some(())
-    };
-    outline().is_some()
+    native_tls::Certificate::from_der(der).is_ok()
 }
 
-/// The first DER element of `der`: its tag, its content and what follows it. None unless the
-/// tag is one byte and the length is definite and within `der`.
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
-fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    if tag & 0x1f == 0x1f {
-        return None;
-    }
-    let (len, rest) = match first {
-        0..=0x7f => (usize::from(first), rest),
-        0x81..=0x84 => {
-            let n = usize::from(first & 0x7f);
-            let bytes = rest.get(..n)?;
-            let len = bytes
-                .iter()
-                .fold(0usize, |len, &b| len << 8 | usize::from(b));
-            (len, &rest[n..])
-        }
-        _ => return None,
-    };
-    let content = rest.get(..len)?;
-    Some((tag, content, &rest[len..]))
+/// See the native-tls version above.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn is_certificate_der(der: &[u8]) -> bool {
+    webpki::anchor_from_trusted_cert(&rustls_pki_types::CertificateDer::from(der)).is_ok()
 }
 
 /// Fails when `scheme` is `https` and this build has no TLS stack.
@@ -193,7 +159,7 @@ mod tests {
 
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     #[test]
-    fn der_outlines_that_end_early_or_overrun_are_not_certificates() {
+    fn der_that_ends_early_overruns_or_is_only_an_outline_is_not_a_certificate() {
         for der in [
             &[][..],
             &[0x30],
@@ -206,16 +172,16 @@ mod tests {
         ] {
             assert!(!is_certificate_der(der), "{der:?}");
         }
-        assert!(is_certificate_der(&[
+        // The outline of a certificate (SEQUENCE of SEQUENCE, SEQUENCE, BIT STRING) with
+        // nothing in it is not one: the stack's own parser reads the contents too.
+        assert!(!is_certificate_der(&[
             0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00
         ]));
-        let long = [&[0x30, 0x81, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00][..]].concat();
-        assert!(is_certificate_der(&long));
     }
 
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     #[test]
-    fn every_mozilla_root_has_the_outline_of_a_certificate() {
+    fn every_mozilla_root_is_read_as_a_certificate() {
         let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
         assert!(roots.len() > 100);
         for der in roots {
