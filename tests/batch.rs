@@ -417,3 +417,52 @@ fn a_huge_concurrency_is_capped_and_still_does_every_item() {
     assert_eq!(report.len(), 40);
     assert!(server.accepted() <= 40);
 }
+
+#[test]
+fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
+    let server = Emulator::start().unwrap();
+    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
+        .unwrap();
+    server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    let cancel = AtomicBool::new(false);
+    let sent_at_cancel = std::thread::scope(|scope| {
+        let canceller = scope.spawn(|| {
+            // Once the 429 has closed the gate, every worker is paused; then the user cancels.
+            while server.requests().is_empty() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            let sent = server.requests().len();
+            cancel.store(true, Ordering::SeqCst);
+            sent
+        });
+        let start = Instant::now();
+        let report = client
+            .batch()
+            .concurrency(3)
+            .cancel_flag(&cancel)
+            .retrieve(vec![id.clone(); 9]);
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "the batch slept through the Retry-After: {:?}",
+            start.elapsed()
+        );
+        let sent = canceller.join().unwrap();
+        assert_eq!(report.failed().count(), 1, "{:?}", report.items());
+        assert_eq!(report.first_error().and_then(Error::status), Some(429));
+        assert_eq!(
+            report.done().count() + report.skipped().count(),
+            8,
+            "{:?}",
+            report.items()
+        );
+        sent
+    });
+    assert_eq!(
+        server.requests().len(),
+        sent_at_cancel,
+        "requests went out after the cancel flag was set"
+    );
+}
