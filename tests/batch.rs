@@ -466,3 +466,68 @@ fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
         "requests went out after the cancel flag was set"
     );
 }
+
+#[test]
+fn the_byte_total_counts_only_what_can_be_sent_and_retried_bytes_count_once() {
+    let server = Emulator::builder().upload_limit(100_000).start().unwrap();
+    let client = FilesClient::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry(common::fast_retries(3))
+        .upload_limit(100_000)
+        .build()
+        .unwrap();
+    let (dir, mut paths) = folder(
+        "progress-total",
+        &[("a.txt", 50_000), ("empty.txt", 0), ("big.txt", 100_001)],
+    );
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("inside.txt"), text(10)).unwrap();
+    paths.push(sub);
+    server.inject(Fault::status(503), 2);
+    let seen = Mutex::new(Vec::new());
+    let report = client
+        .batch()
+        .concurrency(2)
+        .on_progress(|p| seen.lock().unwrap().push(*p))
+        .upload_paths(&paths);
+    assert_eq!(report.done().count(), 1, "{:?}", report.items());
+    let seen = seen.into_inner().unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!((last.files_done, last.files_failed), (4, 3));
+    assert_eq!(last.bytes_done, 50_000, "the retried upload counted once");
+    assert_eq!(
+        last.bytes_total,
+        Some(50_000),
+        "a directory, an empty file and one over the limit move no bytes"
+    );
+    assert!(seen.iter().all(|p| Some(p.bytes_done) <= p.bytes_total));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_same_id_twice_in_a_download_batch_lands_once_intact() {
+    let (server, client) = emulator_and_client();
+    let body = text(20_000);
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.bin", &body)
+        .unwrap();
+    let dir = temp_dir("batch-download-twice");
+    let report = client
+        .batch()
+        .concurrency(16)
+        .download_to_dir(vec![id.clone(); 64], &dir);
+    assert!(report.is_success(), "{:?}", report.first_error());
+    assert_eq!(std::fs::read(dir.join(&id)).unwrap(), body);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        [std::ffi::OsString::from(&id)],
+        "no temporary file left"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -244,9 +244,12 @@ impl<'a> Batch<'a> {
             .into_iter()
             .map(|p| p.as_ref().to_path_buf())
             .collect();
+        // Only what can be sent: the items refused before sending move no bytes.
+        let limit = self.client.shared.upload_limit;
         let total = paths
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
+            .filter(|m| m.is_file() && (1..=limit).contains(&m.len()))
             .map(|m| m.len())
             .sum();
         self.execute(paths, Some(total), true, |worker, path| {

@@ -143,6 +143,7 @@ pub struct BatchProgress {
     /// when each file is complete.
     pub bytes_done: u64,
     /// The bytes the batch will move, when known before it starts (path uploads: the sum of
-    /// the file sizes); `None` otherwise.
+    /// the sizes of the files that can be sent, so not of a directory, an empty file or one
+    /// over the upload limit); `None` otherwise.
     pub bytes_total: Option<u64>,
 }
