@@ -531,3 +531,42 @@ fn the_same_id_twice_in_a_download_batch_lands_once_intact() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_still_works() {
+    let (_server, client) = emulator_and_client();
+    let (dir, paths) = folder(
+        "panic-mid-upload",
+        &[("a.txt", 600_000), ("b.txt", 600_000), ("c.txt", 10)],
+    );
+    for concurrency in [1, 3] {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            client
+                .batch()
+                .concurrency(concurrency)
+                .on_progress(|p| {
+                    // Called from inside the upload's body read, while the request is on the wire.
+                    if p.files_done == 0 && p.bytes_done > 0 {
+                        panic!("bar broke mid-upload");
+                    }
+                })
+                .upload_paths(&paths)
+        }));
+        let payload = caught.expect_err("the panic must reach the caller");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"bar broke mid-upload")
+        );
+    }
+    let make_panics = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.batch().upload_each(["x", "y"], |name| {
+            assert_ne!(*name, "y", "cannot make y");
+            Upload::bytes(*name, b"x".to_vec())
+        })
+    }));
+    assert!(make_panics.is_err());
+    // Nothing poisoned: the same client goes on.
+    let report = client.batch().concurrency(3).upload_paths(&paths);
+    assert!(report.is_success(), "{:?}", report.first_error());
+    std::fs::remove_dir_all(dir).unwrap();
+}
