@@ -570,3 +570,42 @@ fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_st
     assert!(report.is_success(), "{:?}", report.first_error());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_batch_pause_does_not_hold_other_calls_of_the_same_client_or_later_batches() {
+    let server = Emulator::start().unwrap();
+    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
+        .unwrap();
+    server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let outside = scope.spawn(|| {
+            while server.requests().is_empty() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            // The batch is paused now; the client it came from, a clone and a second batch
+            // are not.
+            let start = Instant::now();
+            client.retrieve(&id).unwrap();
+            client.clone().retrieve(&id).unwrap();
+            assert!(client.batch().retrieve([&id]).is_success());
+            let took = start.elapsed();
+            cancel.store(true, Ordering::SeqCst);
+            took
+        });
+        let report = client
+            .batch()
+            .concurrency(2)
+            .cancel_flag(&cancel)
+            .retrieve(vec![id.clone(); 6]);
+        let took = outside.join().unwrap();
+        assert!(
+            took < Duration::from_secs(20),
+            "held by the batch: {took:?}"
+        );
+        assert_eq!(report.first_error().and_then(Error::status), Some(429));
+    });
+}
