@@ -609,3 +609,44 @@ fn a_batch_pause_does_not_hold_other_calls_of_the_same_client_or_later_batches()
         assert_eq!(report.first_error().and_then(Error::status), Some(429));
     });
 }
+
+#[test]
+fn ten_thousand_tiny_items_keep_input_order_with_at_most_the_cap_running() {
+    use std::sync::atomic::AtomicUsize;
+    let (server, client) = emulator_and_client();
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"x")
+        .unwrap();
+    let inputs: Vec<usize> = (0..10_000).collect();
+    for concurrency in [1, 256, 10_000] {
+        let (running, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let report = client
+            .batch()
+            .concurrency(concurrency)
+            .run(&inputs, |client, n| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                // A few real calls among the no-ops.
+                if **n % 500 == 0 {
+                    client.retrieve(&id)?;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(**n * 2)
+            });
+        assert!(report.is_success(), "{:?}", report.first_error());
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= concurrency.min(256),
+            "{peak} at once for {concurrency}"
+        );
+        let values: Vec<usize> = report
+            .into_iter()
+            .map(|item| *item.input * 1000 + item.outcome.into_result().unwrap())
+            .collect();
+        let expected: Vec<usize> = inputs.iter().map(|n| n * 1000 + n * 2).collect();
+        assert!(
+            values == expected,
+            "the report left input order at {concurrency}"
+        );
+    }
+}
