@@ -650,3 +650,37 @@ fn ten_thousand_tiny_items_keep_input_order_with_at_most_the_cap_running() {
         );
     }
 }
+
+#[test]
+fn an_upload_whose_answer_is_lost_after_the_body_arrived_is_sent_once_and_reported_failed() {
+    // The server reads the whole upload (and may have stored it), then the connection drops
+    // (first upload) or the answer comes too late (second): neither is sent again.
+    let server = Scripted::start(|n, _, stream| match n {
+        0 => Next::Close,
+        1 => {
+            std::thread::sleep(Duration::from_millis(2500));
+            scripted::json(stream, 200, "", &scripted::file_json("late"));
+            Next::Close
+        }
+        _ => {
+            scripted::json(stream, 200, "", &scripted::file_json("or_file_1"));
+            Next::KeepAlive
+        }
+    });
+    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(3));
+    for name in ["dropped.txt", "late.txt"] {
+        let report = client
+            .batch()
+            .upload_each([name], |name| Upload::bytes(*name, b"stored?".to_vec()));
+        let error = report
+            .first_error()
+            .expect("the upload cannot be reported done");
+        assert!(matches!(error, Error::Transport { .. }), "{error}");
+    }
+    let uploads = server.received();
+    assert_eq!(
+        uploads.len(),
+        2,
+        "an upload that may be stored was sent again"
+    );
+}
