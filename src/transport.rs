@@ -149,10 +149,10 @@ impl FilesClient {
         loop {
             attempts = attempts.saturating_add(1);
             // A batch's first try waits for its shared pause (retries waited below).
-            if let (Some(gate), 1) = (&self.options.gate, attempts) {
-                if !gate.wait() {
-                    return Err(crate::batch::gate::stopped());
-                }
+            if let (Some(gate), 1) = (&self.options.gate, attempts)
+                && !gate.wait()
+            {
+                return Err(crate::batch::gate::stopped());
             }
             let (retryable, wait_hint, error) =
                 match self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline) {
