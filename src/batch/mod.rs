@@ -50,8 +50,8 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// operation has the client's usual retries; a `Retry-After` answer pauses **every** worker of
 /// the batch until it has passed, not only the one that received it. When the batch stops
 /// early (an error with `stop_on_error`, the [`cancel_flag`](Batch::cancel_flag), a panic),
-/// operations already running finish (but a shared `Retry-After` pause ends at once and sends
-/// nothing more) and the rest are [`Outcome::Skipped`]: nothing is left half-done. The batch never sends an upload twice on a guess: it is sent again only when it
+/// operations already running finish (but one waiting to retry stops waiting and sends nothing
+/// more) and the rest are [`Outcome::Skipped`]: nothing is left half-done. The batch never sends an upload twice on a guess: it is sent again only when it
 /// never reached the server (the connection could not be made) or the server answered that it
 /// did not take it (408, 429, 503); a server that stores a file and then answers 503 is the one
 /// case it cannot see. An upload that failed *after* its request went out (a dropped
@@ -203,9 +203,10 @@ impl<'a> Batch<'a> {
 
     /// A flag the caller owns: once it is set (from any thread, such as a Ctrl-C handler), no
     /// new operation starts; running ones finish and the rest are [`Outcome::Skipped`]. A
-    /// shared `Retry-After` pause ends at once (the flag is looked at every 20 ms) and sends
-    /// nothing more: an item paused before its retry fails with the answer it got, one paused
-    /// before its first request is [`Outcome::Skipped`].
+    /// pause ends at once (the flag is looked at every 20 ms) and sends nothing more: an item
+    /// waiting to retry (after a `Retry-After` or a backoff) fails with the answer it got, one
+    /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`]. The
+    /// same holds when [`Batch::stop_on_error`] or a panic stops the batch.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
@@ -307,7 +308,8 @@ impl<'a> Batch<'a> {
     ) -> BatchReport<String, Saved> {
         let dir = dir.as_ref();
         let ids = ids.into_iter().map(|id| id.as_ref().to_string()).collect();
-        self.execute(ids, None, true, |worker, id| {
+        // Not one call: a download that resumes sends a second request.
+        self.execute(ids, None, false, |worker, id| {
             let path = dir.join(file_name_for(id)?);
             let bytes = worker.client.download_to(id, &path)?;
             worker.add_bytes(bytes);
@@ -368,9 +370,10 @@ impl<'a> Batch<'a> {
 
     /// The one runner every method uses.
     ///
-    /// `one_call`: each item is one client call, so one stopped at the gate before anything
-    /// was sent is [`Outcome::Skipped`] (a [`Batch::run`] closure may have made other calls
-    /// first, so there it fails with the gate's error).
+    /// `one_call`: each item is one request (and its retries), so one stopped at the gate
+    /// before anything was sent is [`Outcome::Skipped`] (a [`Batch::run`] closure may have made
+    /// other calls first, a download a first request before resuming, so there the item fails
+    /// with the gate's error).
     fn execute<I: Sync, T: Send>(
         self,
         inputs: Vec<I>,

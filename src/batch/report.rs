@@ -11,7 +11,7 @@ pub enum Outcome<T> {
     Done(T),
     /// The operation failed; nothing was sent for [`Error::InvalidInput`].
     Failed(Error),
-    /// The item was never started because the batch stopped first (an error with
+    /// Nothing was sent for the item because the batch stopped first (an error with
     /// [`Batch::stop_on_error`](crate::Batch::stop_on_error), the caller's
     /// [`Batch::cancel_flag`](crate::Batch::cancel_flag), or a panicking callback).
     Skipped,
