@@ -684,3 +684,31 @@ fn an_upload_whose_answer_is_lost_after_the_body_arrived_is_sent_once_and_report
         "an upload that may be stored was sent again"
     );
 }
+
+#[test]
+fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
+    let (server, client) = emulator_and_client();
+    let ids: Vec<String> = (0..4)
+        .map(|i| {
+            server
+                .seed_file_in(DEFAULT_WORKSPACE, &format!("{i}.txt"), &text(100))
+                .unwrap()
+        })
+        .collect();
+    let dir = temp_dir("batch-download-vanishing");
+    let report = client
+        .batch()
+        .concurrency(1)
+        .on_progress(|p| {
+            if p.files_done == 1 {
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+        })
+        .download_to_dir(&ids, &dir);
+    assert!(report.items()[0].outcome.is_done());
+    for (_, error) in report.failed() {
+        assert!(matches!(error, Error::Io { path: Some(_), .. }), "{error}");
+    }
+    assert_eq!(report.failed().count(), 3);
+    assert!(!dir.exists(), "nothing recreated the folder");
+}

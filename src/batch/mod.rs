@@ -205,8 +205,10 @@ impl<'a> Batch<'a> {
     /// new operation starts; running ones finish and the rest are [`Outcome::Skipped`]. A
     /// pause ends at once (the flag is looked at every 20 ms) and sends nothing more: an item
     /// waiting to retry (after a `Retry-After` or a backoff) fails with the answer it got, one
-    /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`]. The
-    /// same holds when [`Batch::stop_on_error`] or a panic stops the batch.
+    /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`] (in
+    /// [`Batch::run`] and [`Batch::download_to_dir`], whose items may make more than one
+    /// request, it fails with an [`Error::Io`] saying so). The same holds when
+    /// [`Batch::stop_on_error`] or a panic stops the batch.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
