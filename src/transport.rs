@@ -149,10 +149,15 @@ impl FilesClient {
         loop {
             attempts = attempts.saturating_add(1);
             // A batch's first try waits for its shared pause (retries waited below).
-            if let (Some(gate), 1) = (&self.options.gate, attempts)
-                && !gate.wait()
-            {
-                return Err(crate::batch::gate::stopped());
+            if let (Some(gate), 1) = (&self.options.gate, attempts) {
+                use crate::batch::gate::{Closed, stopped};
+                match gate.wait(deadline) {
+                    Ok(()) => {}
+                    Err(Closed::Stopped) => return Err(stopped()),
+                    Err(Closed::PastDeadline) => {
+                        return Err(transport(ureq::Error::Timeout(ureq::Timeout::Global)));
+                    }
+                }
             }
             let (retryable, wait_hint, error) =
                 match self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline) {
@@ -204,8 +209,9 @@ impl FilesClient {
                     if wait_hint.is_some() {
                         gate.hold_for(wait);
                     }
-                    // A batch that stops ends the pause: this item fails with what it got.
-                    if !gate.pause(wait) {
+                    // A batch that stops, or a pause that would outlast the deadline, ends
+                    // the call with what it got.
+                    if gate.pause(wait, deadline).is_err() {
                         return Err(error);
                     }
                 }

@@ -45,23 +45,28 @@ impl Gate {
         self.changed.notify_all();
     }
 
-    /// Blocks until the gate is open (true), or until the batch stops (false).
-    pub(crate) fn wait(&self) -> bool {
-        self.pause(Duration::ZERO)
+    /// Blocks until the gate is open; see [`Gate::pause`].
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<(), Closed> {
+        self.pause(Duration::ZERO, deadline)
     }
 
-    /// Blocks for `wait` and until the gate is open (true), or until the batch stops (false).
-    pub(crate) fn pause(&self, wait: Duration) -> bool {
+    /// Blocks for `wait` and until the gate is open. Gives up at once when the gate opens at
+    /// or after `deadline` ([`Closed::PastDeadline`]: the call could not be sent in time), and
+    /// as soon as the batch stops ([`Closed::Stopped`]).
+    pub(crate) fn pause(&self, wait: Duration, deadline: Option<Instant>) -> Result<(), Closed> {
         let own = Instant::now().checked_add(wait).unwrap_or_else(far_future);
         let mut state = self.state();
         loop {
             if state.stopped {
-                return false;
+                return Err(Closed::Stopped);
             }
             let until = state.open_at.map_or(own, |t| t.max(own));
+            if deadline.is_some_and(|d| until >= d) {
+                return Err(Closed::PastDeadline);
+            }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return true;
+                return Ok(());
             }
             state = self
                 .changed
@@ -70,6 +75,15 @@ impl Gate {
                 .0;
         }
     }
+}
+
+/// Why a call did not get through the gate.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// The batch stopped.
+    Stopped,
+    /// The gate opens too late for the call's deadline.
+    PastDeadline,
 }
 
 /// A moment no pause reaches: far enough for any wait, near enough to be an [`Instant`].
@@ -111,11 +125,12 @@ mod tests {
     #[test]
     fn a_held_gate_blocks_until_its_deadline_and_keeps_the_later_one() {
         let gate = Gate::default();
-        assert!(gate.wait()); // open: returns at once
+        assert_eq!(gate.wait(None), Ok(())); // open: returns at once
         gate.hold_for(Duration::from_millis(150));
         gate.hold_for(Duration::from_millis(10));
+        let far = Instant::now().checked_add(Duration::from_secs(3600));
         let start = Instant::now();
-        assert!(gate.wait());
+        assert_eq!(gate.wait(far), Ok(()));
         assert!(start.elapsed() >= Duration::from_millis(100));
     }
 
@@ -129,8 +144,14 @@ mod tests {
             std::thread::sleep(Duration::from_millis(100));
             stopper.stop();
         });
-        assert!(!gate.pause(Duration::MAX));
-        assert!(!gate.wait(), "a stopped gate stays stopped");
+        let soon = Instant::now().checked_add(Duration::from_secs(1));
+        assert_eq!(gate.wait(soon), Err(Closed::PastDeadline), "at once");
+        assert_eq!(gate.pause(Duration::MAX, None), Err(Closed::Stopped));
+        assert_eq!(
+            gate.wait(None),
+            Err(Closed::Stopped),
+            "a stopped gate stays"
+        );
         thread.join().unwrap();
         assert!(is_stopped(&stopped()));
         assert!(!is_stopped(&Error::Io {
