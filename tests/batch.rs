@@ -747,3 +747,22 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
     assert_eq!(c.status(), Some(503), "{c}");
     assert!(start.elapsed() >= Duration::from_secs(2));
 }
+
+#[test]
+fn a_client_kept_from_a_stopped_batch_still_sends() {
+    let (server, client) = emulator_and_client();
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"x")
+        .unwrap();
+    let kept = Mutex::new(None);
+    let report = client
+        .batch()
+        .stop_on_error(true)
+        .run([1], |client, _| -> Result<(), Error> {
+            *kept.lock().unwrap() = Some(client.clone());
+            Err(client.retrieve("or_file_missing").unwrap_err())
+        });
+    assert_eq!(report.failed().count(), 1);
+    let kept = kept.into_inner().unwrap().unwrap();
+    kept.retrieve(&id).expect("the batch's stop outlived it");
+}

@@ -39,6 +39,13 @@ impl Gate {
         };
     }
 
+    /// Opens the gate for good, once its batch has ended: a client cloned out of the batch
+    /// (in a [`Batch::run`](crate::Batch::run) closure) must not keep its stop or its pause.
+    pub(crate) fn reopen(&self) {
+        *self.state() = State::default();
+        self.changed.notify_all();
+    }
+
     /// Ends every pause, now and later: the batch sends nothing more.
     pub(crate) fn stop(&self) {
         self.state().stopped = true;

@@ -444,6 +444,7 @@ impl<'a> Batch<'a> {
                 }
             }
         });
+        gate.reopen();
         if let Some(payload) = lock(&shared.panic).take() {
             panic::resume_unwind(payload);
         }
