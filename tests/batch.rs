@@ -766,3 +766,33 @@ fn a_client_kept_from_a_stopped_batch_still_sends() {
     let kept = kept.into_inner().unwrap().unwrap();
     kept.retrieve(&id).expect("the batch's stop outlived it");
 }
+
+#[test]
+fn a_retry_after_that_keeps_coming_ends_after_the_policys_tries() {
+    let server = Scripted::start(|_, _, stream| {
+        scripted::api_error(stream, 429, "retry-after: 1\r\n", "slow down");
+        Next::KeepAlive
+    });
+    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(1));
+    let start = Instant::now();
+    let report = client
+        .batch()
+        .concurrency(4)
+        .retrieve(["a", "b", "c", "d", "e", "f", "g", "h"]);
+    assert!(
+        report
+            .items()
+            .iter()
+            .all(|i| i.outcome.error().and_then(Error::status) == Some(429))
+    );
+    assert_eq!(
+        server.received().len(),
+        16,
+        "two tries per item, never more"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+}
