@@ -796,3 +796,22 @@ fn a_retry_after_that_keeps_coming_ends_after_the_policys_tries() {
         start.elapsed()
     );
 }
+
+#[test]
+fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() {
+    let (server, client) = emulator_and_client();
+    let ids: Vec<String> = (0..200).map(|i| format!("or_file_missing_{i}")).collect();
+    let last = Mutex::new(None);
+    let report = client
+        .batch()
+        .concurrency(8)
+        .stop_on_error(true)
+        .on_progress(|p| *last.lock().unwrap() = Some(*p))
+        .delete(&ids);
+    let failed = report.failed().count();
+    assert!((1..=8).contains(&failed), "{failed} failed");
+    assert_eq!(failed + report.skipped().count(), 200);
+    assert_eq!(server.requests().len(), failed, "a skipped item was sent");
+    let last = last.into_inner().unwrap().unwrap();
+    assert_eq!((last.files_done, last.files_failed), (failed, failed));
+}
