@@ -218,6 +218,48 @@ fn a_body_source_failing_before_its_first_byte_leaves_no_head_behind() {
     );
 }
 
+/// A body source that fails after `left` bytes.
+struct FailsAfter {
+    left: usize,
+}
+
+impl Read for FailsAfter {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.left);
+        buf[..n].fill(b'x');
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_connection_that_failed_mid_body_is_not_reused() {
+    let (base, log) = server(|_| Answer::Ok);
+    let client = client_at(&base, KEY, RetryPolicy::none());
+    let source = FailsAfter { left: 300_000 };
+    let err = client
+        .upload(Upload::reader("a.txt", source, 1_000_000))
+        .unwrap_err();
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    client.retrieve("file-1").unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0].head.starts_with("POST /api/v1/files HTTP/1.1\r\n"));
+    assert!(
+        log[0].body.is_empty(),
+        "the half body never completed a request"
+    );
+    assert!(
+        log[1]
+            .head
+            .starts_with("GET /api/v1/files/file-1 HTTP/1.1\r\n")
+    );
+    assert_ne!(log[0].connection, log[1].connection);
+}
+
 #[test]
 fn a_server_answering_before_the_body_and_closing_is_an_answer_not_a_hang() {
     let (base, log) = server(|n| {
