@@ -715,15 +715,15 @@ fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
 
 #[test]
 fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
-    // Call "c" starts first (deadline 4 s) and gets a 503 at 2.5 s; call "a" starts at 2 s and
-    // gets a 429 asking for 3 s, which closes the shared gate until 5 s: past c's deadline, so
+    // Call "c" starts first (deadline 5 s) and gets a 503 at 3 s; call "a" starts at 2 s and
+    // gets a 429 asking for 4 s, which closes the shared gate until 6 s: past c's deadline, so
     // c gives up at once with its 503 instead of waiting for the gate and timing out.
     let server = Scripted::start(|_, request, stream| {
         if request.target.ends_with("/c") {
-            std::thread::sleep(Duration::from_millis(2500));
+            std::thread::sleep(Duration::from_millis(3000));
             scripted::api_error(stream, 503, "", "busy");
         } else if request.target.ends_with("/a") {
-            scripted::api_error(stream, 429, "retry-after: 3\r\n", "slow down");
+            scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
         } else {
             scripted::json(stream, 200, "", &scripted::file_json("x"));
         }
@@ -733,7 +733,7 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
         .api_key("sk-test")
         .base_url(server.url("/api/v1"))
         .retry(common::fast_retries(2))
-        .deadline(Duration::from_secs(4))
+        .deadline(Duration::from_secs(5))
         .build()
         .unwrap();
     let start = Instant::now();
