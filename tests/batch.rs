@@ -815,3 +815,36 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
     let last = last.into_inner().unwrap().unwrap();
     assert_eq!((last.files_done, last.files_failed), (failed, failed));
 }
+
+#[test]
+fn stop_on_error_ends_a_retry_after_pause_at_once() {
+    let server = Scripted::start(|_, request, stream| {
+        if request.target.ends_with("/slow") {
+            scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
+        } else {
+            std::thread::sleep(Duration::from_millis(300));
+            scripted::api_error(stream, 404, "", "no such file");
+        }
+        Next::Close
+    });
+    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(2));
+    let start = Instant::now();
+    let report = client
+        .batch()
+        .concurrency(2)
+        .stop_on_error(true)
+        .retrieve(["slow", "bad", "x", "y"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    let statuses: Vec<Option<u16>> = report
+        .items()
+        .iter()
+        .map(|i| i.outcome.error().and_then(Error::status))
+        .collect();
+    assert_eq!(statuses, [Some(429), Some(404), None, None]);
+    assert_eq!(report.skipped().count(), 2);
+    assert_eq!(server.received().len(), 2);
+}
