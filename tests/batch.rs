@@ -819,15 +819,22 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
 #[test]
 fn stop_on_error_ends_a_retry_after_pause_at_once() {
     let server = Scripted::start(|_, request, stream| {
+        // Both first requests are out before the 429 closes the gate (or "bad" would wait).
         if request.target.ends_with("/slow") {
+            std::thread::sleep(Duration::from_millis(1000));
             scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
         } else {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(1500));
             scripted::api_error(stream, 404, "", "no such file");
         }
         Next::Close
     });
-    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(2));
+    let client = FilesClient::builder()
+        .api_key("sk-test")
+        .base_url(server.url("/api/v1"))
+        .retry(common::fast_retries(2))
+        .build()
+        .unwrap();
     let start = Instant::now();
     let report = client
         .batch()
