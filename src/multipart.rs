@@ -193,6 +193,62 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 
+    /// Reads `body` to its end with reads of at most `chunk` bytes.
+    fn read_in(mut body: impl Read, chunk: usize) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match body.read(&mut buf)? {
+                0 => return Ok(out),
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn bodies_around_the_gathering_limit_are_exact_and_lying_sources_are_caught() {
+        let part = FilePart::new("a.txt", "text/plain");
+        let framing = part.body_len(0);
+        let limit = GATHER_LIMIT;
+        let mut file_lens = vec![0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1];
+        file_lens.extend([limit - 1, limit, limit + 1].map(|body| body - framing));
+        for len in file_lens {
+            let file: Vec<u8> = (0..len + 1).map(|i| (i % 251) as u8).collect();
+            let expected = [
+                &part.preamble[..],
+                &file[..len as usize],
+                &part.epilogue[..],
+            ]
+            .concat();
+            for chunk in [7, 128 * 1024] {
+                let seen = std::cell::RefCell::new(Vec::new());
+                let source = crate::progress::Progress::new(
+                    crate::progress::ExactLen::new(&file[..len as usize], len),
+                    Some(len),
+                    Some(|done, _| seen.borrow_mut().push(done)),
+                );
+                let body = read_in(part.body(source, len), chunk).unwrap();
+                assert!(body == expected, "file of {len} bytes, reads of {chunk}");
+                let seen = seen.into_inner();
+                assert_eq!(
+                    seen.last().copied(),
+                    Some(len),
+                    "progress ends at the length"
+                );
+                assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.iter().all(|d| *d <= len));
+
+                // A source with one byte more is cut at the length; one byte less is an error.
+                let longer = crate::progress::ExactLen::new(&file[..], len);
+                assert!(read_in(part.body(longer, len), chunk).unwrap() == expected);
+                if len > 0 {
+                    let shorter = crate::progress::ExactLen::new(&file[..len as usize - 1], len);
+                    let err = read_in(part.body(shorter, len), chunk).unwrap_err();
+                    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+                }
+            }
+        }
+    }
+
     #[test]
     fn boundaries_differ() {
         assert_ne!(

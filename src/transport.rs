@@ -148,8 +148,16 @@ impl FilesClient {
         let mut attempts: u32 = 0;
         loop {
             attempts = attempts.saturating_add(1);
-            if let Some(gate) = &self.options.gate {
-                gate.wait();
+            // A batch's first try waits for its shared pause (retries waited below).
+            if let (Some(gate), 1) = (&self.options.gate, attempts) {
+                use crate::batch::gate::{Closed, stopped};
+                match gate.wait(deadline) {
+                    Ok(()) => {}
+                    Err(Closed::Stopped) => return Err(stopped()),
+                    Err(Closed::PastDeadline) => {
+                        return Err(transport(ureq::Error::Timeout(ureq::Timeout::Global)));
+                    }
+                }
             }
             let (retryable, wait_hint, error) =
                 match self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline) {
@@ -189,9 +197,6 @@ impl FilesClient {
             if !may_wait(wait, deadline) {
                 return Err(error);
             }
-            if let (Some(gate), Some(_)) = (&self.options.gate, wait_hint) {
-                gate.hold_for(wait);
-            }
             log::debug!(
                 "retrying {method} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
                 error
@@ -199,7 +204,19 @@ impl FilesClient {
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
                 policy.max_retries().saturating_add(1),
             );
-            std::thread::sleep(wait);
+            match &self.options.gate {
+                Some(gate) => {
+                    if wait_hint.is_some() {
+                        gate.hold_for(wait);
+                    }
+                    // A batch that stops, or a pause that would outlast the deadline, ends
+                    // the call with what it got.
+                    if gate.pause(wait, deadline).is_err() {
+                        return Err(error);
+                    }
+                }
+                None => std::thread::sleep(wait),
+            }
         }
     }
 

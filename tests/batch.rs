@@ -417,3 +417,441 @@ fn a_huge_concurrency_is_capped_and_still_does_every_item() {
     assert_eq!(report.len(), 40);
     assert!(server.accepted() <= 40);
 }
+
+#[test]
+fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
+    let server = Emulator::start().unwrap();
+    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
+        .unwrap();
+    server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    let cancel = AtomicBool::new(false);
+    let sent_at_cancel = std::thread::scope(|scope| {
+        let canceller = scope.spawn(|| {
+            // Once the 429 has closed the gate, every worker is paused; then the user cancels.
+            while server.requests().is_empty() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            let sent = server.requests().len();
+            cancel.store(true, Ordering::SeqCst);
+            sent
+        });
+        let start = Instant::now();
+        let report = client
+            .batch()
+            .concurrency(3)
+            .cancel_flag(&cancel)
+            .retrieve(vec![id.clone(); 9]);
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "the batch slept through the Retry-After: {:?}",
+            start.elapsed()
+        );
+        let sent = canceller.join().unwrap();
+        assert_eq!(report.failed().count(), 1, "{:?}", report.items());
+        assert_eq!(report.first_error().and_then(Error::status), Some(429));
+        assert_eq!(
+            report.done().count() + report.skipped().count(),
+            8,
+            "{:?}",
+            report.items()
+        );
+        sent
+    });
+    assert_eq!(
+        server.requests().len(),
+        sent_at_cancel,
+        "requests went out after the cancel flag was set"
+    );
+}
+
+#[test]
+fn the_byte_total_counts_only_what_can_be_sent_and_retried_bytes_count_once() {
+    let server = Emulator::builder().upload_limit(100_000).start().unwrap();
+    let client = FilesClient::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry(common::fast_retries(3))
+        .upload_limit(100_000)
+        .build()
+        .unwrap();
+    let (dir, mut paths) = folder(
+        "progress-total",
+        &[("a.txt", 50_000), ("empty.txt", 0), ("big.txt", 100_001)],
+    );
+    let sub = dir.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("inside.txt"), text(10)).unwrap();
+    paths.push(sub);
+    server.inject(Fault::status(503), 2);
+    let seen = Mutex::new(Vec::new());
+    let report = client
+        .batch()
+        .concurrency(2)
+        .on_progress(|p| seen.lock().unwrap().push(*p))
+        .upload_paths(&paths);
+    assert_eq!(report.done().count(), 1, "{:?}", report.items());
+    let seen = seen.into_inner().unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!((last.files_done, last.files_failed), (4, 3));
+    assert_eq!(last.bytes_done, 50_000, "the retried upload counted once");
+    assert_eq!(
+        last.bytes_total,
+        Some(50_000),
+        "a directory, an empty file and one over the limit move no bytes"
+    );
+    assert!(seen.iter().all(|p| Some(p.bytes_done) <= p.bytes_total));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_same_id_twice_in_a_download_batch_lands_once_intact() {
+    let (server, client) = emulator_and_client();
+    let body = text(20_000);
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.bin", &body)
+        .unwrap();
+    let dir = temp_dir("batch-download-twice");
+    let report = client
+        .batch()
+        .concurrency(16)
+        .download_to_dir(vec![id.clone(); 64], &dir);
+    assert!(report.is_success(), "{:?}", report.first_error());
+    assert_eq!(std::fs::read(dir.join(&id)).unwrap(), body);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        [std::ffi::OsString::from(&id)],
+        "no temporary file left"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_still_works() {
+    let (_server, client) = emulator_and_client();
+    let (dir, paths) = folder(
+        "panic-mid-upload",
+        &[("a.txt", 600_000), ("b.txt", 600_000), ("c.txt", 10)],
+    );
+    for concurrency in [1, 3] {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            client
+                .batch()
+                .concurrency(concurrency)
+                .on_progress(|p| {
+                    // Called from inside the upload's body read, while the request is on the wire.
+                    if p.files_done == 0 && p.bytes_done > 0 {
+                        panic!("bar broke mid-upload");
+                    }
+                })
+                .upload_paths(&paths)
+        }));
+        let payload = caught.expect_err("the panic must reach the caller");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"bar broke mid-upload")
+        );
+    }
+    let make_panics = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.batch().upload_each(["x", "y"], |name| {
+            assert_ne!(*name, "y", "cannot make y");
+            Upload::bytes(*name, b"x".to_vec())
+        })
+    }));
+    assert!(make_panics.is_err());
+    // Nothing poisoned: the same client goes on.
+    let report = client.batch().concurrency(3).upload_paths(&paths);
+    assert!(report.is_success(), "{:?}", report.first_error());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_batch_pause_does_not_hold_other_calls_of_the_same_client_or_later_batches() {
+    let server = Emulator::start().unwrap();
+    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
+        .unwrap();
+    server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let outside = scope.spawn(|| {
+            while server.requests().is_empty() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            // The batch is paused now; the client it came from, a clone and a second batch
+            // are not.
+            let start = Instant::now();
+            client.retrieve(&id).unwrap();
+            client.clone().retrieve(&id).unwrap();
+            assert!(client.batch().retrieve([&id]).is_success());
+            let took = start.elapsed();
+            cancel.store(true, Ordering::SeqCst);
+            took
+        });
+        let report = client
+            .batch()
+            .concurrency(2)
+            .cancel_flag(&cancel)
+            .retrieve(vec![id.clone(); 6]);
+        let took = outside.join().unwrap();
+        assert!(
+            took < Duration::from_secs(20),
+            "held by the batch: {took:?}"
+        );
+        assert_eq!(report.first_error().and_then(Error::status), Some(429));
+    });
+}
+
+#[test]
+fn ten_thousand_tiny_items_keep_input_order_with_at_most_the_cap_running() {
+    use std::sync::atomic::AtomicUsize;
+    let (server, client) = emulator_and_client();
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"x")
+        .unwrap();
+    let inputs: Vec<usize> = (0..10_000).collect();
+    for concurrency in [1, 256, 10_000] {
+        let (running, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let report = client
+            .batch()
+            .concurrency(concurrency)
+            .run(&inputs, |client, n| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                // A few real calls among the no-ops.
+                if **n % 500 == 0 {
+                    client.retrieve(&id)?;
+                }
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(**n * 2)
+            });
+        assert!(report.is_success(), "{:?}", report.first_error());
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= concurrency.min(256),
+            "{peak} at once for {concurrency}"
+        );
+        let values: Vec<usize> = report
+            .into_iter()
+            .map(|item| *item.input * 1000 + item.outcome.into_result().unwrap())
+            .collect();
+        let expected: Vec<usize> = inputs.iter().map(|n| n * 1000 + n * 2).collect();
+        assert!(
+            values == expected,
+            "the report left input order at {concurrency}"
+        );
+    }
+}
+
+#[test]
+fn an_upload_whose_answer_is_lost_after_the_body_arrived_is_sent_once_and_reported_failed() {
+    // The server reads the whole upload (and may have stored it), then the connection drops
+    // (first upload) or the answer comes too late (second): neither is sent again.
+    let server = Scripted::start(|n, _, stream| match n {
+        0 => Next::Close,
+        1 => {
+            std::thread::sleep(Duration::from_millis(2500));
+            scripted::json(stream, 200, "", &scripted::file_json("late"));
+            Next::Close
+        }
+        _ => {
+            scripted::json(stream, 200, "", &scripted::file_json("or_file_1"));
+            Next::KeepAlive
+        }
+    });
+    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(3));
+    for name in ["dropped.txt", "late.txt"] {
+        let report = client
+            .batch()
+            .upload_each([name], |name| Upload::bytes(*name, b"stored?".to_vec()));
+        let error = report
+            .first_error()
+            .expect("the upload cannot be reported done");
+        assert!(matches!(error, Error::Transport { .. }), "{error}");
+    }
+    let uploads = server.received();
+    assert_eq!(
+        uploads.len(),
+        2,
+        "an upload that may be stored was sent again"
+    );
+}
+
+#[test]
+fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
+    let (server, client) = emulator_and_client();
+    let ids: Vec<String> = (0..4)
+        .map(|i| {
+            server
+                .seed_file_in(DEFAULT_WORKSPACE, &format!("{i}.txt"), &text(100))
+                .unwrap()
+        })
+        .collect();
+    let dir = temp_dir("batch-download-vanishing");
+    let report = client
+        .batch()
+        .concurrency(1)
+        .on_progress(|p| {
+            if p.files_done == 1 {
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+        })
+        .download_to_dir(&ids, &dir);
+    assert!(report.items()[0].outcome.is_done());
+    for (_, error) in report.failed() {
+        assert!(matches!(error, Error::Io { path: Some(_), .. }), "{error}");
+    }
+    assert_eq!(report.failed().count(), 3);
+    assert!(!dir.exists(), "nothing recreated the folder");
+}
+
+#[test]
+fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
+    // Call "c" starts first (deadline 5 s) and gets a 503 at 3 s; call "a" starts at 2 s and
+    // gets a 429 asking for 4 s, which closes the shared gate until 6 s: past c's deadline, so
+    // c gives up at once with its 503 instead of waiting for the gate and timing out.
+    let server = Scripted::start(|_, request, stream| {
+        if request.target.ends_with("/c") {
+            std::thread::sleep(Duration::from_millis(3000));
+            scripted::api_error(stream, 503, "", "busy");
+        } else if request.target.ends_with("/a") {
+            scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
+        } else {
+            scripted::json(stream, 200, "", &scripted::file_json("x"));
+        }
+        Next::Close
+    });
+    let client = FilesClient::builder()
+        .api_key("sk-test")
+        .base_url(server.url("/api/v1"))
+        .retry(common::fast_retries(2))
+        .deadline(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = client.batch().concurrency(2).run(["c", "a"], |client, id| {
+        if *id == "a" {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        client.retrieve(id)
+    });
+    let c = report.items()[0].outcome.error().expect("c cannot succeed");
+    assert_eq!(c.status(), Some(503), "{c}");
+    assert!(start.elapsed() >= Duration::from_secs(2));
+}
+
+#[test]
+fn a_client_kept_from_a_stopped_batch_still_sends() {
+    let (server, client) = emulator_and_client();
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"x")
+        .unwrap();
+    let kept = Mutex::new(None);
+    let report = client
+        .batch()
+        .stop_on_error(true)
+        .run([1], |client, _| -> Result<(), Error> {
+            *kept.lock().unwrap() = Some(client.clone());
+            Err(client.retrieve("or_file_missing").unwrap_err())
+        });
+    assert_eq!(report.failed().count(), 1);
+    let kept = kept.into_inner().unwrap().unwrap();
+    kept.retrieve(&id).expect("the batch's stop outlived it");
+}
+
+#[test]
+fn a_retry_after_that_keeps_coming_ends_after_the_policys_tries() {
+    let server = Scripted::start(|_, _, stream| {
+        scripted::api_error(stream, 429, "retry-after: 1\r\n", "slow down");
+        Next::KeepAlive
+    });
+    let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(1));
+    let start = Instant::now();
+    let report = client
+        .batch()
+        .concurrency(4)
+        .retrieve(["a", "b", "c", "d", "e", "f", "g", "h"]);
+    assert!(
+        report
+            .items()
+            .iter()
+            .all(|i| i.outcome.error().and_then(Error::status) == Some(429))
+    );
+    assert_eq!(
+        server.received().len(),
+        16,
+        "two tries per item, never more"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() {
+    let (server, client) = emulator_and_client();
+    let ids: Vec<String> = (0..200).map(|i| format!("or_file_missing_{i}")).collect();
+    let last = Mutex::new(None);
+    let report = client
+        .batch()
+        .concurrency(8)
+        .stop_on_error(true)
+        .on_progress(|p| *last.lock().unwrap() = Some(*p))
+        .delete(&ids);
+    let failed = report.failed().count();
+    assert!((1..=8).contains(&failed), "{failed} failed");
+    assert_eq!(failed + report.skipped().count(), 200);
+    assert_eq!(server.requests().len(), failed, "a skipped item was sent");
+    let last = last.into_inner().unwrap().unwrap();
+    assert_eq!((last.files_done, last.files_failed), (failed, failed));
+}
+
+#[test]
+fn stop_on_error_ends_a_retry_after_pause_at_once() {
+    let server = Scripted::start(|_, request, stream| {
+        // Both first requests are out before the 429 closes the gate (or "bad" would wait).
+        if request.target.ends_with("/slow") {
+            std::thread::sleep(Duration::from_millis(1000));
+            scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
+        } else {
+            std::thread::sleep(Duration::from_millis(1500));
+            scripted::api_error(stream, 404, "", "no such file");
+        }
+        Next::Close
+    });
+    let client = FilesClient::builder()
+        .api_key("sk-test")
+        .base_url(server.url("/api/v1"))
+        .retry(common::fast_retries(2))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = client
+        .batch()
+        .concurrency(2)
+        .stop_on_error(true)
+        .retrieve(["slow", "bad", "x", "y"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    let statuses: Vec<Option<u16>> = report
+        .items()
+        .iter()
+        .map(|i| i.outcome.error().and_then(Error::status))
+        .collect();
+    assert_eq!(statuses, [Some(429), Some(404), None, None]);
+    assert_eq!(report.skipped().count(), 2);
+    assert_eq!(server.received().len(), 2);
+}

@@ -70,6 +70,8 @@ struct Seen {
     offered_suites: Vec<Vec<String>>,
     /// The request heads that arrived over a completed handshake.
     heads: Vec<String>,
+    /// The body of each request, as long as its `Content-Length` said.
+    bodies: Vec<Vec<u8>>,
 }
 
 /// Serves HTTPS on 127.0.0.1 for up to `connections` connections (one request each), answering
@@ -128,10 +130,21 @@ fn serve_one(
         }
         head.push(byte[0]);
     }
-    seen.lock()
-        .unwrap()
-        .heads
-        .push(String::from_utf8_lossy(&head).into_owned());
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    tls.read_exact(&mut body)?;
+    let mut seen = seen.lock().unwrap();
+    seen.heads.push(head);
+    seen.bodies.push(body);
+    drop(seen);
     tls.write_all(response.as_bytes())?;
     tls.flush()?;
     tls.conn.send_close_notify();
@@ -332,4 +345,28 @@ fn the_system_certificate_bundle_is_accepted_as_roots() {
         .add_root_certificate(bundle)
         .build()
         .unwrap();
+}
+
+#[test]
+fn uploads_over_tls_arrive_whole_with_their_head_held_for_the_body() {
+    let pki = pki();
+    let sizes = [1, 70_000, 300_000];
+    let (port, seen) = https_server(Arc::clone(&pki.server), sizes.len(), ok_json(FILE_JSON));
+    let client = client(port, Some(&pki.ca_pem));
+    let file = |n: usize| (0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
+    for size in sizes {
+        client
+            .upload(openrouter_files::Upload::bytes("a.bin", file(size)))
+            .unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.heads.len(), sizes.len());
+    for ((head, body), size) in seen.heads.iter().zip(&seen.bodies).zip(sizes) {
+        assert!(
+            head.starts_with("POST /api/v1/files HTTP/1.1\r\n"),
+            "{head}"
+        );
+        let start = body.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert_eq!(&body[start..start + size], &file(size)[..]);
+    }
 }

@@ -7,7 +7,7 @@
 //! [`FilesClientBuilder::max_idle_connections`](crate::FilesClientBuilder::max_idle_connections)
 //! idle (32 by default), so N workers use N TCP connections for the whole batch.
 
-mod gate;
+pub(crate) mod gate;
 mod report;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -50,11 +50,14 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// operation has the client's usual retries; a `Retry-After` answer pauses **every** worker of
 /// the batch until it has passed, not only the one that received it. When the batch stops
 /// early (an error with `stop_on_error`, the [`cancel_flag`](Batch::cancel_flag), a panic),
-/// operations already running finish and the rest are [`Outcome::Skipped`]: nothing is left
-/// half-done. No file is uploaded twice: an upload is only sent again when the server cannot
-/// have stored it (see the crate's retry rules). An upload that failed *after* its request went
-/// out (a dropped connection, a response timeout) may still have been stored, as with any
-/// single upload; list before sending such items again. A download writes each file atomically (see [`FilesClient::download_to`]), so a
+/// operations already running finish (but one waiting to retry stops waiting and sends nothing
+/// more) and the rest are [`Outcome::Skipped`]: nothing is left half-done. The batch never sends an upload twice on a guess: it is sent again only when it
+/// never reached the server (the connection could not be made) or the server answered that it
+/// did not take it (408, 429, 503); a server that stores a file and then answers 503 is the one
+/// case it cannot see. An upload that failed *after* its request went out (a dropped
+/// connection, a response timeout) may still have been stored, as with any single upload, even
+/// though [`Error::is_retryable`] says that trying again may succeed: list before sending such
+/// items again. A download writes each file atomically (see [`FilesClient::download_to`]), so a
 /// failed one leaves no partial file behind.
 ///
 /// # Panics
@@ -199,7 +202,13 @@ impl<'a> Batch<'a> {
     }
 
     /// A flag the caller owns: once it is set (from any thread, such as a Ctrl-C handler), no
-    /// new operation starts; running ones finish and the rest are [`Outcome::Skipped`].
+    /// new operation starts; running ones finish and the rest are [`Outcome::Skipped`]. A
+    /// pause ends at once (the flag is looked at every 20 ms) and sends nothing more: an item
+    /// waiting to retry (after a `Retry-After` or a backoff) fails with the answer it got, one
+    /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`] (in
+    /// [`Batch::run`] and [`Batch::download_to_dir`], whose items may make more than one
+    /// request, it fails with an [`Error::Io`] saying so). The same holds when
+    /// [`Batch::stop_on_error`] or a panic stops the batch.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
@@ -238,12 +247,15 @@ impl<'a> Batch<'a> {
             .into_iter()
             .map(|p| p.as_ref().to_path_buf())
             .collect();
+        // Only what can be sent: the items refused before sending move no bytes.
+        let limit = self.client.shared.upload_limit;
         let total = paths
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
+            .filter(|m| m.is_file() && (1..=limit).contains(&m.len()))
             .map(|m| m.len())
             .sum();
-        self.execute(paths, Some(total), |worker, path| {
+        self.execute(paths, Some(total), true, |worker, path| {
             let mut last = 0;
             let upload = Upload::path(path).on_progress(|sent, _| {
                 worker.add_bytes(sent.saturating_sub(last));
@@ -277,7 +289,7 @@ impl<'a> Batch<'a> {
         inputs: impl IntoIterator<Item = I>,
         make: impl for<'i> Fn(&'i I) -> Upload<'i> + Sync,
     ) -> BatchReport<I, FileMetadata> {
-        self.execute(inputs.into_iter().collect(), None, |worker, input| {
+        self.execute(inputs.into_iter().collect(), None, true, |worker, input| {
             let mut last = 0;
             let upload = make(input).on_progress(|sent, _| {
                 worker.add_bytes(sent.saturating_sub(last));
@@ -298,7 +310,8 @@ impl<'a> Batch<'a> {
     ) -> BatchReport<String, Saved> {
         let dir = dir.as_ref();
         let ids = ids.into_iter().map(|id| id.as_ref().to_string()).collect();
-        self.execute(ids, None, |worker, id| {
+        // Not one call: a download that resumes sends a second request.
+        self.execute(ids, None, false, |worker, id| {
             let path = dir.join(file_name_for(id)?);
             let bytes = worker.client.download_to(id, &path)?;
             worker.add_bytes(bytes);
@@ -312,7 +325,7 @@ impl<'a> Batch<'a> {
         ids: impl IntoIterator<Item = S>,
     ) -> BatchReport<String, FileDeleted> {
         let ids = ids.into_iter().map(|id| id.as_ref().to_string()).collect();
-        self.execute(ids, None, |worker, id| worker.client.delete(id))
+        self.execute(ids, None, true, |worker, id| worker.client.delete(id))
     }
 
     /// Retrieves each file's metadata (see [`FilesClient::retrieve`]).
@@ -321,11 +334,13 @@ impl<'a> Batch<'a> {
         ids: impl IntoIterator<Item = S>,
     ) -> BatchReport<String, FileMetadata> {
         let ids = ids.into_iter().map(|id| id.as_ref().to_string()).collect();
-        self.execute(ids, None, |worker, id| worker.client.retrieve(id))
+        self.execute(ids, None, true, |worker, id| worker.client.retrieve(id))
     }
 
     /// Runs `op` for each input: anything else a batch should do, with the same concurrency,
-    /// stop rules, shared `Retry-After` pause and report. `op` gets the client to call.
+    /// stop rules, shared `Retry-After` pause and report. `op` gets the client to call. If the
+    /// batch stops while a call of `op` waits at the shared pause before its first request,
+    /// that call returns an [`Error::Io`] saying so and sends nothing.
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
@@ -347,21 +362,33 @@ impl<'a> Batch<'a> {
         inputs: impl IntoIterator<Item = I>,
         op: impl Fn(&FilesClient, &I) -> Result<T> + Sync,
     ) -> BatchReport<I, T> {
-        self.execute(inputs.into_iter().collect(), None, |worker, input| {
-            op(worker.client, input)
-        })
+        self.execute(
+            inputs.into_iter().collect(),
+            None,
+            false,
+            |worker, input| op(worker.client, input),
+        )
     }
 
     /// The one runner every method uses.
+    ///
+    /// `one_call`: each item is one request (and its retries), so one stopped at the gate
+    /// before anything was sent is [`Outcome::Skipped`] (a [`Batch::run`] closure may have made
+    /// other calls first, a download a first request before resuming, so there the item fails
+    /// with the gate's error).
     fn execute<I: Sync, T: Send>(
         self,
         inputs: Vec<I>,
         bytes_total: Option<u64>,
+        one_call: bool,
         op: impl Fn(&Worker<'_, '_>, &I) -> Result<T> + Sync,
     ) -> BatchReport<I, T> {
         let mut client = self.client.clone();
-        client.options.gate = Some(Arc::new(Gate::default()));
+        let gate = Arc::new(Gate::default());
+        client.options.gate = Some(Arc::clone(&gate));
         let shared = Shared {
+            gate: &gate,
+            one_call,
             next: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             cancel: self.cancel,
@@ -381,30 +408,43 @@ impl<'a> Batch<'a> {
             client: &client,
             meter: &meter,
         };
+        let caller = std::thread::current();
         let run = || {
             let result =
                 panic::catch_unwind(AssertUnwindSafe(|| shared.work(&worker, &inputs, &op)));
             if let Err(payload) = result {
-                shared.stop.store(true, Ordering::SeqCst);
+                shared.halt();
                 lock(&shared.panic).get_or_insert(payload);
             }
+            caller.unpark();
         };
         std::thread::scope(|scope| {
-            let mut started = 0;
+            let mut workers = Vec::new();
             for _ in 0..self.concurrency.min(inputs.len()) {
                 let spawned = std::thread::Builder::new()
                     .name("openrouter-files-batch".into())
                     .spawn_scoped(scope, run);
                 match spawned {
-                    Ok(_) => started += 1,
+                    Ok(worker) => workers.push(worker),
                     // The OS refused another thread: the ones running share the work.
                     Err(_) => break,
                 }
             }
-            if started == 0 && !inputs.is_empty() {
+            if workers.is_empty() && !inputs.is_empty() {
                 run();
             }
+            // The caller's flag cannot wake a paused worker: this thread watches it for them.
+            if let Some(cancel) = self.cancel {
+                while !workers.iter().all(|w| w.is_finished()) {
+                    if cancel.load(Ordering::SeqCst) {
+                        shared.halt();
+                        break;
+                    }
+                    std::thread::park_timeout(CANCEL_POLL);
+                }
+            }
         });
+        gate.reopen();
         if let Some(payload) = lock(&shared.panic).take() {
             panic::resume_unwind(payload);
         }
@@ -435,6 +475,8 @@ pub struct Saved {
 
 /// The work queue and results the workers of one batch share.
 struct Shared<'a, T> {
+    gate: &'a Gate,
+    one_call: bool,
     next: AtomicUsize,
     stop: AtomicBool,
     cancel: Option<&'a AtomicBool>,
@@ -444,6 +486,12 @@ struct Shared<'a, T> {
 }
 
 impl<T> Shared<'_, T> {
+    /// Stops the batch: no new item starts and every pause ends without sending.
+    fn halt(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.gate.stop();
+    }
+
     /// One worker's loop: takes inputs until there are none left or the batch stops.
     fn work<I>(
         &self,
@@ -462,9 +510,10 @@ impl<T> Shared<'_, T> {
             };
             let outcome = match op(worker, input) {
                 Ok(value) => Outcome::Done(value),
+                Err(error) if self.one_call && gate::is_stopped(&error) => return,
                 Err(error) => {
                     if self.stop_on_error {
-                        self.stop.store(true, Ordering::SeqCst);
+                        self.halt();
                     }
                     Outcome::Failed(error)
                 }
@@ -533,6 +582,9 @@ impl Worker<'_, '_> {
         self.meter.add_bytes(bytes);
     }
 }
+
+/// How often the calling thread looks at the caller's cancel flag while the workers run.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())

@@ -11,7 +11,7 @@ pub enum Outcome<T> {
     Done(T),
     /// The operation failed; nothing was sent for [`Error::InvalidInput`].
     Failed(Error),
-    /// The item was never started because the batch stopped first (an error with
+    /// Nothing was sent for the item because the batch stopped first (an error with
     /// [`Batch::stop_on_error`](crate::Batch::stop_on_error), the caller's
     /// [`Batch::cancel_flag`](crate::Batch::cancel_flag), or a panicking callback).
     Skipped,
@@ -143,6 +143,7 @@ pub struct BatchProgress {
     /// when each file is complete.
     pub bytes_done: u64,
     /// The bytes the batch will move, when known before it starts (path uploads: the sum of
-    /// the file sizes); `None` otherwise.
+    /// the sizes of the files that can be sent, so not of a directory, an empty file or one
+    /// over the upload limit); `None` otherwise.
     pub bytes_total: Option<u64>,
 }
