@@ -247,10 +247,18 @@ fn temp_path_beside(target: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "download".into());
+    // Unique within the process (a counter: two threads saving the same id in the same clock
+    // tick must not collide), and unlikely to meet a file left by an earlier process with the
+    // same id (the clock). Digits only, after `PID-`: the CLI's Ctrl-C sweep reads that form.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    target.with_file_name(format!(".{name}.{}-{nanos}.part", std::process::id()))
+    target.with_file_name(format!(
+        ".{name}.{}-{seq}{nanos:09}.part",
+        std::process::id()
+    ))
 }
 
 /// Asks the OS to start writing a range of the file to disk now, without waiting, so that the
@@ -522,6 +530,28 @@ impl FilesClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_paths_beside_one_target_never_repeat() {
+        let target = Path::new("/tmp/x.bin");
+        let paths: std::collections::HashSet<_> =
+            (0..1000).map(|_| temp_path_beside(target)).collect();
+        assert_eq!(paths.len(), 1000);
+        let name = paths
+            .iter()
+            .next()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let digits = name
+            .strip_prefix(&format!(".x.bin.{}-", std::process::id()))
+            .and_then(|rest| rest.strip_suffix(".part"))
+            .unwrap();
+        assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{name}");
+    }
 
     #[test]
     fn disposition_names_are_unescaped() {

@@ -4,7 +4,7 @@
 //!
 //! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
 //! on an ordinary thread that reads it. The library writes a download into
-//! `.NAME.PID-NANOS.part` beside its target and removes it on any error, but a signal ends the
+//! `.NAME.PID-DIGITS.part` beside its target and removes it on any error, but a signal ends the
 //! process before that can run: this thread removes, beside each registered target, the
 //! temporary files of this process's id. A transfer that creates its temporary file in the
 //! instant between that sweep and the process's end can still leave it.
@@ -99,7 +99,7 @@ fn sweep() {
     }
 }
 
-/// The target name of the library's temporary file `file_name` (`.NAME.PID-NANOS.part`) when
+/// The target name of the library's temporary file `file_name` (`.NAME.PID-DIGITS.part`) when
 /// `pid` (`.PID-`) is this process's.
 fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
     let inner = file_name.strip_prefix('.')?.strip_suffix(".part")?;
