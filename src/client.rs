@@ -178,6 +178,13 @@ impl FilesClient {
         self.shared.upload_limit
     }
 
+    /// A clone with `change` made to its options: what every scoped clone below is.
+    fn scoped(&self, change: impl FnOnce(&mut Options)) -> FilesClient {
+        let mut scoped = self.clone();
+        change(&mut scoped.options);
+        scoped
+    }
+
     /// A clone whose calls are scoped to `workspace` (a UUID, checked when a call is made).
     ///
     /// ```
@@ -186,16 +193,12 @@ impl FilesClient {
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
     pub fn in_workspace(&self, workspace: impl Into<String>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.workspace = Some(workspace.into());
-        scoped
+        self.scoped(|o| o.workspace = Some(workspace.into()))
     }
 
     /// A clone whose calls use the caller's default workspace.
     pub fn in_default_workspace(&self) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.workspace = None;
-        scoped
+        self.scoped(|o| o.workspace = None)
     }
 
     /// A clone whose calls use `provider`'s storage, with your own key for it.
@@ -207,46 +210,34 @@ impl FilesClient {
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
     pub fn with_provider(&self, provider: impl Into<Provider>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.provider = Some(provider.into());
-        scoped
+        self.scoped(|o| o.provider = Some(provider.into()))
     }
 
     /// A clone whose calls use OpenRouter's own storage (no `provider` parameter).
     pub fn with_openrouter_storage(&self) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.provider = None;
-        scoped
+        self.scoped(|o| o.provider = None)
     }
 
     /// A clone whose calls retry per `policy`.
     pub fn with_retry(&self, policy: RetryPolicy) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.retry = policy;
-        scoped
+        self.scoped(|o| o.retry = policy)
     }
 
     /// A clone with another connect timeout (`None`: wait as long as the OS does).
     pub fn with_connect_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.timeouts.connect = timeout.into();
-        scoped
+        self.scoped(|o| o.timeouts.connect = timeout.into())
     }
 
     /// A clone with another limit on waiting for response headers once the request is sent
     /// (`None`: no limit of its own; the stall timeout still applies).
     pub fn with_response_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.timeouts.response = timeout.into();
-        scoped
+        self.scoped(|o| o.timeouts.response = timeout.into())
     }
 
     /// A clone with another stall timeout: how long a body transfer (either way) may go
     /// without progress (`None`: no limit).
     pub fn with_stall_timeout(&self, timeout: impl Into<Option<Duration>>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.timeouts.stall = timeout.into();
-        scoped
+        self.scoped(|o| o.timeouts.stall = timeout.into())
     }
 
     /// A clone whose calls each end within `deadline`, all tries, redirects and waits
@@ -261,9 +252,7 @@ impl FilesClient {
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
     pub fn with_deadline(&self, deadline: impl Into<Option<Duration>>) -> FilesClient {
-        let mut scoped = self.clone();
-        scoped.options.timeouts.set_deadline(deadline.into());
-        scoped
+        self.scoped(|o| o.timeouts.set_deadline(deadline.into()))
     }
 
     /// A clone that adds a header to every call, such as Prism's `Prefer: code=404`.
