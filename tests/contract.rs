@@ -87,11 +87,16 @@ fn start_relay(upstream: String, violations: Arc<Mutex<Vec<String>>>) -> String 
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut tail = Vec::new();
                 while let Ok(n) = server.read(&mut buf) {
-                    if n == 0 || client.write_all(&buf[..n]).is_err() {
+                    if n == 0 {
                         break;
                     }
+                    // Record before forwarding: once the client has its answer, the test may
+                    // look at the violations at once.
                     tail.extend_from_slice(&buf[..n]);
                     record_violations(&mut tail, &violations);
+                    if client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
                 }
                 let _ = client.shutdown(Shutdown::Write);
             });
