@@ -92,7 +92,7 @@ pub enum Command {
     Info(Ids),
     /// Delete files; prints each deleted id
     Rm(Ids),
-    /// Run the local emulator of the Files API until killed; prints its base URL and key
+    /// Run the local emulator of the Files API until stopped; prints its base URL and key
     #[cfg(feature = "emulator")]
     Emulator(Emulator),
     /// Print a shell completion script
@@ -209,6 +209,10 @@ pub struct Emulator {
     /// [default: 1000]
     #[arg(long, value_name = "N")]
     pub request_log_limit: Option<u32>,
+    /// The directory under which uploaded bytes are kept, in a subdirectory of the emulator's
+    /// own that it removes when it stops [default: the system temp dir]
+    #[arg(long, value_name = "DIR")]
+    pub storage_dir: Option<std::path::PathBuf>,
 }
 
 #[cfg(feature = "emulator")]

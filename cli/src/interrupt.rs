@@ -1,5 +1,5 @@
-//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `get` and `put`: the temporary files this process
-//! made are removed, then the process dies of the signal, as a shell expects (status 130 for
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `get` and `put`, and to stop `emulator`: the
+//! temporary files this process made (and the emulator's storage) are removed, then the process dies of the signal, as a shell expects (status 130 for
 //! Ctrl-C).
 //!
 //! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
@@ -14,16 +14,19 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-/// Download targets, by directory, and files to remove outright (a spooled standard input).
+/// Download targets, by directory, files to remove outright (a spooled standard input), and
+/// directories to remove with what they hold (the `emulator` command's storage).
 #[derive(Default)]
 struct Leftovers {
     targets: BTreeMap<PathBuf, BTreeSet<OsString>>,
     files: BTreeSet<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
 }
 
 static LEFTOVERS: Mutex<Leftovers> = Mutex::new(Leftovers {
     targets: BTreeMap::new(),
     files: BTreeSet::new(),
+    dirs: BTreeSet::new(),
 });
 
 fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
@@ -75,11 +78,21 @@ pub fn temporary_file(path: &Path) {
     leftovers().files.insert(path.to_path_buf());
 }
 
-/// Removes the temporary files of the registered targets and the registered files.
+/// Registers `dir`, a directory to remove with everything in it if the process is interrupted.
+#[cfg(feature = "emulator")]
+pub fn temporary_dir(dir: &Path) {
+    leftovers().dirs.insert(dir.to_path_buf());
+}
+
+/// Removes the temporary files of the registered targets, the registered files and the
+/// registered directories.
 fn sweep() {
     let leftovers = leftovers();
     for file in &leftovers.files {
         let _ = std::fs::remove_file(file);
+    }
+    for dir in &leftovers.dirs {
+        let _ = std::fs::remove_dir_all(dir);
     }
     let pid = format!(".{}-", std::process::id());
     for (dir, names) in &leftovers.targets {

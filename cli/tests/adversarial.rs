@@ -226,12 +226,7 @@ fn wait_for_entries(dir: &std::path::Path, n: usize) {
 /// Sends SIGINT to `child` and returns the signal it died of.
 fn interrupt(child: &mut std::process::Child) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    child.wait().unwrap().signal()
+    send_signal(child, "INT").signal()
 }
 
 #[test]

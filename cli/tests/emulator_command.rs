@@ -37,6 +37,65 @@ fn start_emulator(args: &[&str]) -> (std::process::Child, Vec<String>, String, S
     panic!("the emulator printed no key: {printed:?}");
 }
 
+/// Stops the emulator as a script's `kill` does (SIGTERM), so that it removes what it stored;
+/// returns how it ended.
+fn stop(child: &mut std::process::Child) -> std::process::ExitStatus {
+    send_signal(child, "TERM")
+}
+
+#[test]
+fn the_emulator_command_keeps_uploads_in_its_storage_dir_and_removes_them_when_stopped() {
+    use std::os::unix::process::ExitStatusExt;
+    let storage = tempfile::tempdir().unwrap();
+    let (mut child, _, base_url, key) = start_emulator(&[
+        "--storage-dir",
+        storage.path().to_str().unwrap(),
+        "--seed-downloadable",
+        "seed.bin:1000",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let content = "kept on the chosen disk\n";
+    let text = file(dir.path(), "notes.txt", content);
+    let put =
+        ran(bare()
+            .env("OPENROUTER_API_KEY", &key)
+            .args(["--base-url", &base_url, "put", &text]));
+    let own: Vec<_> = std::fs::read_dir(storage.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let held: Vec<u64> = own
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap())
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    let status = stop(&mut child);
+    assert_eq!(put.code, Some(0), "{put:?}");
+    assert_eq!(
+        own.len(),
+        1,
+        "one subdirectory of the emulator's own: {own:?}"
+    );
+    let mut held = held;
+    held.sort_unstable();
+    let mut expected = [content.len() as u64, 1000];
+    expected.sort_unstable();
+    assert_eq!(
+        held, expected,
+        "the seed and the upload, on the chosen disk"
+    );
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "it ends as SIGTERM would: {status:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(storage.path()).unwrap().count(),
+        0,
+        "SIGTERM removed the stored bytes"
+    );
+}
+
 #[test]
 fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
     let (mut child, printed, base_url, key) = start_emulator(&[
@@ -61,8 +120,7 @@ fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
         "get",
         printed[0].split(' ').nth(1).unwrap(),
     ]));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     assert_eq!(out.stdout.lines().count(), 4, "{out:?}");
     assert!(out.stdout.starts_with(&format!(
         "{}\t3000000\t",
@@ -94,8 +152,7 @@ fn the_emulator_command_takes_the_builders_options() {
     };
     let put = cmd(&["put", &small]);
     let refused = cmd(&["put", &large]);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     assert_eq!(key, "sk-or-chosen");
     let meta: serde_json::Value = serde_json::from_str(put.stdout.trim()).unwrap();
     assert!(meta["id"].as_str().unwrap().starts_with("file_"), "{meta}");
@@ -155,8 +212,7 @@ fn the_emulator_command_takes_the_connection_and_timing_options() {
         })
         .find(|(answer, _)| !answer.contains("503"))
         .expect("the connection slot was freed");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     assert!(ranged.starts_with("HTTP/1.1 206"), "{ranged}");
     assert!(ranged.contains("bytes 10-19/1000"), "{ranged}");
     assert!(waited >= Duration::from_millis(300), "latency: {waited:?}");
@@ -212,8 +268,7 @@ fn the_emulator_command_caps_its_connections() {
     holder.read_exact(&mut head).unwrap();
     let refused = raw(&base_url, stats);
     drop(holder);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop(&mut child);
     assert_eq!(&head, b"HTTP/1.1 200");
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
 }

@@ -25,8 +25,8 @@
 //! descriptors, a thread that cannot start) costs that one connection, never the server. A
 //! slow or idle client holds only its own thread, and every socket has read and write timeouts
 //! ([`EmulatorBuilder::read_timeout`]). Request heads are parsed with `httparse`, bodies come by
-//! `Content-Length` or chunked, and uploads stream to disk: memory stays bounded whatever the
-//! clients send. The log of [`Emulator::requests`] keeps the last
+//! `Content-Length` or chunked, and uploads stream to disk ([`EmulatorBuilder::storage_dir`];
+//! a full disk is answered 507): memory stays bounded whatever the clients send. The log of [`Emulator::requests`] keeps the last
 //! [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable); totals are counters.
 //!
 //! Beyond the API, `GET /_emulator/stats` (no auth) answers
@@ -52,6 +52,7 @@ mod store;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -114,6 +115,7 @@ pub(crate) struct Config {
     write_timeout: Duration,
     max_connections: usize,
     request_log_limit: usize,
+    storage_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -129,6 +131,7 @@ impl std::fmt::Debug for Config {
             .field("write_timeout", &self.write_timeout)
             .field("max_connections", &self.max_connections)
             .field("request_log_limit", &self.request_log_limit)
+            .field("storage_dir", &self.storage_dir)
             .finish()
     }
 }
@@ -147,6 +150,7 @@ impl Default for EmulatorBuilder {
                 write_timeout: DEFAULT_SOCKET_TIMEOUT,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
+                storage_dir: None,
             },
             port: 0,
             seeds: Vec::new(),
@@ -165,6 +169,30 @@ impl EmulatorBuilder {
     /// client enforces too).
     pub fn upload_limit(mut self, bytes: u64) -> Self {
         self.config.upload_limit = bytes;
+        self
+    }
+
+    /// The directory under which uploaded bytes are kept (default: [`std::env::temp_dir`]).
+    ///
+    /// The emulator makes its own subdirectory there when it starts and removes it when it is
+    /// dropped. Point it at a larger disk when tests upload many large files; an upload that
+    /// finds the disk full is answered `507 Insufficient Storage`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use openrouter_files::emulator::Emulator;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("emulator-doc-{}", std::process::id()));
+    /// let server = Emulator::builder().storage_dir(&dir).start()?;
+    /// assert_eq!(std::fs::read_dir(&dir)?.count(), 1); // the server's own subdirectory
+    /// drop(server);
+    /// assert_eq!(std::fs::read_dir(&dir)?.count(), 0);
+    /// # std::fs::remove_dir(&dir)?;
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn storage_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.storage_dir = Some(dir.into());
         self
     }
 
@@ -291,7 +319,7 @@ impl Shared {
         };
         Ok(Shared {
             journal: Journal::new(config.request_log_limit),
-            store: Mutex::new(Store::new(id_prefix)?),
+            store: Mutex::new(Store::new(config.storage_dir.as_deref(), id_prefix)?),
             faults: Mutex::new(Faults::default()),
             connections: Arc::new(Connections::default()),
             config,
@@ -336,6 +364,25 @@ impl Emulator {
     /// The base URL to give a client: `http://127.0.0.1:PORT/api/v1`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The directory this server keeps uploaded bytes in: its own subdirectory of
+    /// [`EmulatorBuilder::storage_dir`], removed when the server is dropped.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// use openrouter_files::emulator::Emulator;
+    ///
+    /// let server = Emulator::start()?;
+    /// let path = server.storage_path();
+    /// assert!(path.is_dir());
+    /// drop(server);
+    /// assert!(!path.exists());
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn storage_path(&self) -> PathBuf {
+        lock(&self.shared.store).dir().to_path_buf()
     }
 
     /// The socket address the emulator listens on.

@@ -343,11 +343,48 @@ impl<W: Write> Write for Limited<W> {
     }
 }
 
+/// Writes an upload's bytes to the store's disk and remembers when the disk, not the peer,
+/// failed: a full disk is the emulator's trouble (5xx), a broken body the client's (4xx).
+struct ToDisk<W> {
+    inner: W,
+    failure: Option<io::Error>,
+}
+
+impl<W: Write> ToDisk<W> {
+    fn new(inner: W) -> Self {
+        ToDisk {
+            inner,
+            failure: None,
+        }
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            self.failure = Some(io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+}
+
+impl<W: Write> Write for ToDisk<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
+    }
+}
+
 /// Why an upload's form was refused.
 enum FormError {
     Multipart(MultipartError),
     NoFile,
     TwoFiles,
+    /// The bytes could not be written to the store's directory.
+    Storage(io::Error),
 }
 
 impl From<MultipartError> for FormError {
@@ -374,21 +411,35 @@ fn upload(shared: &Shared, request: &mut Request<'_>, scope: &Scope, layout: &La
     let answer = match receive_file(shared, request.body, &boundary, &temp) {
         Ok((filename, size)) if size > 0 => store_upload(shared, scope, layout, filename, &temp),
         Ok(_) => Answer::error(400, "File is empty"),
-        Err(FormError::NoFile) => Answer::error(400, "Missing required field: file"),
-        Err(FormError::TwoFiles) => Answer::error(400, "Exactly one file part is allowed"),
-        Err(FormError::Multipart(MultipartError::Io(e))) => match e.kind() {
+        Err(e) => refusal(e),
+    };
+    let _ = std::fs::remove_file(&temp);
+    answer
+}
+
+/// The answer to a form that could not be received.
+fn refusal(error: FormError) -> Answer {
+    match error {
+        FormError::NoFile => Answer::error(400, "Missing required field: file"),
+        FormError::TwoFiles => Answer::error(400, "Exactly one file part is allowed"),
+        FormError::Storage(e) => match e.kind() {
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Answer::error(
+                507,
+                &format!("Insufficient storage: the emulator could not store the upload: {e}"),
+            ),
+            _ => Answer::error(500, &format!("Could not store the upload: {e}")),
+        },
+        FormError::Multipart(MultipartError::Io(e)) => match e.kind() {
             io::ErrorKind::FileTooLarge => Answer::error(413, "Request payload too large"),
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
                 Answer::error(408, "Request timeout")
             }
             _ => Answer::error(400, &format!("Could not read the upload: {e}")),
         },
-        Err(FormError::Multipart(MultipartError::Malformed(why))) => {
+        FormError::Multipart(MultipartError::Malformed(why)) => {
             Answer::error(400, &format!("Malformed multipart body: {why}"))
         }
-    };
-    let _ = std::fs::remove_file(&temp);
-    answer
+    }
 }
 
 /// Streams the one `file` part to `temp`; returns its filename and size.
@@ -418,13 +469,19 @@ fn receive_file(
             if received.is_some() {
                 return Err(FormError::TwoFiles);
             }
+            let file = File::create(temp).map_err(FormError::Storage)?;
             let mut sink = Limited {
-                inner: io::BufWriter::with_capacity(256 * 1024, File::create(temp)?),
+                inner: ToDisk::new(io::BufWriter::with_capacity(256 * 1024, file)),
                 written: 0,
                 limit: shared.config.upload_limit,
             };
-            let size = parts.copy_part(&mut sink)?;
-            sink.flush()?;
+            let copied = parts
+                .copy_part(&mut sink)
+                .and_then(|size| Ok(sink.flush().map(|()| size)?));
+            if let Some(failure) = sink.inner.failure.take() {
+                return Err(FormError::Storage(failure));
+            }
+            let size = copied?;
             received = Some((part.filename.unwrap_or_else(|| "file".to_string()), size));
         } else {
             parts.copy_part(&mut fields)?;
@@ -656,5 +713,35 @@ mod tests {
         let over = form(&[("\"big.txt\"", &"x".repeat(101))]);
         assert_eq!(call(&shared, "POST", "/api/v1/files", FORM, &over).0, 413);
         assert!(lock(&shared.store).seq_of("or_file_x").is_none());
+    }
+    /// `/dev/full` answers every write with ENOSPC: a real full disk, without filling one.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_the_emulators_507_and_a_broken_body_the_clients_400() {
+        let shared = Shared::new(EmulatorBuilder::default().config).unwrap();
+        // A small file fails when it is flushed at the end, a large one while it is copied.
+        for size in [10, 1024 * 1024] {
+            let body = form(&[("\"full.txt\"", &"x".repeat(size))]);
+            let Err(error) = receive_file(&shared, &mut &body[..], "b", Path::new("/dev/full"))
+            else {
+                panic!("{size} bytes written to /dev/full");
+            };
+            let Answer::Json(status, value) = refusal(error) else {
+                panic!("not JSON");
+            };
+            assert_eq!(status, 507, "{size}: {value}");
+            let message = value["error"]["message"].as_str().unwrap();
+            assert!(message.contains("No space left on device"), "{message}");
+        }
+        let body = form(&[("\"cut.txt\"", "some text")]);
+        let temp = lock(&shared.store).temp_path();
+        let Err(error) = receive_file(&shared, &mut &body[..body.len() - 12], "b", &temp) else {
+            panic!("a body cut short was received");
+        };
+        let _ = std::fs::remove_file(&temp);
+        let Answer::Json(status, value) = refusal(error) else {
+            panic!("not JSON");
+        };
+        assert_eq!(status, 400, "{value}");
     }
 }

@@ -41,9 +41,11 @@ pub(crate) struct Store {
 static STORE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
-    /// Creates an empty store with its own directory under the system temp dir.
-    pub(crate) fn new(id_prefix: &'static str) -> std::io::Result<Store> {
-        let dir = std::env::temp_dir().join(format!(
+    /// Creates an empty store with its own directory under `parent` (default: the system temp
+    /// dir).
+    pub(crate) fn new(parent: Option<&Path>, id_prefix: &'static str) -> std::io::Result<Store> {
+        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let dir = parent.join(format!(
             "openrouter-files-emulator-{}-{}",
             std::process::id(),
             STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -56,6 +58,11 @@ impl Store {
             files: BTreeMap::new(),
             by_id: HashMap::new(),
         })
+    }
+
+    /// The store's own directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// A fresh path in the store's directory for incoming bytes.

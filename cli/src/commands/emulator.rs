@@ -1,5 +1,6 @@
-//! `emulator`: the library's local Files API server, run until killed, printing what a test
-//! or script needs to reach it (`base_url …`, `api_key …`, one `seeded …` line per seed).
+//! `emulator`: the library's local Files API server, run until a signal stops it, printing
+//! what a test or script needs to reach it (`base_url …`, `api_key …`, one `seeded …` line per
+//! seed). Stopped by SIGINT, SIGTERM or SIGHUP, it removes the bytes it stored.
 
 use std::io::{self, Read};
 use std::time::Duration;
@@ -37,6 +38,9 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     if let Some(n) = args.request_log_limit {
         builder = builder.request_log_limit(n as usize);
     }
+    if let Some(dir) = &args.storage_dir {
+        builder = builder.storage_dir(dir);
+    }
     if let Some(version) = &args.api_version {
         builder = builder.api_version(match version.as_str() {
             "2026-07-19" => ApiVersion::V2026_07_19,
@@ -65,6 +69,10 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     if args.seed_files > 0 {
         out.line(&format!("seeded {} small files", args.seed_files))?;
     }
+    // Ctrl-C, SIGTERM (a script's `kill`) and SIGHUP remove the uploaded bytes, then end the
+    // process as the signal would. Only SIGKILL leaves them, in the storage directory.
+    crate::interrupt::temporary_dir(&emulator.storage_path());
+    crate::interrupt::watch();
     out.line(&format!("base_url {}", emulator.base_url()))?;
     out.line(&format!("api_key {}", emulator.api_key()))?;
     loop {

@@ -27,6 +27,29 @@ pub fn bare() -> assert_cmd::Command {
     cmd
 }
 
+/// Sends `signal` (`"INT"`, `"TERM"`, …) to `child` with `kill`, as a shell or script does,
+/// and returns how the child ended; a child still running 20 s later is killed and the test
+/// fails.
+pub fn send_signal(child: &mut std::process::Child, signal: &str) -> std::process::ExitStatus {
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} failed");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child did not end on SIG{signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The binary as a plain process (for a child to signal, or outputs to wire by hand), with the
 /// key in its environment and `--base-url URL`.
 pub fn process(url: &str) -> std::process::Command {
