@@ -226,7 +226,7 @@ fn wait_for_entries(dir: &std::path::Path, n: usize) {
 /// Sends SIGINT to `child` and returns the signal it died of.
 fn interrupt(child: &mut std::process::Child) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
-    send_signal(child, "INT").signal()
+    send_signal(child, libc::SIGINT).signal()
 }
 
 #[test]

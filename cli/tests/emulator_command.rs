@@ -40,7 +40,7 @@ fn start_emulator(args: &[&str]) -> (std::process::Child, Vec<String>, String, S
 /// Stops the emulator as a script's `kill` does (SIGTERM), so that it removes what it stored;
 /// returns how it ended.
 fn stop(child: &mut std::process::Child) -> std::process::ExitStatus {
-    send_signal(child, "TERM")
+    send_signal(child, libc::SIGTERM)
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn the_emulator_command_keeps_uploads_in_its_storage_dir_and_removes_them_when_s
     );
     assert_eq!(
         status.signal(),
-        Some(15),
+        Some(libc::SIGTERM),
         "it ends as SIGTERM would: {status:?}"
     );
     assert_eq!(

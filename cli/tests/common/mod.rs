@@ -27,15 +27,21 @@ pub fn bare() -> assert_cmd::Command {
     cmd
 }
 
-/// Sends `signal` (`"INT"`, `"TERM"`, …) to `child` with `kill`, as a shell or script does,
-/// and returns how the child ended; a child still running 20 s later is killed and the test
-/// fails.
-pub fn send_signal(child: &mut std::process::Child, signal: &str) -> std::process::ExitStatus {
-    let sent = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success(), "kill -{signal} failed");
+/// Sends `signal` (`libc::SIGINT`, `libc::SIGTERM`, …) to `child`, as a shell's or script's
+/// `kill` does, and returns how the child ended; a child still running 20 s later is killed
+/// and the test fails.
+#[cfg(unix)]
+pub fn send_signal(child: &mut std::process::Child, signal: i32) -> std::process::ExitStatus {
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours; `child` has not
+    // been waited for, so its pid still names it.
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(
+        sent,
+        0,
+        "kill({pid}, {signal}): {}",
+        std::io::Error::last_os_error()
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -44,7 +50,7 @@ pub fn send_signal(child: &mut std::process::Child, signal: &str) -> std::proces
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the child did not end on SIG{signal}");
+            panic!("the child did not end on signal {signal}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
