@@ -26,8 +26,9 @@
 //! slow or idle client holds only its own thread, and every socket has read and write timeouts
 //! ([`EmulatorBuilder::read_timeout`]). Request heads are parsed with `httparse`, bodies come by
 //! `Content-Length` or chunked, and uploads stream to disk ([`EmulatorBuilder::storage_dir`];
-//! a full disk is answered 507): memory stays bounded whatever the clients send. The log of [`Emulator::requests`] keeps the last
-//! [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable); totals are counters.
+//! a full disk is answered 507): memory stays bounded whatever the clients send. The log of
+//! [`Emulator::requests`] keeps the last [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable);
+//! totals are counters.
 //!
 //! Beyond the API, `GET /_emulator/stats` (no auth) answers
 //! `{"connections": N, "requests": M}`, for programs that run the emulator in another process,
