@@ -1,6 +1,6 @@
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `get` and `put`, and to stop `emulator`: the
-//! temporary files this process made (and the emulator's storage) are removed, then the process dies of the signal, as a shell expects (status 130 for
-//! Ctrl-C).
+//! temporary files this process made (and the emulator's storage) are removed, then the process
+//! dies of the signal, as a shell expects (status 130 for Ctrl-C).
 //!
 //! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
 //! on an ordinary thread that reads it. The library writes a download into
