@@ -1256,6 +1256,33 @@ fn latency_is_added_before_every_answer() {
     }
 }
 
+#[test]
+fn dropping_the_emulator_removes_its_stored_bytes_even_while_a_connection_is_still_served() {
+    let emulator = Emulator::builder()
+        .latency(Duration::from_secs(5))
+        .seed_file("kept.txt", b"stored bytes".to_vec())
+        .start()
+        .unwrap();
+    let storage = emulator.storage_path();
+    assert_eq!(std::fs::read_dir(&storage).unwrap().count(), 1);
+    // A request that the server holds in its latency sleep: its thread outlives the drop.
+    let mut stream = TcpStream::connect(emulator.addr()).unwrap();
+    stream
+        .write_all(b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    while emulator.connections_accepted() == 0 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    drop(emulator);
+    assert!(
+        !storage.exists(),
+        "{} is still there after the drop",
+        storage.display()
+    );
+}
+
 // ---- Checks that need a process of their own: resource limits and peak memory ----
 
 const CHILD_ENV: &str = "OPENROUTER_FILES_EMULATOR_CHILD";

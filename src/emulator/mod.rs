@@ -465,5 +465,8 @@ impl Drop for Emulator {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
+        // A connection thread may outlive this (a latency sleep, a slow write) and the process
+        // may end before it does: the stored bytes go now, not when the last thread lets go.
+        lock(&self.shared.store).remove_all();
     }
 }

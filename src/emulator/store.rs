@@ -162,9 +162,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Forgets every file and removes the store's directory with its bytes. The server calls
+    /// it when it stops, so the bytes go even while a connection thread still holds the store.
+    pub(crate) fn remove_all(&mut self) {
+        self.files.clear();
+        self.by_id.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Drop for Store {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.remove_all();
     }
 }
 
