@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::scripted::{self, Next, Scripted};
-use common::{client_for, emulator_and_client, temp_dir, text};
+use common::{TestDir, client_for, emulator_and_client, temp_dir, text};
 use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 use openrouter_files::{Error, FilesClient, Outcome, RetryPolicy, Upload};
 
 /// Writes `files` (name, size) into a fresh directory and returns their paths.
-fn folder(name: &str, files: &[(&str, usize)]) -> (PathBuf, Vec<PathBuf>) {
+fn folder(name: &str, files: &[(&str, usize)]) -> (TestDir, Vec<PathBuf>) {
     let dir = temp_dir(name);
     let paths = files
         .iter()

@@ -1253,7 +1253,7 @@ fn a_temp_file_removed_halfway_fails_the_download_and_leaves_the_target_alone() 
     let dir = temp_dir("temp-removed");
     let target = dir.join("f.bin");
     std::fs::write(&target, b"old").unwrap();
-    let watched = dir.clone();
+    let watched = dir.to_path_buf();
     let server = Scripted::start(move |_, _, s| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
         let _ = s.flush();

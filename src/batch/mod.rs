@@ -347,13 +347,15 @@ impl<'a> Batch<'a> {
     /// # use openrouter_files::{FilesClient, emulator::Emulator};
     /// # let server = Emulator::builder().seed_file("a.txt", b"a".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
-    /// # let dir = std::env::temp_dir();
+    /// # let dir = std::env::temp_dir().join(format!("batch-doc-run-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
     /// # let id = client.list().page()?.data[0].id.clone();
     /// let wanted = vec![(id, dir.join("renamed.txt"))];
     /// let report = client
     ///     .batch()
     ///     .run(wanted, |client, (id, path)| client.download_to(id, path));
     /// # assert!(report.is_success());
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -61,8 +61,9 @@ pub fn text(n: usize) -> Vec<u8> {
     (0..n).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
-/// A fresh temporary directory for one test.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
+/// A fresh temporary directory for one test, removed with what it holds when the value is
+/// dropped (also when the test fails), so test runs leave nothing in the temp dir.
+pub fn temp_dir(name: &str) -> TestDir {
     let dir = std::env::temp_dir().join(format!(
         "openrouter-files-test-{}-{name}-{}",
         std::process::id(),
@@ -72,5 +73,29 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
             .subsec_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TestDir(dir)
+}
+
+/// A directory [`temp_dir`] made; it derefs to its path.
+#[derive(Debug)]
+pub struct TestDir(std::path::PathBuf);
+
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
