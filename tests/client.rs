@@ -555,7 +555,8 @@ fn a_download_larger_than_the_writeback_step_is_byte_exact() {
         .unwrap();
     let client = client_for(&emulator);
     let id = client.list().page().unwrap().data[0].id.clone();
-    let target = temp_dir("large-download").join("big.bin");
+    let scratch = temp_dir("large-download");
+    let target = scratch.join("big.bin");
     assert_eq!(client.download_to(&id, &target).unwrap(), 20_000_000);
     assert!(
         std::fs::read(&target).unwrap() == content,

@@ -1047,7 +1047,8 @@ fn a_broken_download_to_resumes_with_range_and_saves_the_exact_file() {
             )
         },
     );
-    let target = temp_dir("resume").join("f.bin");
+    let scratch = temp_dir("resume");
+    let target = scratch.join("f.bin");
     let written = client(&server, fast_retries(2))
         .download_to("or_file_1", &target)
         .unwrap();
@@ -1081,7 +1082,8 @@ fn a_resumed_part_of_another_version_or_range_starts_over() {
             };
             respond(s, 206, part_headers, &vec![0u8; len])
         });
-        let target = temp_dir("resume-mismatch").join("f.bin");
+        let scratch = temp_dir("resume-mismatch");
+        let target = scratch.join("f.bin");
         let written = client(&server, fast_retries(3))
             .download_to("or_file_1", &target)
             .unwrap();
@@ -1101,7 +1103,8 @@ fn a_resumed_part_of_another_version_or_range_starts_over() {
 fn a_broken_download_to_without_range_support_starts_over() {
     let file = content(100_000);
     let server = breaking_server("", |_, _| panic!("no Range without Accept-Ranges"));
-    let target = temp_dir("restart").join("f.bin");
+    let scratch = temp_dir("restart");
+    let target = scratch.join("f.bin");
     client(&server, fast_retries(2))
         .download_to("or_file_1", &target)
         .unwrap();
@@ -1112,7 +1115,8 @@ fn a_broken_download_to_without_range_support_starts_over() {
     let server = breaking_server("Accept-Ranges: bytes\r\n", move |_, s| {
         respond(s, 200, "", &whole)
     });
-    let target = temp_dir("restart-200").join("f.bin");
+    let scratch = temp_dir("restart-200");
+    let target = scratch.join("f.bin");
     client(&server, fast_retries(2))
         .download_to("or_file_1", &target)
         .unwrap();
@@ -1153,7 +1157,8 @@ fn a_broken_download_to_on_the_emulator_resumes_with_ranges_and_starts_over_with
             },
             1,
         );
-        let target = temp_dir("emulator-resume").join("d.bin");
+        let scratch = temp_dir("emulator-resume");
+        let target = scratch.join("d.bin");
         assert_eq!(client.download_to(&id, &target).unwrap(), 2_000_000);
         assert_eq!(std::fs::read(&target).unwrap(), file, "ranges {ranges}");
         let downloads: Vec<(u16, u64)> = emulator
@@ -1327,7 +1332,8 @@ fn download_to_over_an_existing_file_keeps_its_permission_bits() {
         .unwrap();
     let client = common::client_for(&emulator);
     let id = client.list().page().unwrap().data.remove(0).id;
-    let target = temp_dir("perms").join("p.bin");
+    let scratch = temp_dir("perms");
+    let target = scratch.join("p.bin");
     std::fs::write(&target, b"old").unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
     client.download_to(&id, &target).unwrap();
