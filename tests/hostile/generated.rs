@@ -49,6 +49,9 @@ impl Rng {
 /// redirect to `/x` or to the second origin), and the one every single call asks for.
 const SHARED_ID: &str = "or_file_1";
 
+/// How the ids of batch items begin, and no other id the generator's answers name.
+const ITEM_PREFIX: &str = "or_file_b";
+
 /// The file a request's target names (`…/files/ID` or `…/files/ID/…`), else [`SHARED_ID`].
 fn file_id_in(target: &str) -> &str {
     target
@@ -74,9 +77,10 @@ struct Sent {
 
 impl Sent {
     /// Whether this answer may be the one a call about `id` got: it was sent for that file,
-    /// or for no file in particular. Never for another item of the same batch.
+    /// or for one no batch item is (no file in particular, or where a redirect led, such as
+    /// `y`, relative to `…/files/ID`, is `…/files/y`). Never for another item of a batch.
     fn for_file(&self, id: &str) -> bool {
-        self.id == id || self.id == SHARED_ID
+        self.id == id || !self.id.starts_with(ITEM_PREFIX)
     }
 
     /// Whether `out`, delivered by a download as a success, is this answer's file.
@@ -129,7 +133,7 @@ fn check_deleted(sent: &Mutex<Vec<Sent>>, deleted: &FileDeleted, id: &str, case:
             .lock()
             .unwrap()
             .iter()
-            .any(|a| a.id == id && a.status == 404);
+            .any(|a| a.for_file(id) && a.status == 404);
     if !gone_on_retry {
         check_decoded(sent, deleted, id, case);
     }
@@ -589,7 +593,9 @@ impl Plan {
         Plan {
             case,
             op,
-            ids: (0..items).map(|i| format!("or_file_b{case}i{i}")).collect(),
+            ids: (0..items)
+                .map(|i| format!("{ITEM_PREFIX}{case}i{i}"))
+                .collect(),
             concurrency: 2 + rng.below(3),
             stop_on_error: rng.chance(25),
             cancel_after: rng.chance(15).then(|| 1 + rng.below(items)),
