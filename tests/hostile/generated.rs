@@ -426,9 +426,19 @@ impl Rig {
         self.sent.lock().unwrap().clear();
     }
 
-    /// How many requests the two servers answered.
-    fn answers(&self) -> usize {
-        self.server.received().len() + self.elsewhere.received().len()
+    /// Ends a run that began at `started`: asserts that nothing leaked and that some calls
+    /// succeeded, and prints the run's size and how its calls ended.
+    fn conclude(&self, run: &str, started: Instant, outcomes: &BTreeMap<String, usize>) {
+        self.assert_nothing_leaked();
+        let answers = self.server.received().len() + self.elsewhere.received().len();
+        eprintln!(
+            "{run}, {answers} answers, in {:?}: {outcomes:?}",
+            started.elapsed()
+        );
+        assert!(
+            outcomes.keys().any(|k| k.ends_with(" ok")),
+            "some generated answers are valid"
+        );
     }
 
     /// Asserts that neither the key nor a user header reached the second origin, and that no
@@ -522,7 +532,6 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
         };
         *outcomes.entry(format!("op{op} {outcome}")).or_default() += 1;
     }
-    rig.assert_nothing_leaked();
     assert!(
         std::fs::read_dir(&dir).unwrap().all(|e| !e
             .unwrap()
@@ -530,15 +539,7 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
             .to_string_lossy()
             .ends_with(".part"))
     );
-    eprintln!(
-        "{cases} cases, {} answers, in {:?}: {outcomes:?}",
-        rig.answers(),
-        started.elapsed()
-    );
-    assert!(
-        outcomes.keys().any(|k| k.ends_with(" ok")),
-        "some generated answers are valid"
-    );
+    rig.conclude(&format!("{cases} cases"), started, &outcomes);
 }
 
 /// A streamed download of `id`, read to its end.
@@ -876,14 +877,5 @@ fn batches_of_malformed_answers_report_every_item_in_order_exactly_and_in_bounde
             *outcomes.entry(format!("{:?} {name}", plan.op)).or_default() += 1;
         }
     }
-    rig.assert_nothing_leaked();
-    eprintln!(
-        "{batches} batches, {} answers, in {:?}: {outcomes:?}",
-        rig.answers(),
-        started.elapsed()
-    );
-    assert!(
-        outcomes.keys().any(|k| k.ends_with(" ok")),
-        "some generated answers are valid"
-    );
+    rig.conclude(&format!("{batches} batches"), started, &outcomes);
 }
