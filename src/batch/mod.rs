@@ -538,11 +538,13 @@ struct Meter<'a> {
 }
 
 impl Meter<'_> {
+    /// Counts a finished item: as done first, then as failed, the reverse of the order
+    /// [`Meter::report`] reads them in, so no snapshot has more failed items than done ones.
     fn finish_item(&self, failed: bool) {
+        self.files_done.fetch_add(1, Ordering::SeqCst);
         if failed {
             self.files_failed.fetch_add(1, Ordering::SeqCst);
         }
-        self.files_done.fetch_add(1, Ordering::SeqCst);
         self.report();
     }
 
@@ -562,9 +564,11 @@ impl Meter<'_> {
         let Ok(mut callback) = callback.lock() else {
             return;
         };
+        // Failed before done: every item counted failed here was counted done before it.
+        let files_failed = self.files_failed.load(Ordering::SeqCst);
         let progress = BatchProgress {
             files_done: self.files_done.load(Ordering::SeqCst),
-            files_failed: self.files_failed.load(Ordering::SeqCst),
+            files_failed,
             files_total: self.files_total,
             bytes_done: self.bytes_done.load(Ordering::SeqCst),
             bytes_total: self.bytes_total,
@@ -602,4 +606,47 @@ fn file_name_for(id: &str) -> Result<&str> {
         )));
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_snapshot_never_counts_more_failed_items_than_finished_ones() {
+        const ITEMS: usize = 1_000_000;
+        let broken = Mutex::new(Vec::new());
+        let meter = Meter {
+            files_done: AtomicUsize::new(0),
+            files_failed: AtomicUsize::new(0),
+            bytes_done: AtomicU64::new(0),
+            files_total: ITEMS,
+            bytes_total: None,
+            callback: Some(Mutex::new(Box::new(|p: &BatchProgress| {
+                if p.files_failed > p.files_done {
+                    lock(&broken).push(*p);
+                }
+            }))),
+        };
+        // One worker fails its items while another reports its bytes: each snapshot the
+        // second takes falls somewhere in the first's counting.
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                start.wait();
+                (0..ITEMS).for_each(|_| meter.finish_item(true));
+            });
+            scope.spawn(|| {
+                start.wait();
+                (0..ITEMS).for_each(|_| meter.add_bytes(1));
+            });
+        });
+        let broken = lock(&broken);
+        assert!(
+            broken.is_empty(),
+            "{} snapshots, first {:?}",
+            broken.len(),
+            broken.first()
+        );
+    }
 }
