@@ -96,6 +96,50 @@ fn the_emulator_command_keeps_uploads_in_its_storage_dir_and_removes_them_when_s
     );
 }
 
+/// Every file under `dir`, however deep.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
+    use std::os::unix::process::ExitStatusExt;
+    let storage = tempfile::tempdir().unwrap();
+    // A seed far too large to be written before the signal comes (it is never finished).
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--storage-dir"])
+        .arg(storage.path())
+        .args(["--seed-downloadable", "huge.bin:20000000000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files_under(storage.path()).is_empty() {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the seed never started");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = send_signal(&mut child, libc::SIGTERM);
+    let left: Vec<_> = std::fs::read_dir(storage.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[test]
 fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
     let (mut child, printed, base_url, key) = start_emulator(&[
