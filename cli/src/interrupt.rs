@@ -1,6 +1,6 @@
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP during `get` and `put`, and to stop `emulator`: the
-//! temporary files this process made (and the emulator's storage) are removed, then the process dies of the signal, as a shell expects (status 130 for
-//! Ctrl-C).
+//! temporary files this process made (and the emulator's storage) are removed, then the process
+//! dies of the signal, as a shell expects (status 130 for Ctrl-C).
 //!
 //! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
 //! on an ordinary thread that reads it. The library writes a download into
@@ -92,7 +92,7 @@ fn sweep() {
         let _ = std::fs::remove_file(file);
     }
     for dir in &leftovers.dirs {
-        let _ = std::fs::remove_dir_all(dir);
+        remove_dir(dir);
     }
     let pid = format!(".{}-", std::process::id());
     for (dir, names) in &leftovers.targets {
@@ -112,6 +112,24 @@ fn sweep() {
     }
 }
 
+/// Removes `dir` with everything in it, even while another thread of this process (the
+/// emulator's, serving an upload) goes on creating files in it: `dir` is first renamed, so a
+/// file created by its path after that fails instead of landing in a directory being emptied
+/// (which `remove_dir_all` would then fail to remove).
+fn remove_dir(dir: &Path) {
+    let mut doomed = dir.as_os_str().to_os_string();
+    doomed.push(format!(".removing-{}", std::process::id()));
+    let doomed = PathBuf::from(doomed);
+    match std::fs::rename(dir, &doomed) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&doomed);
+        }
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// The target name of the library's temporary file `file_name` (`.NAME.PID-DIGITS.part`) when
 /// `pid` (`.PID-`) is this process's.
 fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
@@ -123,6 +141,40 @@ fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_is_removed_whole_while_files_are_still_being_created_in_it() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let parent = std::env::temp_dir().join(format!("interrupt-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        for round in 0..20 {
+            let dir = parent.join(format!("store-{round}"));
+            std::fs::create_dir(&dir).unwrap();
+            for i in 0..200 {
+                std::fs::write(dir.join(format!("old-{i}")), b"x").unwrap();
+            }
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    // As the emulator's threads do: files created by path in the directory.
+                    let mut i = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        let _ = std::fs::File::create(dir.join(format!("new-{i}")));
+                        i += 1;
+                    }
+                });
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                remove_dir(&dir);
+                stop.store(true, Ordering::SeqCst);
+            });
+            let left: Vec<_> = std::fs::read_dir(&parent)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(left.is_empty(), "round {round}: left {left:?}");
+        }
+        std::fs::remove_dir(&parent).unwrap();
+    }
 
     #[test]
     fn only_this_processs_temporary_files_are_recognised() {
