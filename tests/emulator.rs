@@ -1960,3 +1960,79 @@ fn ids_that_look_like_paths_name_no_file() {
         "nothing was deleted"
     );
 }
+
+/// A fresh directory under the system temp dir for one test (removed by the test).
+fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_storage_dir_that_is_missing_or_a_file_is_refused_at_start_naming_it() {
+    let scratch = scratch_dir("storage-refused");
+    let missing = scratch.join("no/such/dir");
+    let file = scratch.join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let refusals: Vec<_> = [&missing, &file]
+        .into_iter()
+        .map(|dir| Emulator::builder().storage_dir(dir).start().map(drop))
+        .collect();
+    let made = scratch.join("no").exists();
+    std::fs::remove_dir_all(&scratch).unwrap();
+    for (dir, refusal) in [&missing, &file].into_iter().zip(refusals) {
+        let error = refusal.expect_err("started on a storage dir that cannot hold it");
+        assert!(
+            error.to_string().contains(&*dir.to_string_lossy()),
+            "{error}"
+        );
+    }
+    assert!(!made, "a missing storage dir was made, and left behind");
+}
+
+#[test]
+fn a_relative_storage_dir_gives_an_absolute_storage_path() {
+    let scratch = scratch_dir("storage-relative");
+    let cwd = std::env::current_dir().unwrap();
+    // The same directory, named from the working directory by `..` steps.
+    let up: std::path::PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+    let relative = up.join(scratch.strip_prefix("/").unwrap());
+    let server = Emulator::builder().storage_dir(&relative).start().unwrap();
+    let path = server.storage_path();
+    drop(server);
+    let left = std::fs::read_dir(&scratch).unwrap().count();
+    std::fs::remove_dir_all(&scratch).unwrap();
+    assert!(path.is_absolute(), "{path:?}");
+    assert!(path.starts_with(&cwd), "{path:?}");
+    assert_eq!(left, 0, "the dropped server left its directory");
+}
+
+/// A source that gives some bytes, then fails (a file on a failing disk, a broken pipe).
+struct FailsAfter(u64);
+
+impl Read for FailsAfter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 == 0 {
+            return Err(std::io::Error::other("the source broke"));
+        }
+        let n = buf.len().min(self.0 as usize);
+        buf[..n].fill(b'x');
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_seed_whose_source_fails_leaves_nothing_in_the_storage() {
+    let server = Emulator::start().unwrap();
+    let error = server
+        .seed_reader_in(WS_A, "broken.bin", FailsAfter(1_000_000))
+        .expect_err("a broken source was seeded");
+    assert!(error.to_string().contains("the source broke"), "{error}");
+    let left: Vec<_> = std::fs::read_dir(server.storage_path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the storage: {left:?}");
+}

@@ -42,15 +42,18 @@ static STORE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// Creates an empty store with its own directory under `parent` (default: the system temp
-    /// dir).
+    /// dir), which must exist.
     pub(crate) fn new(parent: Option<&Path>, id_prefix: &'static str) -> std::io::Result<Store> {
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let dir = parent.join(format!(
-            "openrouter-files-emulator-{}-{}",
-            std::process::id(),
-            STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir)?;
+        let dir = own_dir(&parent).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot make the emulator's storage directory in {}: {e}",
+                    parent.display()
+                ),
+            )
+        })?;
         Ok(Store {
             dir,
             next_seq: 1,
@@ -168,6 +171,33 @@ impl Drop for Store {
     }
 }
 
+/// Makes a new directory of the store's own in `parent`, by an absolute path (it stays right if
+/// the process changes its working directory), readable by this user only. A name already
+/// taken (an earlier process's with the same id, or one planted in a shared temp dir, maybe a
+/// symlink) is skipped, never used: the store removes its directory when dropped.
+fn own_dir(parent: &Path) -> std::io::Result<PathBuf> {
+    let parent = std::path::absolute(parent)?;
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    for _ in 0..10_000 {
+        let dir = parent.join(format!(
+            "openrouter-files-emulator-{}-{}",
+            std::process::id(),
+            STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "every name tried was taken",
+    ))
+}
+
 /// 24 characters in the style of the API's ids (`011CNha8iCJcU1wXNR6q4V8w`): eight from the
 /// sequence number, so ids are unique within a store, and sixteen from the clock.
 fn file_id_suffix(seq: u64) -> String {
@@ -260,6 +290,39 @@ mod tests {
         assert_eq!(
             decode_cursor("eyJjdXJzb3IiOiJvcl9maWxlXzAxMUNOaGE4aUNKY1Uxd1hOUjZxNFY4dyJ9"),
             None
+        );
+    }
+
+    /// A directory with the name a store would pick may already be there: left by an earlier
+    /// process with the same id (a container's), or planted in a shared temp dir (a symlink
+    /// to someone's files). A store never writes into one, and never removes one.
+    #[test]
+    fn a_store_never_takes_over_a_directory_that_already_exists() {
+        let parent = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        let next = STORE_COUNTER.load(Ordering::SeqCst);
+        // Other tests make stores meanwhile: every name this one could pick is taken.
+        let taken: Vec<PathBuf> = (next..next + 256)
+            .map(|n| {
+                let dir = parent.join(format!(
+                    "openrouter-files-emulator-{}-{n}",
+                    std::process::id()
+                ));
+                std::fs::create_dir(&dir).unwrap();
+                std::fs::write(dir.join("precious"), b"not the store's").unwrap();
+                dir
+            })
+            .collect();
+        let store = Store::new(Some(&parent), "x_").unwrap();
+        let own = store.dir().to_path_buf();
+        drop(store);
+        let kept = taken.iter().filter(|d| d.join("precious").exists()).count();
+        let _ = std::fs::remove_dir_all(&parent);
+        assert!(!taken.contains(&own), "the store took over {own:?}");
+        assert_eq!(
+            kept,
+            taken.len(),
+            "a dropped store removed what was not its own"
         );
     }
 
