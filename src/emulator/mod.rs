@@ -421,14 +421,28 @@ impl Emulator {
         mut source: impl io::Read,
     ) -> io::Result<String> {
         let path = lock(&self.shared.store).temp_path();
-        io::copy(&mut source, &mut std::fs::File::create(&path)?)?;
-        let mime = sniff::detect(&path)?.unwrap_or("application/octet-stream");
+        let seeded = self.seed_from(workspace, filename, &mut source, &path);
+        // Gone once stored; a seed that failed leaves no partial bytes taking the disk.
+        let _ = std::fs::remove_file(&path);
+        seeded
+    }
+
+    /// Writes `source` to `path`, then stores it as `filename` in `workspace`.
+    fn seed_from(
+        &self,
+        workspace: &str,
+        filename: &str,
+        source: &mut dyn io::Read,
+        path: &std::path::Path,
+    ) -> io::Result<String> {
+        io::copy(source, &mut std::fs::File::create(path)?)?;
+        let mime = sniff::detect(path)?.unwrap_or("application/octet-stream");
         let scope = Scope {
             workspace: workspace.to_string(),
             provider: None,
         };
         let mut store = lock(&self.shared.store);
-        let file = store.insert(scope, filename.to_string(), mime.to_string(), &path, true)?;
+        let file = store.insert(scope, filename.to_string(), mime.to_string(), path, true)?;
         Ok(file.id)
     }
 
