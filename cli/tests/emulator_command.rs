@@ -141,6 +141,46 @@ fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
 }
 
 #[test]
+fn sigterm_during_an_upload_ends_the_emulator_command_promptly_and_removes_the_partial_bytes() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    let storage = tempfile::tempdir().unwrap();
+    let (mut child, _, base_url, key) =
+        start_emulator(&["--storage-dir", storage.path().to_str().unwrap()]);
+    let addr = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    // An upload that sends its first megabyte of a declared hundred, then waits.
+    let mut upload = std::net::TcpStream::connect(addr).unwrap();
+    let start = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n";
+    write!(
+        upload,
+        "POST /api/v1/files HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000000\r\n\r\n{start}"
+    )
+    .unwrap();
+    upload.write_all(&vec![b'x'; 1_000_000]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !files_under(storage.path())
+        .iter()
+        .any(|f| f.metadata().is_ok_and(|m| m.len() > 0))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the upload's bytes never reached the disk"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = send_signal(&mut child, libc::SIGTERM);
+    let left = files_under(storage.path());
+    drop(upload);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(std::fs::read_dir(storage.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
     let (mut child, printed, base_url, key) = start_emulator(&[
         "--port=0",
