@@ -26,8 +26,9 @@
 //! slow or idle client holds only its own thread, and every socket has read and write timeouts
 //! ([`EmulatorBuilder::read_timeout`]). Request heads are parsed with `httparse`, bodies come by
 //! `Content-Length` or chunked, and uploads stream to disk ([`EmulatorBuilder::storage_dir`];
-//! a full disk is answered 507): memory stays bounded whatever the clients send. The log of [`Emulator::requests`] keeps the last
-//! [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable); totals are counters.
+//! a full disk is answered 507): memory stays bounded whatever the clients send. The log of
+//! [`Emulator::requests`] keeps the last [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable);
+//! totals are counters.
 //!
 //! Beyond the API, `GET /_emulator/stats` (no auth) answers
 //! `{"connections": N, "requests": M}`, for programs that run the emulator in another process,
@@ -174,15 +175,18 @@ impl EmulatorBuilder {
 
     /// The directory under which uploaded bytes are kept (default: [`std::env::temp_dir`]).
     ///
-    /// The emulator makes its own subdirectory there when it starts and removes it when it is
-    /// dropped. Point it at a larger disk when tests upload many large files; an upload that
-    /// finds the disk full is answered `507 Insufficient Storage`.
+    /// It must exist: [`start`](EmulatorBuilder::start) fails, naming it, when it does not or
+    /// is not a directory. The emulator makes a new subdirectory of its own there (readable
+    /// by this user only; never one already there), by an absolute path, and removes only that
+    /// when it is dropped. Point it at a larger disk when tests upload many large files; an
+    /// upload that finds the disk full is answered `507 Insufficient Storage`.
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
     /// use openrouter_files::emulator::Emulator;
     ///
     /// let dir = std::env::temp_dir().join(format!("emulator-doc-{}", std::process::id()));
+    /// std::fs::create_dir(&dir)?;
     /// let server = Emulator::builder().storage_dir(&dir).start()?;
     /// assert_eq!(std::fs::read_dir(&dir)?.count(), 1); // the server's own subdirectory
     /// drop(server);
