@@ -2036,3 +2036,30 @@ fn a_seed_whose_source_fails_leaves_nothing_in_the_storage() {
         .collect();
     assert!(left.is_empty(), "left in the storage: {left:?}");
 }
+
+#[test]
+fn a_dropped_server_removes_its_storage_at_once_while_a_request_is_still_being_answered() {
+    // The answer to the upload waits a minute: its thread is still serving after the drop.
+    let server = Emulator::builder()
+        .latency(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let path = server.storage_path();
+    let (content_type, body) = form("file", "kept.txt", b"stored before the drop\n");
+    let mut stream = connect(server.addr());
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        server.api_key(),
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&path).unwrap().count() == 0 {
+        assert!(Instant::now() < deadline, "the upload was never stored");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(server);
+    assert!(!path.exists(), "{path:?} outlived its server");
+}

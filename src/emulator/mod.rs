@@ -439,7 +439,8 @@ impl Emulator {
         source: &mut dyn io::Read,
         path: &std::path::Path,
     ) -> io::Result<String> {
-        io::copy(source, &mut std::fs::File::create(path)?)?;
+        let mut file = lock(&self.shared.store).create_file(path)?;
+        io::copy(source, &mut file)?;
         let mime = sniff::detect(path)?.unwrap_or("application/octet-stream");
         let scope = Scope {
             workspace: workspace.to_string(),
@@ -482,5 +483,7 @@ impl Drop for Emulator {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
+        // Now, not when the last serving thread lets go of the store: the process may end first.
+        lock(&self.shared.store).close();
     }
 }

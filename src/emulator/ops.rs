@@ -469,7 +469,9 @@ fn receive_file(
             if received.is_some() {
                 return Err(FormError::TwoFiles);
             }
-            let file = File::create(temp).map_err(FormError::Storage)?;
+            let file = lock(&shared.store)
+                .create_file(temp)
+                .map_err(FormError::Storage)?;
             let mut sink = Limited {
                 inner: ToDisk::new(io::BufWriter::with_capacity(256 * 1024, file)),
                 written: 0,

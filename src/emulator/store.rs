@@ -32,6 +32,8 @@ pub(crate) struct Scope {
 /// All files, in creation order.
 pub(crate) struct Store {
     dir: PathBuf,
+    /// The server stopped: its directory is gone and no file may be made.
+    closed: bool,
     next_seq: u64,
     id_prefix: &'static str,
     files: BTreeMap<u64, StoredFile>,
@@ -56,6 +58,7 @@ impl Store {
         })?;
         Ok(Store {
             dir,
+            closed: false,
             next_seq: 1,
             id_prefix,
             files: BTreeMap::new(),
@@ -66,6 +69,24 @@ impl Store {
     /// The store's own directory.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Creates the file at `path` (a [`Store::temp_path`]) for incoming bytes, unless the store
+    /// is closed: under the store's lock, so no file appears while [`Store::close`] empties the
+    /// directory.
+    pub(crate) fn create_file(&self, path: &Path) -> std::io::Result<std::fs::File> {
+        if self.closed {
+            return Err(std::io::Error::other("the emulator has stopped"));
+        }
+        std::fs::File::create(path)
+    }
+
+    /// Removes the store's directory with every file in it, now, and refuses new files: the
+    /// server stopped. (Serving threads can outlive the server for a while, and the process
+    /// may end before they do, so the directory cannot wait for the store to be dropped.)
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     /// A fresh path in the store's directory for incoming bytes.
@@ -167,7 +188,7 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.close();
     }
 }
 
