@@ -2063,3 +2063,38 @@ fn a_dropped_server_removes_its_storage_at_once_while_a_request_is_still_being_a
     drop(server);
     assert!(!path.exists(), "{path:?} outlived its server");
 }
+
+#[test]
+fn uploads_that_fail_leave_nothing_in_the_storage() {
+    let server = Emulator::builder().upload_limit(1000).start().unwrap();
+    let key = server.api_key().to_string();
+    let post = |content_type: &str, body: &[u8], declared: usize| {
+        let mut raw = format!(
+            "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(body);
+        raw_exchange(server.addr(), &raw, true)
+    };
+    let (ct, over) = form("file", "big.txt", &[b'x'; 5000]);
+    let (_, binary) = form("file", "x.bin", &[0, 1, 2, 0xff, 0xfe, 0]);
+    let (_, empty) = form("file", "empty.txt", b"");
+    let (_, text) = form("file", "a.txt", b"some text, cut short");
+    let cut = &text[..text.len() - 10];
+    let statuses = [
+        post(&ct, &over, over.len()),
+        post(&ct, &binary, binary.len()),
+        post(&ct, &empty, empty.len()),
+        post(&ct, cut, text.len()),
+        post(&ct, cut, cut.len()),
+    ];
+    let left: Vec<_> = std::fs::read_dir(server.storage_path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        statuses,
+        [Some(413), Some(400), Some(400), Some(400), Some(400)],
+    );
+    assert!(left.is_empty(), "left in the storage: {left:?}");
+}
