@@ -716,6 +716,7 @@ mod tests {
         assert_eq!(call(&shared, "POST", "/api/v1/files", FORM, &over).0, 413);
         assert!(lock(&shared.store).seq_of("or_file_x").is_none());
     }
+
     /// `/dev/full` answers every write with ENOSPC: a real full disk, without filling one.
     #[cfg(target_os = "linux")]
     #[test]
