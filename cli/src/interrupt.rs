@@ -33,6 +33,21 @@ fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
     LEFTOVERS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A signal came: the process is removing its leftovers and will die of it.
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Never returns once a signal came (the process dies of it in a moment); returns at once
+/// otherwise. For a command about to fail: its failure may be the sweep's doing (the
+/// emulator's storage taken away while seeding), and the process must end as the signal says,
+/// not with that failure's message and status.
+pub fn yield_to_signal() {
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// Starts watching for the signals (once per process; later calls do nothing).
 pub fn watch() {
     #[cfg(unix)]
@@ -47,6 +62,7 @@ pub fn watch() {
             };
             std::thread::spawn(move || {
                 if let Some(signal) = signals.forever().next() {
+                    SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
                     sweep();
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                     std::process::exit(128 + signal);

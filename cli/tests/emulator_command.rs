@@ -141,6 +141,36 @@ fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
 }
 
 #[test]
+fn a_signal_while_many_small_files_are_seeded_ends_the_emulator_command_of_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let storage = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--seed-files", "1000000", "--storage-dir"])
+        .arg(storage.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files_under(storage.path()).len() < 100 {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the seeds never started");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = send_signal(&mut child, libc::SIGTERM);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let left = files_under(storage.path());
+    // Not a failure to seed (the sweep took the directory away): the death by the signal.
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}: {stderr}");
+    assert_eq!(stderr, "");
+    assert!(left.is_empty(), "left behind: {} files", left.len());
+}
+
+#[test]
 fn sigterm_during_an_upload_ends_the_emulator_command_promptly_and_removes_the_partial_bytes() {
     use std::io::Write;
     use std::os::unix::process::ExitStatusExt;
