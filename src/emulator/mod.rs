@@ -176,10 +176,10 @@ impl EmulatorBuilder {
     /// The directory under which uploaded bytes are kept (default: [`std::env::temp_dir`]).
     ///
     /// It must exist: [`start`](EmulatorBuilder::start) fails, naming it, when it does not or
-    /// is not a directory. The emulator makes a new subdirectory of its own there (readable
-    /// by this user only; never one already there), by an absolute path, and removes only that
-    /// when it is dropped. Point it at a larger disk when tests upload many large files; an
-    /// upload that finds the disk full is answered `507 Insufficient Storage`.
+    /// is not a directory. The emulator makes a new subdirectory of its own there (on Unix
+    /// readable by this user only; never one already there), by an absolute path, and removes
+    /// only that, at once, when it is dropped. Point it at a larger disk when tests upload many
+    /// large files; an upload that finds the disk full is answered `507 Insufficient Storage`.
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
