@@ -110,64 +110,58 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-#[test]
-fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
-    use std::os::unix::process::ExitStatusExt;
+/// Runs `emulator --storage-dir DIR SEEDING`, sends SIGTERM once `files` files are in DIR
+/// (seeding goes on); returns how it ended, its standard error and the files left in DIR.
+fn terminated_while_seeding(
+    seeding: &[&str],
+    files: usize,
+) -> (std::process::ExitStatus, String, Vec<std::path::PathBuf>) {
     let storage = tempfile::tempdir().unwrap();
-    // A seed far too large to be written before the signal comes (it is never finished).
     let mut child = Command::new(BIN)
         .args(["emulator", "--storage-dir"])
         .arg(storage.path())
-        .args(["--seed-downloadable", "huge.bin:20000000000"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while files_under(storage.path()).is_empty() {
-        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the seed never started");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let status = send_signal(&mut child, libc::SIGTERM);
-    let left: Vec<_> = std::fs::read_dir(storage.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
-    assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-#[test]
-fn a_signal_while_many_small_files_are_seeded_ends_the_emulator_command_of_the_signal() {
-    use std::os::unix::process::ExitStatusExt;
-    let storage = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["emulator", "--seed-files", "1000000", "--storage-dir"])
-        .arg(storage.path())
+        .args(seeding)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while files_under(storage.path()).len() < 100 {
+    while files_under(storage.path()).len() < files {
         if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the seeds never started");
+            panic!("the seeding never started");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let status = send_signal(&mut child, libc::SIGTERM);
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let left = files_under(storage.path());
+    let left = std::fs::read_dir(storage.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    (status, stderr, left)
+}
+
+#[test]
+fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
+    use std::os::unix::process::ExitStatusExt;
+    // A seed far too large to be written before the signal comes (it is never finished).
+    let (status, stderr, left) =
+        terminated_while_seeding(&["--seed-downloadable", "huge.bin:20000000000"], 1);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}: {stderr}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_signal_while_many_small_files_are_seeded_ends_the_emulator_command_of_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let (status, stderr, left) = terminated_while_seeding(&["--seed-files", "1000000"], 100);
     // Not a failure to seed (the sweep took the directory away): the death by the signal.
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}: {stderr}");
     assert_eq!(stderr, "");
-    assert!(left.is_empty(), "left behind: {} files", left.len());
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
