@@ -16,7 +16,11 @@ tar -xzf "$crate" -C "$work"
 cd "$work/openrouter-files-$version"
 echo "packaged files: $(tar -tzf "$crate" | wc -l)"
 # The repository's own target directory: the dependencies built for it are reused, which saves
-# a whole second build's disk and time; the unpacked crate itself is built from its own path.
+# a whole second build's disk and time. cargo package dates every file 2006-07-24, before
+# any build, and the crate's own units hash the same here as in the repository: cargo would take
+# the repository's builds of them as up to date and never compile the packaged sources. Dated
+# now, they are compiled from the unpacked crate's own path.
+find . -type f -exec touch {} +
 CARGO_TARGET_DIR=$(cd "$root" && cargo metadata --no-deps --format-version 1 |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export CARGO_TARGET_DIR

@@ -1256,33 +1256,6 @@ fn latency_is_added_before_every_answer() {
     }
 }
 
-#[test]
-fn dropping_the_emulator_removes_its_stored_bytes_even_while_a_connection_is_still_served() {
-    let emulator = Emulator::builder()
-        .latency(Duration::from_secs(5))
-        .seed_file("kept.txt", b"stored bytes".to_vec())
-        .start()
-        .unwrap();
-    let storage = emulator.storage_path();
-    assert_eq!(std::fs::read_dir(&storage).unwrap().count(), 1);
-    // A request that the server holds in its latency sleep: its thread outlives the drop.
-    let mut stream = TcpStream::connect(emulator.addr()).unwrap();
-    stream
-        .write_all(b"GET /_emulator/stats HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let started = Instant::now();
-    while emulator.connections_accepted() == 0 && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    drop(emulator);
-    assert!(
-        !storage.exists(),
-        "{} is still there after the drop",
-        storage.display()
-    );
-}
-
 // ---- Checks that need a process of their own: resource limits and peak memory ----
 
 const CHILD_ENV: &str = "OPENROUTER_FILES_EMULATOR_CHILD";
@@ -1986,4 +1959,144 @@ fn ids_that_look_like_paths_name_no_file() {
         200,
         "nothing was deleted"
     );
+}
+
+/// A fresh directory under the system temp dir for one test (removed by the test).
+fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_storage_dir_that_is_missing_or_a_file_is_refused_at_start_naming_it() {
+    let scratch = scratch_dir("storage-refused");
+    let missing = scratch.join("no/such/dir");
+    let file = scratch.join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let refusals: Vec<_> = [&missing, &file]
+        .into_iter()
+        .map(|dir| Emulator::builder().storage_dir(dir).start().map(drop))
+        .collect();
+    let made = scratch.join("no").exists();
+    std::fs::remove_dir_all(&scratch).unwrap();
+    for (dir, refusal) in [&missing, &file].into_iter().zip(refusals) {
+        let error = refusal.expect_err("started on a storage dir that cannot hold it");
+        assert!(
+            error.to_string().contains(&*dir.to_string_lossy()),
+            "{error}"
+        );
+    }
+    assert!(!made, "a missing storage dir was made, and left behind");
+}
+
+#[test]
+fn a_relative_storage_dir_gives_an_absolute_storage_path() {
+    let scratch = scratch_dir("storage-relative");
+    let cwd = std::env::current_dir().unwrap();
+    // The same directory, named from the working directory by `..` steps.
+    let up: std::path::PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+    let relative = up.join(scratch.strip_prefix("/").unwrap());
+    let server = Emulator::builder().storage_dir(&relative).start().unwrap();
+    let path = server.storage_path();
+    let parent = path.parent().unwrap().canonicalize().unwrap();
+    let expected = scratch.canonicalize().unwrap();
+    drop(server);
+    let left = std::fs::read_dir(&scratch).unwrap().count();
+    std::fs::remove_dir_all(&scratch).unwrap();
+    assert!(path.is_absolute(), "{path:?}");
+    assert_eq!(parent, expected, "{path:?}");
+    assert_eq!(left, 0, "the dropped server left its directory");
+}
+
+/// A source that gives some bytes, then fails (a file on a failing disk, a broken pipe).
+struct FailsAfter(u64);
+
+impl Read for FailsAfter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 == 0 {
+            return Err(std::io::Error::other("the source broke"));
+        }
+        let n = buf.len().min(self.0 as usize);
+        buf[..n].fill(b'x');
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_seed_whose_source_fails_leaves_nothing_in_the_storage() {
+    let server = Emulator::start().unwrap();
+    let error = server
+        .seed_reader_in(WS_A, "broken.bin", FailsAfter(1_000_000))
+        .expect_err("a broken source was seeded");
+    assert!(error.to_string().contains("the source broke"), "{error}");
+    let left: Vec<_> = std::fs::read_dir(server.storage_path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the storage: {left:?}");
+}
+
+#[test]
+fn a_dropped_server_removes_its_storage_at_once_while_a_request_is_still_being_answered() {
+    // The answer to the upload waits a minute: its thread is still serving after the drop.
+    let server = Emulator::builder()
+        .latency(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let path = server.storage_path();
+    let (content_type, body) = form("file", "kept.txt", b"stored before the drop\n");
+    let mut stream = connect(server.addr());
+    write!(
+        stream,
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        server.api_key(),
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&path).unwrap().count() == 0 {
+        assert!(Instant::now() < deadline, "the upload was never stored");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(server);
+    assert!(!path.exists(), "{path:?} outlived its server");
+}
+
+#[test]
+fn uploads_that_fail_leave_nothing_in_the_storage() {
+    let server = Emulator::builder().upload_limit(1000).start().unwrap();
+    let key = server.api_key().to_string();
+    let post = |content_type: &str, body: &[u8], declared: usize| {
+        let mut raw = format!(
+            "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(body);
+        raw_exchange(server.addr(), &raw, true)
+    };
+    let (ct, over) = form("file", "big.txt", &[b'x'; 5000]);
+    let (_, binary) = form("file", "x.bin", &[0, 1, 2, 0xff, 0xfe, 0]);
+    let (_, empty) = form("file", "empty.txt", b"");
+    let (_, text) = form("file", "a.txt", b"some text, cut short");
+    let cut = &text[..text.len() - 10];
+    let statuses = [
+        post(&ct, &over, over.len()),
+        post(&ct, &binary, binary.len()),
+        post(&ct, &empty, empty.len()),
+        post(&ct, cut, text.len()),
+        post(&ct, cut, cut.len()),
+    ];
+    let left: Vec<_> = std::fs::read_dir(server.storage_path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        statuses,
+        [Some(413), Some(400), Some(400), Some(400), Some(400)],
+    );
+    assert!(left.is_empty(), "left in the storage: {left:?}");
 }

@@ -209,8 +209,8 @@ pub struct Emulator {
     /// [default: 1000]
     #[arg(long, value_name = "N")]
     pub request_log_limit: Option<u32>,
-    /// The directory under which uploaded bytes are kept, in a subdirectory of the emulator's
-    /// own that it removes when it stops [default: the system temp dir]
+    /// An existing directory under which uploaded bytes are kept, in a new subdirectory of the
+    /// emulator's own that it removes when it stops [default: the system temp dir]
     #[arg(long, value_name = "DIR")]
     pub storage_dir: Option<std::path::PathBuf>,
 }

@@ -33,6 +33,21 @@ fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
     LEFTOVERS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A signal came: the process is removing its leftovers and will die of it.
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Never returns once a signal came (the process dies of it in a moment); returns at once
+/// otherwise. For a command about to fail: its failure may be the sweep's doing (the
+/// emulator's storage taken away while seeding), and the process must end as the signal says,
+/// not with that failure's message and status.
+pub fn yield_to_signal() {
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// Starts watching for the signals (once per process; later calls do nothing).
 pub fn watch() {
     #[cfg(unix)]
@@ -47,6 +62,7 @@ pub fn watch() {
             };
             std::thread::spawn(move || {
                 if let Some(signal) = signals.forever().next() {
+                    SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
                     sweep();
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                     std::process::exit(128 + signal);
@@ -92,7 +108,7 @@ fn sweep() {
         let _ = std::fs::remove_file(file);
     }
     for dir in &leftovers.dirs {
-        let _ = std::fs::remove_dir_all(dir);
+        remove_dir(dir);
     }
     let pid = format!(".{}-", std::process::id());
     for (dir, names) in &leftovers.targets {
@@ -112,6 +128,24 @@ fn sweep() {
     }
 }
 
+/// Removes `dir` with everything in it, even while another thread of this process (the
+/// emulator's, serving an upload) goes on creating files in it: `dir` is first renamed, so a
+/// file created by its path after that fails instead of landing in a directory being emptied
+/// (which `remove_dir_all` would then fail to remove).
+fn remove_dir(dir: &Path) {
+    let mut doomed = dir.as_os_str().to_os_string();
+    doomed.push(format!(".removing-{}", std::process::id()));
+    let doomed = PathBuf::from(doomed);
+    match std::fs::rename(dir, &doomed) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&doomed);
+        }
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// The target name of the library's temporary file `file_name` (`.NAME.PID-DIGITS.part`) when
 /// `pid` (`.PID-`) is this process's.
 fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
@@ -123,6 +157,40 @@ fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_is_removed_whole_while_files_are_still_being_created_in_it() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let parent = std::env::temp_dir().join(format!("interrupt-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        for round in 0..20 {
+            let dir = parent.join(format!("store-{round}"));
+            std::fs::create_dir(&dir).unwrap();
+            for i in 0..200 {
+                std::fs::write(dir.join(format!("old-{i}")), b"x").unwrap();
+            }
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    // As the emulator's threads do: files created by path in the directory.
+                    let mut i = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        let _ = std::fs::File::create(dir.join(format!("new-{i}")));
+                        i += 1;
+                    }
+                });
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                remove_dir(&dir);
+                stop.store(true, Ordering::SeqCst);
+            });
+            let left: Vec<_> = std::fs::read_dir(&parent)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert!(left.is_empty(), "round {round}: left {left:?}");
+        }
+        std::fs::remove_dir(&parent).unwrap();
+    }
 
     #[test]
     fn only_this_processs_temporary_files_are_recognised() {

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     match commands::run(cli, &report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
+            interrupt::yield_to_signal();
             if !failure.reported {
                 report.error(&failure);
             }

@@ -96,6 +96,114 @@ fn the_emulator_command_keeps_uploads_in_its_storage_dir_and_removes_them_when_s
     );
 }
 
+/// Every file under `dir`, however deep.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Runs `emulator --storage-dir DIR SEEDING`, sends SIGTERM once `files` files are in DIR
+/// (seeding goes on); returns how it ended, its standard error and the files left in DIR.
+fn terminated_while_seeding(
+    seeding: &[&str],
+    files: usize,
+) -> (std::process::ExitStatus, String, Vec<std::path::PathBuf>) {
+    let storage = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--storage-dir"])
+        .arg(storage.path())
+        .args(seeding)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files_under(storage.path()).len() < files {
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the seeding never started");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = send_signal(&mut child, libc::SIGTERM);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let left = std::fs::read_dir(storage.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    (status, stderr, left)
+}
+
+#[test]
+fn a_signal_while_the_emulator_command_seeds_removes_what_it_had_written() {
+    use std::os::unix::process::ExitStatusExt;
+    // A seed far too large to be written before the signal comes (it is never finished).
+    let (status, stderr, left) =
+        terminated_while_seeding(&["--seed-downloadable", "huge.bin:20000000000"], 1);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}: {stderr}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_signal_while_many_small_files_are_seeded_ends_the_emulator_command_of_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let (status, stderr, left) = terminated_while_seeding(&["--seed-files", "1000000"], 100);
+    // Not a failure to seed (the sweep took the directory away): the death by the signal.
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}: {stderr}");
+    assert_eq!(stderr, "");
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn sigterm_during_an_upload_ends_the_emulator_command_promptly_and_removes_the_partial_bytes() {
+    use std::io::Write;
+    use std::os::unix::process::ExitStatusExt;
+    let storage = tempfile::tempdir().unwrap();
+    let (mut child, _, base_url, key) =
+        start_emulator(&["--storage-dir", storage.path().to_str().unwrap()]);
+    let addr = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    // An upload that sends its first megabyte of a declared hundred, then waits.
+    let mut upload = std::net::TcpStream::connect(addr).unwrap();
+    let start = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n";
+    write!(
+        upload,
+        "POST /api/v1/files HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000000\r\n\r\n{start}"
+    )
+    .unwrap();
+    upload.write_all(&vec![b'x'; 1_000_000]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !files_under(storage.path())
+        .iter()
+        .any(|f| f.metadata().is_ok_and(|m| m.len() > 0))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the upload's bytes never reached the disk"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = send_signal(&mut child, libc::SIGTERM);
+    let left = files_under(storage.path());
+    drop(upload);
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(std::fs::read_dir(storage.path()).unwrap().count(), 0);
+}
+
 #[test]
 fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
     let (mut child, printed, base_url, key) = start_emulator(&[

@@ -175,15 +175,18 @@ impl EmulatorBuilder {
 
     /// The directory under which uploaded bytes are kept (default: [`std::env::temp_dir`]).
     ///
-    /// The emulator makes its own subdirectory there when it starts and removes it when it is
-    /// dropped. Point it at a larger disk when tests upload many large files; an upload that
-    /// finds the disk full is answered `507 Insufficient Storage`.
+    /// It must exist: [`start`](EmulatorBuilder::start) fails, naming it, when it does not or
+    /// is not a directory. The emulator makes a new subdirectory of its own there (on Unix
+    /// readable by this user only; never one already there), by an absolute path, and removes
+    /// only that, at once, when it is dropped. Point it at a larger disk when tests upload many
+    /// large files; an upload that finds the disk full is answered `507 Insufficient Storage`.
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
     /// use openrouter_files::emulator::Emulator;
     ///
     /// let dir = std::env::temp_dir().join(format!("emulator-doc-{}", std::process::id()));
+    /// std::fs::create_dir(&dir)?;
     /// let server = Emulator::builder().storage_dir(&dir).start()?;
     /// assert_eq!(std::fs::read_dir(&dir)?.count(), 1); // the server's own subdirectory
     /// drop(server);
@@ -422,14 +425,29 @@ impl Emulator {
         mut source: impl io::Read,
     ) -> io::Result<String> {
         let path = lock(&self.shared.store).temp_path();
-        io::copy(&mut source, &mut std::fs::File::create(&path)?)?;
-        let mime = sniff::detect(&path)?.unwrap_or("application/octet-stream");
+        let seeded = self.seed_from(workspace, filename, &mut source, &path);
+        // Gone once stored; a seed that failed leaves no partial bytes taking the disk.
+        let _ = std::fs::remove_file(&path);
+        seeded
+    }
+
+    /// Writes `source` to `path`, then stores it as `filename` in `workspace`.
+    fn seed_from(
+        &self,
+        workspace: &str,
+        filename: &str,
+        source: &mut dyn io::Read,
+        path: &std::path::Path,
+    ) -> io::Result<String> {
+        let mut file = lock(&self.shared.store).create_file(path)?;
+        io::copy(source, &mut file)?;
+        let mime = sniff::detect(path)?.unwrap_or("application/octet-stream");
         let scope = Scope {
             workspace: workspace.to_string(),
             provider: None,
         };
         let mut store = lock(&self.shared.store);
-        let file = store.insert(scope, filename.to_string(), mime.to_string(), &path, true)?;
+        let file = store.insert(scope, filename.to_string(), mime.to_string(), path, true)?;
         Ok(file.id)
     }
 
@@ -465,8 +483,7 @@ impl Drop for Emulator {
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
-        // A connection thread may outlive this (a latency sleep, a slow write) and the process
-        // may end before it does: the stored bytes go now, not when the last thread lets go.
-        lock(&self.shared.store).remove_all();
+        // Now, not when the last serving thread lets go of the store: the process may end first.
+        lock(&self.shared.store).close();
     }
 }

@@ -469,7 +469,9 @@ fn receive_file(
             if received.is_some() {
                 return Err(FormError::TwoFiles);
             }
-            let file = File::create(temp).map_err(FormError::Storage)?;
+            let file = lock(&shared.store)
+                .create_file(temp)
+                .map_err(FormError::Storage)?;
             let mut sink = Limited {
                 inner: ToDisk::new(io::BufWriter::with_capacity(256 * 1024, file)),
                 written: 0,
@@ -714,6 +716,7 @@ mod tests {
         assert_eq!(call(&shared, "POST", "/api/v1/files", FORM, &over).0, 413);
         assert!(lock(&shared.store).seq_of("or_file_x").is_none());
     }
+
     /// `/dev/full` answers every write with ENOSPC: a real full disk, without filling one.
     #[cfg(target_os = "linux")]
     #[test]

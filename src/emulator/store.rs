@@ -32,6 +32,8 @@ pub(crate) struct Scope {
 /// All files, in creation order.
 pub(crate) struct Store {
     dir: PathBuf,
+    /// The server stopped: its directory is gone and no file may be made.
+    closed: bool,
     next_seq: u64,
     id_prefix: &'static str,
     files: BTreeMap<u64, StoredFile>,
@@ -42,17 +44,21 @@ static STORE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// Creates an empty store with its own directory under `parent` (default: the system temp
-    /// dir).
+    /// dir), which must exist.
     pub(crate) fn new(parent: Option<&Path>, id_prefix: &'static str) -> std::io::Result<Store> {
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let dir = parent.join(format!(
-            "openrouter-files-emulator-{}-{}",
-            std::process::id(),
-            STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir)?;
+        let dir = own_dir(&parent).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot make the emulator's storage directory in {}: {e}",
+                    parent.display()
+                ),
+            )
+        })?;
         Ok(Store {
             dir,
+            closed: false,
             next_seq: 1,
             id_prefix,
             files: BTreeMap::new(),
@@ -63,6 +69,24 @@ impl Store {
     /// The store's own directory.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Creates the file at `path` (a [`Store::temp_path`]) for incoming bytes, unless the store
+    /// is closed: under the store's lock, so no file appears while [`Store::close`] empties the
+    /// directory.
+    pub(crate) fn create_file(&self, path: &Path) -> std::io::Result<std::fs::File> {
+        if self.closed {
+            return Err(std::io::Error::other("the emulator has stopped"));
+        }
+        std::fs::File::create(path)
+    }
+
+    /// Removes the store's directory with every file in it, now, and refuses new files: the
+    /// server stopped. (Serving threads can outlive the server for a while, and the process
+    /// may end before they do, so the directory cannot wait for the store to be dropped.)
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     /// A fresh path in the store's directory for incoming bytes.
@@ -162,20 +186,37 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Forgets every file and removes the store's directory with its bytes. The server calls
-    /// it when it stops, so the bytes go even while a connection thread still holds the store.
-    pub(crate) fn remove_all(&mut self) {
-        self.files.clear();
-        self.by_id.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
-impl Drop for Store {
-    fn drop(&mut self) {
-        self.remove_all();
+/// Makes a new directory of the store's own in `parent`, by an absolute path (it stays right if
+/// the process changes its working directory), readable by this user only. A name already
+/// taken (an earlier process's with the same id, or one planted in a shared temp dir, maybe a
+/// symlink) is skipped, never used: the store removes its directory when dropped.
+fn own_dir(parent: &Path) -> std::io::Result<PathBuf> {
+    let parent = std::path::absolute(parent)?;
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    for _ in 0..10_000 {
+        let dir = parent.join(format!(
+            "openrouter-files-emulator-{}-{}",
+            std::process::id(),
+            STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
     }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "every name tried was taken",
+    ))
 }
 
 /// 24 characters in the style of the API's ids (`011CNha8iCJcU1wXNR6q4V8w`): eight from the
@@ -270,6 +311,39 @@ mod tests {
         assert_eq!(
             decode_cursor("eyJjdXJzb3IiOiJvcl9maWxlXzAxMUNOaGE4aUNKY1Uxd1hOUjZxNFY4dyJ9"),
             None
+        );
+    }
+
+    /// A directory with the name a store would pick may already be there: left by an earlier
+    /// process with the same id (a container's), or planted in a shared temp dir (a symlink
+    /// to someone's files). A store never writes into one, and never removes one.
+    #[test]
+    fn a_store_never_takes_over_a_directory_that_already_exists() {
+        let parent = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&parent).unwrap();
+        let next = STORE_COUNTER.load(Ordering::SeqCst);
+        // Other tests make stores meanwhile: every name this one could pick is taken.
+        let taken: Vec<PathBuf> = (next..next + 256)
+            .map(|n| {
+                let dir = parent.join(format!(
+                    "openrouter-files-emulator-{}-{n}",
+                    std::process::id()
+                ));
+                std::fs::create_dir(&dir).unwrap();
+                std::fs::write(dir.join("precious"), b"not the store's").unwrap();
+                dir
+            })
+            .collect();
+        let store = Store::new(Some(&parent), "x_").unwrap();
+        let own = store.dir().to_path_buf();
+        drop(store);
+        let kept = taken.iter().filter(|d| d.join("precious").exists()).count();
+        let _ = std::fs::remove_dir_all(&parent);
+        assert!(!taken.contains(&own), "the store took over {own:?}");
+        assert_eq!(
+            kept,
+            taken.len(),
+            "a dropped store removed what was not its own"
         );
     }
 

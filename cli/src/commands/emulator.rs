@@ -50,9 +50,14 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     let failed = |what: String| {
         move |e: io::Error| Failure::new(Exit::Other, "local", format!("{what}: {e}"))
     };
+    // Ctrl-C, SIGTERM (a script's `kill`) and SIGHUP remove the stored bytes, seeds being
+    // written included, then end the process as the signal would. Only SIGKILL (or a signal in
+    // the instant between the start and the registration) leaves them in the storage directory.
+    crate::interrupt::watch();
     let emulator = builder
         .start()
         .map_err(failed("cannot start the emulator".into()))?;
+    crate::interrupt::temporary_dir(&emulator.storage_path());
     for (name, size) in &args.seed_downloadable {
         let id = emulator
             .seed_reader_in(DEFAULT_WORKSPACE, name, Generated::new(*size))
@@ -69,10 +74,6 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     if args.seed_files > 0 {
         out.line(&format!("seeded {} small files", args.seed_files))?;
     }
-    // Ctrl-C, SIGTERM (a script's `kill`) and SIGHUP remove the uploaded bytes, then end the
-    // process as the signal would. Only SIGKILL leaves them, in the storage directory.
-    crate::interrupt::temporary_dir(&emulator.storage_path());
-    crate::interrupt::watch();
     out.line(&format!("base_url {}", emulator.base_url()))?;
     out.line(&format!("api_key {}", emulator.api_key()))?;
     loop {
