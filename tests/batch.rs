@@ -89,7 +89,6 @@ fn bad_items_fail_alone_before_anything_is_sent_and_the_report_keeps_input_order
     assert_eq!(posts, 2, "only the two good files were sent");
     assert!(!report.is_success());
     assert_eq!(report.failed().count(), 3);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -359,13 +358,12 @@ fn downloads_land_atomically_named_by_id_and_unsafe_ids_fail_alone() {
         2,
         "nothing was sent for the unsafe ids"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn progress_counts_files_and_bytes_up_to_the_totals() {
     let (_server, client) = emulator_and_client();
-    let (dir, paths) = folder(
+    let (_folder, paths) = folder(
         "progress",
         &[("a.txt", 300_000), ("b.txt", 10), ("c.txt", 600_000)],
     );
@@ -387,7 +385,6 @@ fn progress_counts_files_and_bytes_up_to_the_totals() {
         seen.windows(2)
             .all(|w| w[0].files_done <= w[1].files_done && w[0].bytes_done <= w[1].bytes_done)
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -503,7 +500,6 @@ fn the_byte_total_counts_only_what_can_be_sent_and_retried_bytes_count_once() {
         "a directory, an empty file and one over the limit move no bytes"
     );
     assert!(seen.iter().all(|p| Some(p.bytes_done) <= p.bytes_total));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -529,13 +525,12 @@ fn the_same_id_twice_in_a_download_batch_lands_once_intact() {
         [std::ffi::OsString::from(&id)],
         "no temporary file left"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_still_works() {
     let (_server, client) = emulator_and_client();
-    let (dir, paths) = folder(
+    let (_folder, paths) = folder(
         "panic-mid-upload",
         &[("a.txt", 600_000), ("b.txt", 600_000), ("c.txt", 10)],
     );
@@ -568,7 +563,6 @@ fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_st
     // Nothing poisoned: the same client goes on.
     let report = client.batch().concurrency(3).upload_paths(&paths);
     assert!(report.is_success(), "{:?}", report.first_error());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

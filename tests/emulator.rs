@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{raw_agent, text};
+use common::{raw_agent, temp_dir, text};
 use openrouter_files::emulator::{ApiVersion, Emulator, Fault, Route};
 use serde_json::Value;
 
@@ -1961,17 +1961,9 @@ fn ids_that_look_like_paths_name_no_file() {
     );
 }
 
-/// A fresh directory under the system temp dir for one test (removed by the test).
-fn scratch_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_storage_dir_that_is_missing_or_a_file_is_refused_at_start_naming_it() {
-    let scratch = scratch_dir("storage-refused");
+    let scratch = temp_dir("storage-refused");
     let missing = scratch.join("no/such/dir");
     let file = scratch.join("a-file");
     std::fs::write(&file, b"not a directory").unwrap();
@@ -1980,7 +1972,6 @@ fn a_storage_dir_that_is_missing_or_a_file_is_refused_at_start_naming_it() {
         .map(|dir| Emulator::builder().storage_dir(dir).start().map(drop))
         .collect();
     let made = scratch.join("no").exists();
-    std::fs::remove_dir_all(&scratch).unwrap();
     for (dir, refusal) in [&missing, &file].into_iter().zip(refusals) {
         let error = refusal.expect_err("started on a storage dir that cannot hold it");
         assert!(
@@ -1993,7 +1984,7 @@ fn a_storage_dir_that_is_missing_or_a_file_is_refused_at_start_naming_it() {
 
 #[test]
 fn a_relative_storage_dir_gives_an_absolute_storage_path() {
-    let scratch = scratch_dir("storage-relative");
+    let scratch = temp_dir("storage-relative");
     let cwd = std::env::current_dir().unwrap();
     // The same directory, named from the working directory by `..` steps.
     let up: std::path::PathBuf = cwd.components().skip(1).map(|_| "..").collect();
@@ -2004,7 +1995,6 @@ fn a_relative_storage_dir_gives_an_absolute_storage_path() {
     let expected = scratch.canonicalize().unwrap();
     drop(server);
     let left = std::fs::read_dir(&scratch).unwrap().count();
-    std::fs::remove_dir_all(&scratch).unwrap();
     assert!(path.is_absolute(), "{path:?}");
     assert_eq!(parent, expected, "{path:?}");
     assert_eq!(left, 0, "the dropped server left its directory");
