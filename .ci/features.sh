@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the library in every feature combination a user can pick, as the user gets it (the
-# library alone, so the tests' dev-dependency on the crate cannot turn features on), checks that
+# library alone, `-p openrouter-files`, so no other workspace member turns features on), checks that
 # each links the TLS stack the crate docs promise, runs the TLS tests on each stack, and runs
 # the whole suite in the build without TLS (whose refusals no other step exercises).
 set -euo pipefail
@@ -13,15 +13,14 @@ combos=(
   "--features native-tls|native-tls openssl|"
   "--all-features|native-tls openssl|"
   "--no-default-features|"'|'"rustls native-tls openssl"
-  "--no-default-features --features emulator|"'|'"rustls native-tls openssl"
 )
 for combo in "${combos[@]}"; do
   IFS='|' read -r features must must_not <<< "$combo"
   echo "library build: cargo build --lib ${features:-(default features)}"
   # shellcheck disable=SC2086
-  cargo build --quiet --lib $features
+  cargo build --quiet -p openrouter-files --lib $features
   # shellcheck disable=SC2086
-  linked=$(cargo tree -e normal --prefix none $features | awk '{print $1}' | sort -u)
+  linked=$(cargo tree -p openrouter-files -e normal --prefix none $features | awk '{print $1}' | sort -u)
   for crate in $must; do
     grep -qx "$crate" <<< "$linked" || { echo "$crate is not linked with: ${features:-defaults}" >&2; exit 1; }
   done
@@ -40,4 +39,4 @@ cargo test --quiet --test tls --features native-tls
 echo "unit and wire tests on native-tls alone"
 cargo test --quiet --no-default-features --features native-tls --lib --test wire
 echo "every test and doctest without TLS (plain http only; https and root certificates refused)"
-cargo test --quiet --no-default-features --features emulator
+cargo test --quiet -p openrouter-files --no-default-features

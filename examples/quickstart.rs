@@ -9,8 +9,8 @@
 
 use std::io::Read;
 
-use openrouter_files::emulator::Emulator;
 use openrouter_files::{FilesClient, Upload};
+use openrouter_files_emulator::Emulator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _emulator;

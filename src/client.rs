@@ -37,9 +37,8 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 /// takes the same argument types as the builder's setter of that name.
 ///
 /// ```standalone_crate
-/// # #[cfg(feature = "emulator")] {
 /// use openrouter_files::FilesClient;
-/// # use openrouter_files::emulator::Emulator;
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::builder().seed_file("a.txt", b"abc".to_vec()).start()?;
 /// # // SAFETY: a standalone doctest is a process of its own; the emulator does not read
 /// # // the environment.
@@ -51,7 +50,6 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -271,8 +269,8 @@ impl FilesClient {
     /// The metadata of one file.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder()
     /// #     .api_key(server.api_key())
@@ -282,7 +280,6 @@ impl FilesClient {
     /// let meta = client.retrieve(&id)?;
     /// println!("{} is {} bytes", meta.filename, meta.size_bytes);
     /// # assert_eq!(meta.size_bytes, 3);
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
@@ -295,8 +292,8 @@ impl FilesClient {
     /// the file gone counts as done.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder()
     /// #     .api_key(server.api_key())
@@ -305,7 +302,6 @@ impl FilesClient {
     /// # let id = client.upload(openrouter_files::Upload::bytes("a.txt", "abc"))?.id;
     /// let gone = client.delete(&id)?;
     /// assert!(gone.deleted);
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {

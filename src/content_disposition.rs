@@ -1,7 +1,6 @@
 //! The one parser of `Content-Disposition` values in the crate: the header of a download
 //! (RFC 6266) and of a multipart form part (RFC 7578), with quoted-string escapes (RFC 9110),
 //! browser-style `%22`/`%0D`/`%0A` escapes (WHATWG) and `filename*` (RFC 8187) undone.
-#![cfg_attr(not(feature = "emulator"), allow(dead_code))]
 
 /// A parsed `Content-Disposition` value: its type (`attachment`, `form-data`…) and parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -118,9 +117,10 @@ pub(crate) fn quote(text: &str) -> String {
     out
 }
 
-/// A download's `attachment` value for `filename`. A header cannot carry control characters
+/// A download's `attachment` value for `filename`, as a server would write it (for the tests). A header cannot carry control characters
 /// other than tab, so a name with one (besides CR and LF, which [`quote`] escapes) also gets an
 /// RFC 8187 `filename*`, which readers prefer, after a `filename` with `_` in their place.
+#[cfg(test)]
 pub(crate) fn attachment(filename: &str) -> String {
     let unsendable = |c: char| c.is_ascii_control() && !matches!(c, '\t' | '\r' | '\n');
     if !filename.contains(unsendable) {

@@ -1,6 +1,7 @@
 //! Calendar arithmetic for the few timestamps the crate reads and writes: RFC 3339 times in
 //! file metadata and HTTP dates in `Retry-After`. No time-zone database is needed: both are UTC.
 
+#[cfg(test)]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm), in
@@ -42,14 +43,6 @@ pub(crate) fn format_rfc3339(unix_secs: i64) -> String {
     )
 }
 
-/// Seconds since the Unix epoch of the current time.
-#[cfg_attr(not(feature = "emulator"), allow(dead_code))]
-pub(crate) fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -76,8 +69,8 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i128> {
     Some(days_from_civil(year, month, day) * 86_400 + clock)
 }
 
-/// Formats a time as an IMF-fixdate, for tests and the emulator's `Date` and `Last-Modified`.
-#[cfg(any(test, feature = "emulator"))]
+/// Formats a time as an IMF-fixdate, for the tests.
+#[cfg(test)]
 pub(crate) fn format_http_date(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let days = secs.div_euclid(86_400);

@@ -28,9 +28,9 @@ const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 /// read that looks complete; `?` turns any read error back into the crate's [`Error`].
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
 /// use std::io::Read;
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
 /// # let id = client.list().page()?.data.remove(0).id;
@@ -39,7 +39,6 @@ const WRITEBACK_STEP: u64 = 8 * 1024 * 1024;
 /// let mut first = [0u8; 4];
 /// body.read_exact(&mut first)?; // an io::Error becomes openrouter_files::Error
 /// assert_eq!(&first, b"a,b\n");
-/// # }
 /// # Ok::<(), openrouter_files::Error>(())
 /// ```
 pub struct Download {
@@ -410,8 +409,8 @@ impl FilesClient {
     /// answer; otherwise the download starts over.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// # let id = client.list().page()?.data.remove(0).id;
@@ -421,7 +420,6 @@ impl FilesClient {
     /// let bytes = client.download_to(&id, &out)?;
     /// assert_eq!(bytes, 8);
     /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # }
     /// # Ok::<(), openrouter_files::Error>(())
     /// ```
     pub fn download_to(&self, file_id: &str, path: impl AsRef<Path>) -> Result<u64> {

@@ -19,9 +19,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// metadata, body snippet, redirect location).
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
 /// use openrouter_files::{ApiErrorKind, Error, FilesClient};
-/// # let server = openrouter_files::emulator::Emulator::start()?;
+/// # let server = openrouter_files_emulator::Emulator::start()?;
 /// # let client = FilesClient::builder()
 /// #     .api_key(server.api_key())
 /// #     .base_url(server.base_url())
@@ -37,7 +36,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///     Err(e) if e.is_retryable() => eprintln!("try again later: {e}"),
 ///     Err(e) => return Err(e.into()),
 /// }
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

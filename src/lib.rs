@@ -6,13 +6,14 @@
 //!
 //! # Tour
 //!
-//! This runs as is on the crate's emulator (feature `emulator`). Against OpenRouter, build the
+//! This runs as is on the emulator (the `openrouter-files-emulator` crate, a dev-dependency).
+//! Against OpenRouter, build the
 //! client with [`FilesClient::from_env`] (`OPENROUTER_API_KEY`) instead.
 //!
 //! ```
-//! # #[cfg(feature = "emulator")] {
 //! use std::io::Read;
-//! use openrouter_files::{Error, FilesClient, Upload, emulator::Emulator};
+//! use openrouter_files::{Error, FilesClient, Upload};
+//! use openrouter_files_emulator::Emulator;
 //!
 //! let server = Emulator::builder().seed_file("report.csv", b"a,b\n1,2\n".to_vec()).start()?;
 //! let client = FilesClient::builder()
@@ -43,7 +44,6 @@
 //!     Err(Error::Api(e)) if e.status() == 404 => {} // gone, as expected
 //!     other => panic!("{other:?}"),
 //! }
-//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -88,11 +88,12 @@
 //!
 //! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
-//! - `emulator`: `emulator::Emulator`, a local, faithful Files API server for tests and demos
-//!   (adds httparse and memchr; no async runtime in any combination). Like ureq's
-//!   `unversioned` module, its Rust API is outside semver: a testing tool that follows the real
-//!   API, it may change in a minor release. The wrapped transport error
-//!   ([`Error::Transport`]'s `Box<ureq::Error>`) follows ureq's versioning, not this crate's.
+//!
+//! The local emulator of the API is a crate of its own, [`openrouter-files-emulator`]: add it
+//! to your `[dev-dependencies]` to test code that uses this client without an account. It does
+//! not depend on this crate, so nothing of it is compiled into your build.
+//!
+//! [`openrouter-files-emulator`]: https://docs.rs/openrouter-files-emulator
 //!
 //! # TLS
 //!
@@ -110,7 +111,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's Rust examples, compiled and run as doctests (they run on the emulator).
-#[cfg(all(doctest, feature = "emulator"))]
+#[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
@@ -120,9 +121,6 @@ mod coalesce;
 mod content_disposition;
 mod date;
 mod download;
-#[cfg(feature = "emulator")]
-#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
-pub mod emulator;
 mod error;
 mod list;
 mod model;

@@ -24,8 +24,8 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// advanced.
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::builder()
 /// #     .seed_file("a.txt", b"a".to_vec())
 /// #     .seed_file("b.txt", b"b".to_vec())
@@ -49,7 +49,6 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// for page in client.list().limit(2).pages() {
 ///     println!("{} files", page?.data.len());
 /// }
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -114,8 +113,8 @@ impl ListRequest {
     /// `first_id`), until the start of the list. Within a page, files keep the list's order.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, Upload, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient, Upload};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder()
     /// #     .api_key(server.api_key())
@@ -134,7 +133,6 @@ impl ListRequest {
     ///     .map(|file| file.map(|f| f.filename))
     ///     .collect::<Result<_, _>>()?;
     /// assert_eq!(names, ["b.txt", "c.txt", "a.txt"]);
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn before_id(self, file_id: impl Into<String>) -> Self {
@@ -363,8 +361,8 @@ impl Progress {
 /// already yielded.
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, RetryPolicy, emulator::{Emulator, Fault}};
+/// # use openrouter_files::{FilesClient, RetryPolicy};
+/// # use openrouter_files_emulator::{Emulator, Fault};
 /// # let server = Emulator::builder()
 /// #     .seed_file("a.txt", b"a".to_vec())
 /// #     .seed_file("b.txt", b"b".to_vec())
@@ -382,7 +380,6 @@ impl Progress {
 /// let position = pages.position().unwrap().clone();
 /// let rest: Vec<_> = request.start_at(position).pages().collect::<Result<_, _>>()?;
 /// assert_eq!(rest[0].data[0].filename, "b.txt");
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]

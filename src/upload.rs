@@ -23,8 +23,8 @@ use crate::transport::{Call, Outgoing, Replay, read_json};
 /// that is why a reader and a progress callback must be `Send`.
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::start()?;
 /// # let client = FilesClient::builder()
 /// #     .api_key(server.api_key())
@@ -46,7 +46,6 @@ use crate::transport::{Call, Outgoing, Replay, read_json};
 /// )?;
 /// assert_eq!(from_reader.size_bytes, 8);
 /// # std::fs::remove_dir_all(&dir)?;
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Upload<'a> {

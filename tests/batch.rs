@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::scripted::{self, Next, Scripted};
 use common::{TestDir, client_for, emulator_and_client, temp_dir, text};
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 use openrouter_files::{Error, FilesClient, Outcome, RetryPolicy, Upload};
+use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 
 /// Writes `files` (name, size) into a fresh directory and returns their paths.
 fn folder(name: &str, files: &[(&str, usize)]) -> (TestDir, Vec<PathBuf>) {

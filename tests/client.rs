@@ -7,8 +7,8 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use common::{client_for, emulator_and_client, temp_dir, text};
-use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator, Fault};
 use openrouter_files::{ApiErrorKind, Error, FilesClient, Order, Provider, Shape, Upload};
+use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator, Fault};
 
 const WS: &str = "a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7";
 
@@ -562,4 +562,28 @@ fn a_download_larger_than_the_writeback_step_is_byte_exact() {
         std::fs::read(&target).unwrap() == content,
         "content differs"
     );
+}
+
+#[test]
+fn a_download_of_a_file_named_with_control_characters_is_readable() {
+    let emulator = Emulator::start().unwrap();
+    let client = client_for(&emulator);
+    for name in [
+        "tab\there.txt",
+        "nul\0.txt",
+        "bell\x07.txt",
+        "del\x7f.txt",
+        "café.txt",
+    ] {
+        let id = emulator
+            .seed_file_in(openrouter_files_emulator::DEFAULT_WORKSPACE, name, b"bytes")
+            .unwrap();
+        let mut download = client
+            .download(&id)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(download.filename(), Some(name), "{name:?}");
+        let mut body = Vec::new();
+        download.read_to_end(&mut body).unwrap();
+        assert_eq!(body, b"bytes");
+    }
 }

@@ -18,8 +18,8 @@ use common::scripted::{
     Next, Received, Scripted, answer_and_close, api_error, file_json, json, redirect, respond,
 };
 use common::{client_at, fast_retries, temp_dir};
-use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{Error, FilesClient, RetryPolicy, Upload};
+use openrouter_files_emulator::{Emulator, Fault};
 
 const KEY: &str = "sk-or-v1-hostile-0123456789abcdef";
 

@@ -7,11 +7,11 @@ use std::net::TcpStream;
 
 use common::client_for;
 use common::scripted::{Next, Scripted, file_json, json};
-use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{
     Error, FileMetadata, Files, FilesClient, ListPosition, ListRequest, Order, Pages, RetryPolicy,
     Upload,
 };
+use openrouter_files_emulator::{Emulator, Fault};
 
 fn client(server: &Scripted) -> FilesClient {
     FilesClient::builder()

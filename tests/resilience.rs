@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::scripted::{Next, Scripted, api_error, file_json, json};
 use common::{client_at, fast_retries, temp_dir};
-use openrouter_files::emulator::{Emulator, Fault};
 use openrouter_files::{ApiErrorKind, Error, FilesClient, RetryPolicy, Upload};
+use openrouter_files_emulator::{Emulator, Fault};
 
 const LIST_PAGE_MORE: &str =
     r#"{"data":[],"has_more":true,"first_id":null,"last_id":null,"cursor":"c1"}"#;

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator};
 use openrouter_files::{FilesClient, RetryPolicy};
+use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator};
 
 pub type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
 

@@ -63,7 +63,7 @@ fn get_onto_a_device_writes_to_it_and_reports_its_errors() {
 
 /// Runs the binary against `emulator` with its standard error a pipe nobody reads.
 fn with_stderr_closed(
-    emulator: &openrouter_files::emulator::Emulator,
+    emulator: &openrouter_files_emulator::Emulator,
     args: &[&str],
 ) -> Option<i32> {
     let (reader, writer) = std::io::pipe().unwrap();
@@ -99,7 +99,7 @@ fn a_server_that_echoes_the_key_cannot_make_any_output_show_it() {
     let path = file(dir.path(), "plain.txt", "x");
     let named = format!("{KEY}.txt");
     emulator
-        .seed_file_in(openrouter_files::emulator::DEFAULT_WORKSPACE, &named, b"x")
+        .seed_file_in(openrouter_files_emulator::DEFAULT_WORKSPACE, &named, b"x")
         .unwrap();
     let ls = run(&emulator, &["ls"]);
     assert!(ls.stdout.contains("[redacted].txt"), "{ls:?}");
@@ -109,7 +109,7 @@ fn a_server_that_echoes_the_key_cannot_make_any_output_show_it() {
     run(&emulator, &["put", &path, "--name", &named]);
     let body = format!(r#"{{"error":{{"code":500,"message":"bad key {KEY}"}}}}"#);
     let fault = || {
-        openrouter_files::emulator::Fault::status(500)
+        openrouter_files_emulator::Fault::status(500)
             .with_body(&body)
             .with_header("X-Request-Id", KEY)
     };
@@ -129,7 +129,7 @@ fn bidi_controls_in_server_text_cannot_reorder_what_the_terminal_shows() {
     let emulator = emulator();
     let spoof = "invoice\u{202e}fdp.exe\u{2066}\u{200f}";
     emulator
-        .seed_file_in(openrouter_files::emulator::DEFAULT_WORKSPACE, spoof, b"x")
+        .seed_file_in(openrouter_files_emulator::DEFAULT_WORKSPACE, spoof, b"x")
         .unwrap();
     let ls = run(&emulator, &["ls"]);
     assert!(ls.stdout.ends_with("\tinvoicefdp.exe\n"), "{ls:?}");
@@ -145,7 +145,7 @@ fn bidi_controls_in_server_text_cannot_reorder_what_the_terminal_shows() {
     );
     let body = "{\"error\":{\"code\":404,\"message\":\"no \u{202e}such\"}}";
     emulator.inject(
-        openrouter_files::emulator::Fault::status(404).with_body(body),
+        openrouter_files_emulator::Fault::status(404).with_body(body),
         1,
     );
     let out = run(&emulator, &["info", "or_file_x"]);
@@ -308,7 +308,7 @@ fn put_of_an_endless_standard_input_stops_at_the_upload_limit_and_sends_nothing(
 
 #[test]
 fn get_tries_a_broken_transfer_again_as_the_library_does() {
-    use openrouter_files::emulator::{Emulator, Fault};
+    use openrouter_files_emulator::{Emulator, Fault};
     let content: Vec<u8> = (0..400_000u32).map(|i| (i % 251) as u8).collect();
     let emulator = Emulator::builder()
         .api_key(KEY)
@@ -460,7 +460,7 @@ fn rm_stops_deleting_when_its_output_is_closed() {
 
 #[test]
 fn json_errors_cover_every_failure_class_with_its_exit_code() {
-    use openrouter_files::emulator::Fault;
+    use openrouter_files_emulator::Fault;
     let emulator = emulator();
     let a = put(&emulator, "a.txt", "a")["id"]
         .as_str()

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
+use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 
 #[test]
 fn ls_prints_one_tab_separated_line_per_file_in_the_documented_columns() {
@@ -243,7 +243,7 @@ fn put_without_continue_on_error_stops_at_the_first_server_failure() {
     let a = file(dir.path(), "a.txt", "a");
     let b = file(dir.path(), "b.txt", "b");
     // A 400 is not retried: the first upload fails, the second is not started.
-    emulator.inject(openrouter_files::emulator::Fault::status(400), 1);
+    emulator.inject(openrouter_files_emulator::Fault::status(400), 1);
     let out = run(&emulator, &["put", "-j", "1", &a, &b]);
     assert_eq!(out.code, Some(5), "{out:?}");
     assert!(out.stderr.contains("HTTP 400"), "{out:?}");

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use openrouter_files::emulator::{DEFAULT_WORKSPACE, Fault};
+use openrouter_files_emulator::{DEFAULT_WORKSPACE, Fault};
 
 #[test]
 fn help_and_version_go_to_stdout_with_status_0() {

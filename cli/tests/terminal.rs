@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::*;
-use openrouter_files::emulator::Emulator;
+use openrouter_files_emulator::Emulator;
 
 /// Runs the shell command `line` on a pseudo-terminal; returns its status and what it drew.
 fn on_terminal(line: &str) -> (Option<i32>, String) {

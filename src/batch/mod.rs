@@ -72,8 +72,8 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// Upload a folder, 8 files at a time, and say what failed:
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
 /// # let folder = std::env::temp_dir().join(format!("batch-doc-{}", std::process::id()));
@@ -93,15 +93,14 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// }
 /// # assert_eq!((report.done().count(), report.failed().count()), (2, 1));
 /// # std::fs::remove_dir_all(&folder)?;
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// Download a list of ids into a folder (each file named by its id, written atomically):
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::builder().seed_file("out.jsonl", b"{}\n".to_vec()).start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
 /// # let folder = std::env::temp_dir().join(format!("batch-doc-dl-{}", std::process::id()));
@@ -114,15 +113,14 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// # assert!(report.is_success());
 /// # assert_eq!(std::fs::read(folder.join(&ids[0]))?, b"{}\n");
 /// # std::fs::remove_dir_all(&folder)?;
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// Delete everything created before a date, stopping at the first failure:
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::{FilesClient};
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::builder().seed_file("old.txt", b"x".to_vec()).start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
 /// let old: Vec<String> = client
@@ -134,7 +132,6 @@ type ProgressCallback<'a> = Box<dyn FnMut(&BatchProgress) + Send + 'a>;
 /// let report = client.batch().stop_on_error(true).delete(&old);
 /// println!("deleted {}, skipped {}", report.done().count(), report.skipped().count());
 /// # assert!(report.is_success() && client.list().into_iter().next().is_none());
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Batch<'a> {
@@ -160,8 +157,8 @@ impl FilesClient {
     /// workspace, retries and timeouts).
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::builder().seed_file("a.txt", b"a".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// # let ids = vec![client.list().page()?.data[0].id.clone()];
@@ -169,7 +166,6 @@ impl FilesClient {
     /// for (id, file) in report.done() {
     ///     println!("{id}\t{}\t{}", file.size_bytes, file.filename);
     /// }
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn batch(&self) -> Batch<'_> {
@@ -219,8 +215,8 @@ impl<'a> Batch<'a> {
     /// never go down.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// let report = client
@@ -228,7 +224,6 @@ impl<'a> Batch<'a> {
     ///     .on_progress(|p| eprintln!("{}/{} files", p.files_done, p.files_total))
     ///     .delete(["or_file_gone"]);
     /// # assert_eq!(report.failed().count(), 1);
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn on_progress(mut self, callback: impl FnMut(&BatchProgress) + Send + 'a) -> Self {
@@ -270,8 +265,8 @@ impl<'a> Batch<'a> {
     /// replacing any `make` set.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// use openrouter_files::Upload;
@@ -281,7 +276,6 @@ impl<'a> Batch<'a> {
     ///     .batch()
     ///     .upload_each(rows, |row| Upload::bytes(&format!("{row}.txt"), row.as_bytes()));
     /// assert!(report.is_success());
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn upload_each<I: Sync>(
@@ -343,8 +337,8 @@ impl<'a> Batch<'a> {
     /// that call returns an [`Error::Io`] saying so and sends nothing.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, emulator::Emulator};
+    /// # use openrouter_files::{FilesClient};
+    /// # use openrouter_files_emulator::Emulator;
     /// # let server = Emulator::builder().seed_file("a.txt", b"a".to_vec()).start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// # let dir = std::env::temp_dir().join(format!("batch-doc-run-{}", std::process::id()));
@@ -356,7 +350,6 @@ impl<'a> Batch<'a> {
     ///     .run(wanted, |client, (id, path)| client.download_to(id, path));
     /// # assert!(report.is_success());
     /// # std::fs::remove_dir_all(&dir)?;
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn run<I: Sync, T: Send>(

@@ -4,12 +4,10 @@
 
 pub mod scripted;
 
-#[cfg(feature = "emulator")]
-use openrouter_files::emulator::Emulator;
 use openrouter_files::{FilesClient, RetryPolicy};
+use openrouter_files_emulator::Emulator;
 
 /// An emulator and a client pointed at it, with retries off unless a test turns them on.
-#[cfg(feature = "emulator")]
 pub fn emulator_and_client() -> (Emulator, FilesClient) {
     let emulator = Emulator::start().expect("emulator starts");
     let client = client_for(&emulator);
@@ -17,7 +15,6 @@ pub fn emulator_and_client() -> (Emulator, FilesClient) {
 }
 
 /// A client for `emulator` with fast, retry-free settings.
-#[cfg(feature = "emulator")]
 pub fn client_for(emulator: &Emulator) -> FilesClient {
     FilesClient::builder()
         .api_key(emulator.api_key())

@@ -5,7 +5,7 @@
 use std::io::{self, Read};
 use std::time::Duration;
 
-use openrouter_files::emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
+use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
 
 use crate::args;
 use crate::failure::{Exit, Failure};

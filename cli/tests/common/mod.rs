@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use openrouter_files::emulator::Emulator;
+use openrouter_files_emulator::Emulator;
 
 /// The key every test emulator accepts; no output may ever contain it.
 pub const KEY: &str = "sk-or-cli-secret-7f3a";

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::lock;
+use crate::lock;
 
 /// One request as the emulator saw it, from [`Emulator::requests`](super::Emulator::requests).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
-use super::journal::LoggedRequest;
-use super::ops::{self, Answer};
-use super::render::error;
-use super::request::{Body, Framing, Head, HeadError, Inbound, framing, read_head};
 use super::{Shared, lock};
+use crate::journal::LoggedRequest;
+use crate::ops::{self, Answer};
+use crate::render::error;
+use crate::request::{Body, Framing, Head, HeadError, Inbound, framing, read_head};
 
 /// The live connections: counts, the cap, and a handle on each socket to close it at stop.
 #[derive(Debug, Default)]
@@ -276,15 +276,54 @@ fn request_id() -> String {
     format!("req_emu_{:08}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The reason phrase of a status (RFC 9110 §15), empty for one without a standard phrase: the
+/// phrase is optional on the wire, and clients must not depend on it.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
+        _ => "",
+    }
+}
+
 /// The status line and headers of an answer.
 fn head_bytes(status: u16, headers: &[(String, String)], len: u64, delivery: Delivery) -> Vec<u8> {
-    let reason = ureq::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
+    let reason = reason_phrase(status);
     let mut head = format!(
         "HTTP/1.1 {status} {reason}\r\nDate: {}\r\nX-Request-Id: {}\r\nContent-Length: {len}\r\n",
-        crate::date::format_http_date(SystemTime::now()),
+        crate::wire::http_date(SystemTime::now()),
         request_id(),
     );
     for (name, value) in headers {

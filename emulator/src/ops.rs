@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::fault::{Fault, Route};
-use super::multipart::{self, MultipartError, MultipartReader};
-use super::render::{Layout, error, standard_message};
-use super::store::{DEFAULT_WORKSPACE, Scope, StoredFile, decode_cursor, encode_cursor};
 use super::{ApiVersion, Shared, lock, range, sniff};
-use crate::transport::is_uuid;
+use crate::fault::{Fault, Route};
+use crate::multipart::{self, MultipartError, MultipartReader};
+use crate::render::{Layout, error, standard_message};
+use crate::store::{DEFAULT_WORKSPACE, Scope, StoredFile, decode_cursor, encode_cursor};
+use crate::wire::is_uuid;
 
 const API_PREFIX: &str = "/api/v1";
 /// Not part of the API: connection and request counts for benchmarks and other processes.
@@ -536,7 +536,7 @@ fn download(
         ),
         (
             "Content-Disposition".to_string(),
-            crate::content_disposition::attachment(&file.filename),
+            crate::wire::attachment(&file.filename),
         ),
     ];
     let (mut status, mut offset, mut len) = (200, 0, size);
@@ -581,7 +581,7 @@ fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::{EmulatorBuilder, Shared};
+    use crate::{EmulatorBuilder, Shared};
 
     fn shared() -> Shared {
         Shared::new(EmulatorBuilder::default().upload_limit(100).config).unwrap()

@@ -1,4 +1,4 @@
-//! A local, faithful OpenRouter Files API server for demos and tests (feature `emulator`).
+//! A local, faithful OpenRouter Files API server for demos and tests.
 //!
 //! It runs on `127.0.0.1` on background threads, needs no account and no network, and speaks the
 //! API as the official OpenAPI documents describe it: bearer auth, the spec's error shape, cursor
@@ -7,7 +7,7 @@
 //! every request.
 //!
 //! ```
-//! use openrouter_files::emulator::Emulator;
+//! use openrouter_files_emulator::Emulator;
 //!
 //! let server = Emulator::builder().seed_file("report.txt", b"hello".to_vec()).start()?;
 //! assert!(server.base_url().starts_with("http://127.0.0.1:"));
@@ -34,11 +34,23 @@
 //! `{"connections": N, "requests": M}`, for programs that run the emulator in another process,
 //! such as the benchmark: connections accepted and requests answered before this one.
 //!
-//! # Stability
+//! # An independent judge
 //!
-//! The emulator is a testing tool and its API is **not covered by semver**: its settings,
-//! faults and log may change in a minor release as the real API and the tests that use it
-//! evolve. The HTTP behaviour it emulates follows the official OpenAPI documents.
+//! This crate does not depend on the `openrouter-files` client, and shares no code with it:
+//! its dates, `Content-Disposition` handling and id rules are its own, written apart on
+//! purpose, so a bug in the client's codecs cannot hide behind the same bug here. Any HTTP
+//! client can use it: the official Python and TypeScript SDKs are tested against it.
+//!
+//! # Versioning
+//!
+//! The crate follows semver on its own (0.x: a minor release may break). The HTTP behaviour it
+//! emulates follows the official OpenAPI documents.
+#![deny(missing_docs)]
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 mod fault;
 mod http;
@@ -50,6 +62,7 @@ mod render;
 mod request;
 mod sniff;
 mod store;
+mod wire;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -63,7 +76,9 @@ use http::Connections;
 use journal::Journal;
 use store::{Scope, Store};
 
-pub use crate::client::DEFAULT_UPLOAD_LIMIT;
+/// The upload limit of the API unless [`EmulatorBuilder::upload_limit`] sets another: 100 MB,
+/// read as 100,000,000 bytes (the OpenAPI documents' `maxLength` of the file part).
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 100_000_000;
 pub use fault::{AimedFault, Fault, Route};
 pub use journal::LoggedRequest;
 pub use store::DEFAULT_WORKSPACE;
@@ -183,7 +198,7 @@ impl EmulatorBuilder {
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
-    /// use openrouter_files::emulator::Emulator;
+    /// use openrouter_files_emulator::Emulator;
     ///
     /// let dir = std::env::temp_dir().join(format!("emulator-doc-{}", std::process::id()));
     /// std::fs::create_dir(&dir)?;
@@ -221,7 +236,7 @@ impl EmulatorBuilder {
     /// whole file.
     ///
     /// ```
-    /// # use openrouter_files::emulator::Emulator;
+    /// # use openrouter_files_emulator::Emulator;
     /// let server = Emulator::builder().range_requests(true).start()?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -375,7 +390,7 @@ impl Emulator {
     ///
     /// ```
     /// # #[cfg(feature = "emulator")] {
-    /// use openrouter_files::emulator::Emulator;
+    /// use openrouter_files_emulator::Emulator;
     ///
     /// let server = Emulator::start()?;
     /// let path = server.storage_path();

@@ -3,9 +3,19 @@
 
 use serde_json::{Value, json};
 
-use super::ApiVersion;
-use super::store::StoredFile;
-use crate::model::Shape;
+use crate::ApiVersion;
+use crate::store::StoredFile;
+
+/// The `_shape` of a body in the current API version: whose Files API layout it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// OpenRouter's own layout.
+    OpenRouter,
+    /// Anthropic's Files API layout.
+    Anthropic,
+    /// OpenAI's Files API layout.
+    OpenAi,
+}
 
 /// The layout of a body: the first API version has no `_shape`; the current one answers in
 /// the shape of the storage a request uses.
@@ -33,7 +43,7 @@ impl Layout {
             Layout::Unshaped => None,
             Layout::Shaped(Shape::OpenAi) => Some("openai"),
             Layout::Shaped(Shape::Anthropic) => Some("anthropic"),
-            Layout::Shaped(_) => Some("openrouter"),
+            Layout::Shaped(Shape::OpenRouter) => Some("openrouter"),
         }
     }
 
@@ -66,7 +76,7 @@ impl Layout {
             "filename": file.filename,
             "mime_type": file.mime_type,
             "size_bytes": file.size_bytes,
-            "created_at": crate::date::format_rfc3339(file.created_at),
+            "created_at": crate::wire::rfc3339(file.created_at),
             "downloadable": file.downloadable,
         });
         self.tag(&mut value);
@@ -140,7 +150,7 @@ pub(crate) fn standard_message(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::store::Scope;
+    use crate::store::Scope;
 
     fn file() -> StoredFile {
         StoredFile {

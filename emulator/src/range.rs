@@ -4,7 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::store::StoredFile;
+use crate::store::StoredFile;
 
 /// A file's `ETag` and `Last-Modified`. Stored files never change, so the id and size make a
 /// strong validator.
@@ -19,7 +19,7 @@ impl Validators {
         let modified = UNIX_EPOCH + Duration::from_secs(file.created_at.max(0) as u64);
         Validators {
             etag: format!("\"{}-{}\"", file.id, file.size_bytes),
-            last_modified: crate::date::format_http_date(modified),
+            last_modified: crate::wire::http_date(modified),
         }
     }
 

@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 
 use memchr::memmem::Finder;
 
-use crate::content_disposition::ContentDisposition;
+use crate::wire::FormDisposition;
 
 const READ_CHUNK: usize = 64 * 1024;
 const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -187,9 +187,9 @@ fn parse_part_headers(head: &str) -> PartHeaders {
         if !field.trim().eq_ignore_ascii_case("content-disposition") {
             continue;
         }
-        let disposition = ContentDisposition::parse(value);
-        headers.name = disposition.param("name").map(str::to_string);
-        headers.filename = disposition.filename().map(str::to_string);
+        let disposition = FormDisposition::read(value);
+        headers.name = disposition.name;
+        headers.filename = disposition.filename;
     }
     headers
 }

@@ -117,7 +117,7 @@ impl Store {
             filename,
             mime_type,
             size_bytes: std::fs::metadata(&stored_path)?.len(),
-            created_at: crate::date::now_unix(),
+            created_at: crate::wire::now_unix(),
             downloadable,
             path: stored_path,
         };

@@ -70,7 +70,7 @@ impl Fault {
     /// A [`Fault::Status`] with the spec's error body and no extra headers.
     ///
     /// ```
-    /// # use openrouter_files::emulator::{Emulator, Fault};
+    /// # use openrouter_files_emulator::{Emulator, Fault};
     /// let server = Emulator::start()?;
     /// server.inject(Fault::status(429).with_header("Retry-After", "1"), 2);
     /// # Ok::<(), std::io::Error>(())
@@ -104,7 +104,7 @@ impl Fault {
     /// from the queue of unaimed ones and are looked at first.
     ///
     /// ```
-    /// # use openrouter_files::emulator::{Emulator, Fault, Route};
+    /// # use openrouter_files_emulator::{Emulator, Fault, Route};
     /// let server = Emulator::start()?;
     /// server.inject(Fault::status(503).on(Route::Upload), 1); // lists still answer 200
     /// # Ok::<(), std::io::Error>(())
