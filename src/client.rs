@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, finite, read_checked_json, read_json};
+use crate::transport::{Call, Replay, finite, read_checked_json};
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -285,7 +285,10 @@ impl FilesClient {
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
         let reply = self.execute(&idempotent(Method::GET, &[file_id]), None)?;
-        read_json(reply, "retrieve")
+        let call = (reply.method, reply.path.clone());
+        let meta: FileMetadata = read_checked_json(reply, "retrieve", file_object)?;
+        self.same_file(call, file_id, &meta.id)?;
+        Ok(meta)
     }
 
     /// Deletes a file. A delete that was retried (its first answer was lost) and then finds
@@ -307,16 +310,38 @@ impl FilesClient {
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
         match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
-            Ok(reply) => read_checked_json(reply, "delete", |body| {
-                is_deletion_confirmation(body)
-                    .then_some(())
-                    .ok_or("the body is not a deletion confirmation")
-            }),
+            Ok(reply) => {
+                let call = (reply.method, reply.path.clone());
+                let gone: FileDeleted = read_checked_json(reply, "delete", |body| {
+                    is_deletion_confirmation(body)
+                        .then_some(())
+                        .ok_or("the body is not a deletion confirmation")
+                })?;
+                self.same_file(call, file_id, &gone.id)?;
+                Ok(gone)
+            }
             Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
                 Ok(FileDeleted::new(file_id))
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+impl FilesClient {
+    /// Refuses the answer to `call` (method and path) about the file `asked` when it names
+    /// another: a confirmation or metadata for another file is no outcome for this one.
+    fn same_file(&self, call: (&'static str, String), asked: &str, answered: &str) -> Result<()> {
+        if answered == asked {
+            return Ok(());
+        }
+        let (method, path) = call;
+        Err(Error::OtherFile {
+            method,
+            path,
+            asked: asked.to_string(),
+            answered: crate::transport::snippet(answered.as_bytes(), &self.shared.key),
+        })
     }
 }
 
@@ -336,6 +361,20 @@ pub(crate) fn idempotent<'a>(method: Method, segments: &'a [&'a str]) -> Call<'a
 fn is_deletion_confirmation(body: &Value) -> bool {
     body.get("deleted") == Some(&Value::Bool(true))
         || body.get("type").and_then(Value::as_str) == Some("file_deleted")
+}
+
+/// Says why a 2xx body that should be a file's metadata is not: it declares another object
+/// (`type`, else `object`, is not `"file"`, as in a deletion confirmation or a page) or says
+/// `deleted`.
+pub(crate) fn file_object(body: &Value) -> Result<(), &'static str> {
+    let declared = body.get("type").or_else(|| body.get("object"));
+    if declared.is_some_and(|t| t.as_str() != Some("file")) {
+        return Err("the body declares an object other than a file");
+    }
+    if body.get("deleted").is_some() {
+        return Err("the body is a deletion confirmation, not a file");
+    }
+    Ok(())
 }
 
 /// Refuses ids that cannot name a file, before anything is sent.

@@ -113,6 +113,19 @@ pub enum Error {
     /// `206 Partial Content` only when the client asked for a range).
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// A 2xx answer about another file than the one the call named: a delete confirmed, or a
+    /// retrieve answered, for another id. Nothing is reported done for the file asked for.
+    #[error("{method} {path}: the answer names file {answered:?}, not the {asked:?} asked for")]
+    OtherFile {
+        /// The HTTP method of the call.
+        method: &'static str,
+        /// The request path of the call, without the query string.
+        path: String,
+        /// The id the call named.
+        asked: String,
+        /// The id the answer named (its start, without the API key).
+        answered: String,
+    },
     /// A download ended before the length the server announced.
     #[error("download truncated: expected {expected} bytes, received {received}")]
     Truncated {
@@ -204,7 +217,9 @@ impl From<Error> for io::Error {
                 _ => io::ErrorKind::Other,
             },
             Error::InvalidInput(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
-            Error::Decode { .. } | Error::Protocol(_) => io::ErrorKind::InvalidData,
+            Error::Decode { .. } | Error::Protocol(_) | Error::OtherFile { .. } => {
+                io::ErrorKind::InvalidData
+            }
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, error)

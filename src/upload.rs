@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::FileMetadata;
 use crate::multipart::{FilePart, guess_content_type};
 use crate::progress::{ExactLen, Progress};
-use crate::transport::{Call, Outgoing, Replay, read_json};
+use crate::transport::{Call, Outgoing, Replay, read_checked_json};
 
 /// What to upload, and how to report progress.
 ///
@@ -231,7 +231,7 @@ impl FilesClient {
             identity: false,
         };
         let reply = self.execute(&call, Some(&mut next_body))?;
-        read_json(reply, "upload")
+        read_checked_json(reply, "upload", crate::client::file_object)
     }
 
     /// Uploads the file at `path` under its own name. Shorthand for

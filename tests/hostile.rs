@@ -4,6 +4,8 @@
 //! `generated` sends thousands of generated malformed responses to every operation, single
 //! and in batches.
 
+#[path = "hostile/answers.rs"]
+mod answers;
 mod common;
 #[path = "hostile/generated.rs"]
 mod generated;

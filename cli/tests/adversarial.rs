@@ -569,6 +569,23 @@ fn rm_prints_the_id_it_deleted_not_another_the_server_names() {
 }
 
 #[test]
+fn rm_of_a_file_the_server_confirms_deleting_another_fails_and_prints_nothing() {
+    for other in [
+        &br#"{"id":"or_file_other","object":"file","deleted":true}"#[..],
+        br#"{"id":"or_file_other","type":"file_deleted"}"#,
+        br#"{"id":"or_file_mine","type":"file_deleted","deleted":false}"#,
+    ] {
+        let (url, _) = scripted(vec![(200, other.to_vec())]);
+        let out = ran(bare().args(["--base-url", &url, "--json", "rm", "or_file_mine"]));
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert_eq!(out.stdout, "", "nothing reported deleted: {out:?}");
+        let errors = json_lines(&out.stderr);
+        assert_eq!(errors[0]["error"], "bad_response", "{out:?}");
+        assert_eq!(errors[0]["item"], "or_file_mine", "{out:?}");
+    }
+}
+
+#[test]
 fn usage_errors_do_not_echo_escape_sequences_from_the_arguments() {
     for args in [
         &["\u{1b}]0;pwned\u{7}"][..],
