@@ -129,6 +129,7 @@ mod progress;
 mod rand;
 mod retry;
 mod rfc3339;
+mod surrogates;
 mod tls;
 mod transport;
 mod upload;

@@ -579,6 +579,7 @@ fn api_error(
         .into_reader()
         .take(ERROR_BODY_LIMIT)
         .read_to_end(&mut raw);
+    crate::surrogates::replace_lone_surrogates(&mut raw);
     let parsed = serde_json::from_slice::<WireError>(&raw)
         .ok()
         .filter(|w| w.error.message.is_some());
@@ -632,7 +633,8 @@ pub(crate) fn snippet(raw: &[u8], secret: &str) -> String {
     text.trim().to_string()
 }
 
-/// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused.
+/// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused, with lone
+/// surrogate escapes made decodable.
 fn read_raw(reply: &mut Reply) -> Result<Vec<u8>> {
     reply
         .response
@@ -640,6 +642,10 @@ fn read_raw(reply: &mut Reply) -> Result<Vec<u8>> {
         .with_config()
         .limit(JSON_BODY_LIMIT)
         .read_to_vec()
+        .map(|mut raw| {
+            crate::surrogates::replace_lone_surrogates(&mut raw);
+            raw
+        })
         .map_err(|source| reply.transport_error(source))
 }
 

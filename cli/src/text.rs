@@ -1,15 +1,28 @@
-//! Making server-provided text safe to print: control characters removed from messages, TSV
-//! fields escaped, and JSON lines with no raw control character left in them.
+//! Making server-provided text safe to print: control characters and line separators removed
+//! from messages, TSV fields escaped, and JSON lines with no raw control character or line
+//! separator left in them.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Whether `c` must not reach a terminal raw: a control character (C0, DEL and C1), or a
-/// bidirectional formatting character (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069),
-/// which reorders what is shown around it (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`).
+/// Whether `c` must not reach a terminal raw: a control character (C0, DEL and C1), a line or
+/// paragraph separator (see [`breaks_lines`]), or a bidirectional formatting character
+/// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which reorders what is shown around
+/// it (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`).
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
+        || breaks_lines(c)
         || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether some reader ends a line at `c`: LF, CR, VT, FF, the separators FS, GS and RS, NEL
+/// (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR (U+2029). Python's
+/// `str.splitlines` takes all of them; editors, log viewers and JavaScript take the last three.
+pub fn breaks_lines(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 /// `text` without the characters of [`is_unsafe`], for messages meant for people. A terminal
@@ -33,8 +46,9 @@ pub fn hide<'a>(text: &'a str, secret: Option<&str>) -> Cow<'a, str> {
     }
 }
 
-/// One TSV field: backslash, TAB, LF and CR become `\\`, `\t`, `\n` and `\r`, so a field can
-/// never split a row or a line; the other characters of [`is_unsafe`] are removed.
+/// One TSV field: backslash, TAB, LF and CR become `\\`, `\t`, `\n` and `\r`, and every other
+/// character of [`breaks_lines`] `\u000b`, `\u2028` and so on, so a field can never split a
+/// row or a line for any reader; the other characters of [`is_unsafe`] are removed.
 pub fn tsv_field(text: &str) -> String {
     let mut field = String::with_capacity(text.len());
     for c in text.chars() {
@@ -43,6 +57,9 @@ pub fn tsv_field(text: &str) -> String {
             '\t' => field.push_str("\\t"),
             '\n' => field.push_str("\\n"),
             '\r' => field.push_str("\\r"),
+            c if breaks_lines(c) => {
+                let _ = write!(field, "\\u{:04x}", c as u32);
+            }
             c if is_unsafe(c) => {}
             c => field.push(c),
         }
@@ -50,9 +67,9 @@ pub fn tsv_field(text: &str) -> String {
     field
 }
 
-/// `value` as one line of JSON. serde_json escapes C0 controls itself; DEL, the C1 controls
-/// and the bidirectional formatting characters it leaves raw are escaped here as `\u007f`,
-/// `\u202e` and so on, so the line is still exact JSON.
+/// `value` as one line of JSON. serde_json escapes C0 controls itself; DEL, the C1 controls,
+/// the line and paragraph separators and the bidirectional formatting characters it leaves raw
+/// are escaped here as `\u007f`, `\u2028`, `\u202e` and so on, so the line is still exact JSON.
 pub fn json_line(value: &impl serde::Serialize) -> String {
     let raw = serde_json::to_string(value).unwrap_or_else(|e| {
         let message = serde_json::Value::String(format!("cannot encode as JSON: {e}"));
@@ -104,6 +121,24 @@ mod tests {
     fn tsv_fields_cannot_forge_rows_or_columns() {
         assert_eq!(tsv_field("a\tb\nc\\d\re"), "a\\tb\\nc\\\\d\\re");
         assert_eq!(tsv_field("x\u{1b}]0;title\u{7}y"), "x]0;titley");
+    }
+
+    #[test]
+    fn no_line_or_paragraph_separator_survives_in_a_field_a_line_or_a_message() {
+        let name = "a\u{2028}b\u{2029}c\u{85}d\u{b}e\u{c}f\u{1c}g\u{1d}h\u{1e}i";
+        let field = tsv_field(name);
+        assert_eq!(
+            field,
+            "a\\u2028b\\u2029c\\u0085d\\u000be\\u000cf\\u001cg\\u001dh\\u001ei"
+        );
+        let row = format!("or_file_1\t{field}");
+        assert_eq!(row.lines().count(), 1);
+        assert!(!row.chars().any(breaks_lines), "{row}");
+        assert_eq!(clean(name), "abcdefghi");
+        let line = json_line(&serde_json::json!({ "filename": name }));
+        assert!(!line.chars().any(breaks_lines), "{line}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back["filename"], name);
     }
 
     #[test]

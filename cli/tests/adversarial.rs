@@ -600,3 +600,75 @@ fn usage_errors_do_not_echo_escape_sequences_from_the_arguments() {
         );
     }
 }
+
+/// Splits `text` where Python's `str.splitlines` does.
+fn python_lines(text: &str) -> Vec<&str> {
+    text.split([
+        '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}',
+        '\u{2029}',
+    ])
+    .filter(|l| !l.is_empty())
+    .collect()
+}
+
+/// Two pages: the first with a name full of line separators and one that is a lone surrogate
+/// escape, the second with a plain name.
+fn pages_with_odd_names() -> Vec<(u16, Vec<u8>)> {
+    let file = |id: &str, name: &str| {
+        format!(
+            r#"{{"id":"{id}","type":"file","filename":"{name}","mime_type":"text/plain","size_bytes":1,"created_at":"2026-11-25T00:00:00Z","downloadable":false}}"#
+        )
+    };
+    let first = format!(
+        r#"{{"data":[{},{}],"has_more":true,"cursor":"c1"}}"#,
+        file(
+            "or_file_a",
+            "x\u{2028}or_file_forged\\t9\u{2029}y\\u0085z\\u000b\\u001e"
+        ),
+        file("or_file_b", "\\ud800")
+    );
+    let second = format!(
+        r#"{{"data":[{}],"has_more":false,"cursor":null}}"#,
+        file("or_file_c", "c.txt")
+    );
+    vec![(200, first.into_bytes()), (200, second.into_bytes())]
+}
+
+#[test]
+fn ls_rows_are_never_split_by_a_line_or_paragraph_separator() {
+    let (url, _) = scripted(pages_with_odd_names());
+    let out = ran(bare().args(["--base-url", &url, "ls"]));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let rows = python_lines(&out.stdout);
+    assert_eq!(rows.len(), 3, "{out:?}");
+    assert!(rows.iter().all(|r| r.split('\t').count() == 5), "{rows:?}");
+    assert!(
+        rows[0].ends_with("\tx\\u2028or_file_forged\\t9\\u2029y\\u0085z\\u000b\\u001e"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn ls_lists_every_page_past_a_name_that_is_a_lone_surrogate() {
+    for json in [false, true] {
+        let (url, count) = scripted(pages_with_odd_names());
+        let mut args = vec!["--base-url", &url, "ls"];
+        if json {
+            args.push("--json");
+        }
+        let out = ran(bare().args(&args));
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let rows = python_lines(&out.stdout);
+        assert_eq!(rows.len(), 3, "{out:?}");
+        if json {
+            let files = json_lines(&out.stdout);
+            assert_eq!(files[1]["filename"], "\u{fffd}");
+            assert_eq!(files[2]["id"], "or_file_c");
+            assert_eq!(files[0]["filename"].as_str().unwrap().lines().count(), 1);
+        } else {
+            assert!(rows[1].ends_with("\t\u{fffd}"), "{rows:?}");
+            assert!(rows[2].starts_with("or_file_c\t"), "{rows:?}");
+        }
+    }
+}

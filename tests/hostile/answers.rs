@@ -101,3 +101,74 @@ fn an_upload_or_retrieve_answered_with_something_other_than_a_file_is_an_error()
         );
     }
 }
+
+/// A file whose every string (id aside) holds a lone surrogate escape, and an unknown field
+/// whose name and value hold one.
+fn odd_file(id: &str) -> String {
+    format!(
+        r#"{{"_shape":"open\udbff","id":"{id}","type":"fi\udc00le","filename":"\ud800","mime_type":"text/\udfff",
+        "size_bytes":1,"created_at":"2025-01-01T00:00:00Z\ud800","downloadable":true,
+        "x-\ud800":["\udc01", {{"k":"\ud834"}}],"pair":"\ud83d\ude00","text":"\\ud800"}}"#
+    )
+}
+
+#[test]
+fn one_name_with_a_lone_surrogate_loses_nothing_but_its_own_characters() {
+    let server = Scripted::start(|n, _, s| {
+        let body = match n {
+            0 => format!(
+                r#"{{"data":[{},{}],"has_more":true,"cursor":"c1"}}"#,
+                super::common::scripted::file_json("or_file_1"),
+                odd_file("or_file_2")
+            ),
+            _ => format!(
+                r#"{{"data":[{}],"has_more":false,"cursor":null}}"#,
+                super::common::scripted::file_json("or_file_3")
+            ),
+        };
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let files: Vec<_> = client(&server, RetryPolicy::none())
+        .list()
+        .files()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let ids: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["or_file_1", "or_file_2", "or_file_3"]);
+    assert_eq!(server.received().len(), 2, "the later page was fetched");
+    assert_eq!(files[0].filename, "a.txt");
+    let odd = &files[1];
+    assert_eq!(odd.filename, "\u{fffd}");
+    assert_eq!(odd.mime_type.as_deref(), Some("text/\u{fffd}"));
+    assert_eq!(odd.object_type, "fi\u{fffd}le");
+    assert_eq!(odd.created_at, "2025-01-01T00:00:00Z\u{fffd}");
+    assert_eq!(
+        odd.shape,
+        Some(openrouter_files::Shape::Other("open\u{fffd}".into()))
+    );
+    assert_eq!(
+        odd.extra["x-\u{fffd}"],
+        serde_json::json!(["\u{fffd}", {"k": "\u{fffd}"}])
+    );
+    assert_eq!(odd.extra["pair"], "\u{1f600}", "a valid pair is kept");
+    assert_eq!(odd.extra["text"], "\\ud800", "an escaped backslash is text");
+}
+
+#[test]
+fn a_retrieve_delete_or_upload_answer_with_a_lone_surrogate_decodes() {
+    let server = Scripted::start(|_, request, s| {
+        let body = match request.method.as_str() {
+            "DELETE" => r#"{"id":"or_file_A","type":"file_deleted","note":"\udead"}"#.to_string(),
+            _ => odd_file("or_file_A").replace(r#""type":"fi\udc00le","#, r#""type":"file","#),
+        };
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    assert_eq!(client.retrieve("or_file_A").unwrap().filename, "\u{fffd}");
+    let uploaded = client.upload(Upload::bytes("a.txt", "abc")).unwrap();
+    assert_eq!(uploaded.filename, "\u{fffd}");
+    let gone = client.delete("or_file_A").unwrap();
+    assert_eq!(gone.extra["note"], "\u{fffd}");
+}
