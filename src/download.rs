@@ -239,25 +239,37 @@ fn keep_permissions(target: &Path, file: &File) -> io::Result<()> {
     }
 }
 
-/// A name for the temporary file of a download into `target`, in the same directory so the
-/// final rename cannot cross file systems.
+/// The longest file name, in bytes, of the common file systems (ext4, XFS, Btrfs, ZFS, APFS;
+/// NTFS counts 255 UTF-16 units, never more than the bytes).
+const NAME_MAX: usize = 255;
+
+/// A temporary file name may always be this long, even beside a target with a shorter name.
+const SHORT_NAME: usize = 64;
+
+/// A name for the temporary file of a download into `target`: hidden, in the same directory
+/// (so the final rename cannot cross file systems), and unique.
+///
+/// Its form is `.PREFIX.PID-DIGITS.part` (the CLI's Ctrl-C sweep reads it): `PREFIX` is the
+/// target's name, cut on a character boundary so that the whole name fits in [`NAME_MAX`]
+/// bytes and is no longer than the target's own name when that is longer than [`SHORT_NAME`]
+/// (so any name the file system accepts for the target, it accepts for the temporary file).
+/// `DIGITS` is a counter (two threads saving the same target at once never collide) followed
+/// by 10 random digits (a file left by an earlier process with the same id is not met).
 fn temp_path_beside(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "download".into());
-    // Unique within the process (a counter: two threads saving the same id in the same clock
-    // tick must not collide), and unlikely to meet a file left by an earlier process with the
-    // same id (the clock). Digits only, after `PID-`: the CLI's Ctrl-C sweep reads that form.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    target.with_file_name(format!(
-        ".{name}.{}-{seq}{nanos:09}.part",
-        std::process::id()
-    ))
+    let random = crate::rand::random_u64() % 10_000_000_000;
+    let tail = format!(".{}-{seq}{random:010}.part", std::process::id());
+    let limit = name.len().clamp(SHORT_NAME, NAME_MAX);
+    let mut room = limit.saturating_sub(1 + tail.len()).min(name.len());
+    while !name.is_char_boundary(room) {
+        room -= 1;
+    }
+    target.with_file_name(format!(".{}{tail}", &name[..room]))
 }
 
 /// Asks the OS to start writing a range of the file to disk now, without waiting, so that the
@@ -529,26 +541,52 @@ impl FilesClient {
 mod tests {
     use super::*;
 
+    /// The name of a temporary file beside `target`.
+    fn temp_name(target: &Path) -> String {
+        let temp = temp_path_beside(target);
+        temp.file_name().unwrap().to_str().unwrap().to_owned()
+    }
+
     #[test]
     fn temp_paths_beside_one_target_never_repeat() {
         let target = Path::new("/tmp/x.bin");
         let paths: std::collections::HashSet<_> =
             (0..1000).map(|_| temp_path_beside(target)).collect();
         assert_eq!(paths.len(), 1000);
-        let name = paths
-            .iter()
-            .next()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let name = temp_name(target);
         let digits = name
             .strip_prefix(&format!(".x.bin.{}-", std::process::id()))
             .and_then(|rest| rest.strip_suffix(".part"))
             .unwrap();
         assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{name}");
+    }
+
+    #[test]
+    fn temp_names_fit_beside_a_target_of_any_length_cut_on_a_character_boundary() {
+        let pid = format!(".{}-", std::process::id());
+        for name in [
+            "a".repeat(255),
+            "é".repeat(127) + "x",
+            "x".to_string() + &"€".repeat(84),
+            "😀".repeat(63),
+            "b".repeat(100),
+            "c".repeat(60),
+            "short.txt".to_string(),
+        ] {
+            let temp = temp_name(&Path::new("/data").join(&name));
+            let limit = name.len().clamp(SHORT_NAME, NAME_MAX);
+            assert!(temp.len() <= limit, "{} > {limit}: {temp}", temp.len());
+            let (prefix, digits) = temp
+                .strip_prefix('.')
+                .and_then(|t| t.strip_suffix(".part"))
+                .and_then(|t| t.rsplit_once(&pid))
+                .unwrap();
+            assert!(name.starts_with(prefix) && !prefix.is_empty(), "{temp}");
+            assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{temp}");
+            if name.len() < 10 {
+                assert_eq!(prefix, name, "a short name is kept whole");
+            }
+        }
     }
 
     #[test]

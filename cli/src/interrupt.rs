@@ -4,9 +4,10 @@
 //!
 //! The signal handler itself only writes to a pipe (signal-hook's self-pipe); the removal runs
 //! on an ordinary thread that reads it. The library writes a download into
-//! `.NAME.PID-DIGITS.part` beside its target and removes it on any error, but a signal ends the
-//! process before that can run: this thread removes, beside each registered target, the
-//! temporary files of this process's id. A transfer that creates its temporary file in the
+//! `.NAME.PID-DIGITS.part` beside its target (`NAME` cut short when the target's name is long)
+//! and removes it on any error, but a signal ends the process before that can run: this thread
+//! removes, beside each registered target, the temporary files of this process's id whose
+//! `NAME` begins the target's. A transfer that creates its temporary file in the
 //! instant between that sweep and the process's end can still leave it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -121,7 +122,8 @@ fn sweep() {
             let Some(name) = temporary_of(&file_name, &pid) else {
                 continue;
             };
-            if names.contains(&OsString::from(name)) {
+            // The library cuts a long target name to fit the temporary file's.
+            if names.iter().any(|n| n.to_string_lossy().starts_with(name)) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -146,12 +148,13 @@ fn remove_dir(dir: &Path) {
     }
 }
 
-/// The target name of the library's temporary file `file_name` (`.NAME.PID-DIGITS.part`) when
-/// `pid` (`.PID-`) is this process's.
+/// The target name (or the start of it that the library kept) of the library's temporary
+/// file `file_name` (`.NAME.PID-DIGITS.part`) when `pid` (`.PID-`) is this process's.
 fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
     let inner = file_name.strip_prefix('.')?.strip_suffix(".part")?;
-    let (name, nanos) = inner.rsplit_once(pid)?;
-    nanos.bytes().all(|b| b.is_ascii_digit()).then_some(name)
+    let (name, digits) = inner.rsplit_once(pid)?;
+    let ours = !name.is_empty() && !digits.is_empty();
+    (ours && digits.bytes().all(|b| b.is_ascii_digit())).then_some(name)
 }
 
 #[cfg(test)]
@@ -199,5 +202,7 @@ mod tests {
         assert_eq!(temporary_of(".x.bin.43-1234.part", ".42-"), None);
         assert_eq!(temporary_of("x.bin.42-1234.part", ".42-"), None);
         assert_eq!(temporary_of(".x.bin.42-12a.part", ".42-"), None);
+        assert_eq!(temporary_of("..42-12.part", ".42-"), None);
+        assert_eq!(temporary_of(".x.42-.part", ".42-"), None);
     }
 }

@@ -672,3 +672,58 @@ fn ls_lists_every_page_past_a_name_that_is_a_lone_surrogate() {
         }
     }
 }
+
+#[test]
+fn get_saves_under_any_name_the_file_system_accepts() {
+    let (emulator, ids) = seeded(&[("f.bin", b"content".to_vec())]);
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["n".repeat(255), "é".repeat(127) + "x"] {
+        let target = dir.path().join(&name);
+        let out = run(&emulator, &["get", &ids[0], "-o", target.to_str().unwrap()]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"content");
+        std::fs::remove_file(&target).unwrap();
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// Runs `get ARGS` against `url` until `dir` holds `n` entries, interrupts it, and checks
+/// that it died of the signal and left `dir` empty.
+fn interrupted_get(url: &str, args: &[&std::ffi::OsStr], dir: &std::path::Path, n: usize) {
+    let mut child = process(url)
+        .arg("get")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_entries(dir, n);
+    assert_eq!(interrupt(&mut child), Some(2));
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn ctrl_c_during_get_of_long_names_leaves_no_temporary_file() {
+    // Two 255-byte ids that differ only past the part of the name a temporary file keeps.
+    let (a, b) = ("x".repeat(250) + "aaaaa", "x".repeat(250) + "bbbbb");
+    let url = stalling_download_server();
+    let dir = tempfile::tempdir().unwrap();
+    let os = std::ffi::OsStr::new;
+    let parallel = [
+        os("-j"),
+        os("2"),
+        os("-d"),
+        dir.path().as_os_str(),
+        os(&a),
+        os(&b),
+    ];
+    interrupted_get(&url, &parallel, dir.path(), 2);
+    let target = dir.path().join("é".repeat(127) + "x");
+    interrupted_get(
+        &url,
+        &[os("or_file_a"), os("-o"), target.as_os_str()],
+        dir.path(),
+        1,
+    );
+}

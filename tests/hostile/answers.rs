@@ -172,3 +172,51 @@ fn a_retrieve_delete_or_upload_answer_with_a_lone_surrogate_decodes() {
     let gone = client.delete("or_file_A").unwrap();
     assert_eq!(gone.extra["note"], "\u{fffd}");
 }
+
+/// The entries of `dir`, by name.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn download_to_saves_any_name_the_file_system_accepts() {
+    let server = openrouter_files::emulator::Emulator::builder()
+        .seed_file("a.bin", b"content".to_vec())
+        .start()
+        .unwrap();
+    let client = super::common::client_for(&server);
+    let id = client.list().page().unwrap().data.remove(0).id;
+    let dir = super::common::temp_dir("long-names");
+    for name in [
+        "a".repeat(255),
+        "é".repeat(127) + "x",
+        "😀".repeat(63) + "abc",
+        ".".to_string() + &"h".repeat(254),
+        "b".repeat(240),
+    ] {
+        assert_eq!(name.len(), if name.starts_with('b') { 240 } else { 255 });
+        let target = dir.join(&name);
+        assert_eq!(client.download_to(&id, &target).unwrap(), 7, "{name}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"content");
+        assert_eq!(entries(&dir), std::slice::from_ref(&name), "nothing else");
+        std::fs::remove_file(&target).unwrap();
+    }
+    // A name the file system refuses: the error names it, and nothing is left.
+    let too_long = dir.join("c".repeat(256));
+    match client.download_to(&id, &too_long).unwrap_err() {
+        Error::Io {
+            path: Some(path),
+            source,
+        } => {
+            assert_eq!(path, too_long);
+            assert_eq!(source.raw_os_error(), Some(libc::ENAMETOOLONG), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(entries(&dir), Vec::<String>::new());
+}

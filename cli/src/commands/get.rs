@@ -150,8 +150,8 @@ fn check_file_target(path: &Path) -> Result<(), Failure> {
 }
 
 /// The longest id `-d` saves under its own name: a file name has at most 255 bytes on most
-/// file systems, and the temporary file's name adds about 30 to it.
-const MAX_FILE_NAME: usize = 200;
+/// file systems (the library's temporary file name is never longer than the target's).
+const MAX_FILE_NAME: usize = 255;
 
 /// With `-d`, a file is named by its id: one plain path component, short enough.
 fn check_file_name(id: &str) -> Result<(), Failure> {
