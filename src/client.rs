@@ -16,6 +16,7 @@ use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{Call, Replay, finite, read_checked_json};
+use crate::userinfo::hide_userinfo;
 
 /// OpenRouter's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
@@ -660,20 +661,11 @@ impl FilesClientBuilder {
     }
 }
 
-/// The URL with any `user:password@` replaced, for `Debug`.
-fn hide_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
 fn check_base_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::Config(format!("base URL {url:?} {why}")));
+    let bad = |why: &str| {
+        let shown = hide_userinfo(url);
+        Err(Error::Config(format!("base URL {shown:?} {why}")))
+    };
     let Ok(uri) = url.parse::<http::Uri>() else {
         return bad("is not a URL");
     };

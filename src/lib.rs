@@ -133,6 +133,7 @@ mod surrogates;
 mod tls;
 mod transport;
 mod upload;
+mod userinfo;
 
 pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,

@@ -125,8 +125,9 @@ fn is_certificate_der(der: &[u8]) -> bool {
 /// Fails when `scheme` is `https` and this build has no TLS stack.
 pub(crate) fn check_scheme(url: &str, scheme: Option<&str>) -> Result<()> {
     if scheme == Some("https") && STACK.is_none() {
+        let shown = crate::userinfo::hide_userinfo(url);
         return Err(Error::Config(format!(
-            "base URL {url:?} needs TLS: enable the `rustls` or `native-tls` feature"
+            "base URL {shown:?} needs TLS: enable the `rustls` or `native-tls` feature"
         )));
     }
     Ok(())

@@ -274,7 +274,9 @@ impl FilesClient {
             .headers()
             .get(http::header::LOCATION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let location = raw.as_deref().map(|raw| redact(raw, &self.shared.key));
+        let location = raw
+            .as_deref()
+            .map(|raw| crate::userinfo::hide_userinfo(&redact(raw, &self.shared.key)).into_owned());
         let refuse = |location: &str, reason: &'static str| Error::Redirect {
             method: method_name(&call.method),
             path: path.to_string(),

@@ -727,3 +727,36 @@ fn ctrl_c_during_get_of_long_names_leaves_no_temporary_file() {
         1,
     );
 }
+
+#[test]
+fn a_password_in_the_base_url_is_never_printed() {
+    let (url, _) = scripted(vec![(
+        200,
+        br#"{"id":"or_file_other","object":"file","deleted":true}"#.to_vec(),
+    )]);
+    let served = url.replace("://", "://user:hunter2@");
+    let refused = [
+        "http://user:hunter2@h/api?x=1",
+        "ftp://user:hunter2@h/api",
+        "user:hunter2@h/api",
+    ];
+    for base in refused.iter().copied().chain([served.as_str()]) {
+        for json in [false, true] {
+            let mut cmd = bare();
+            cmd.env("OPENROUTER_BASE_URL", base);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = ran(cmd.args(["rm", "or_file_mine"]));
+            assert_ne!(out.code, Some(0), "{out:?}");
+            assert!(
+                !out.stderr.contains("hunter2") && !out.stdout.contains("hunter2"),
+                "{out:?}"
+            );
+            assert!(
+                out.stderr.contains("[redacted]@") || base == served,
+                "{out:?}"
+            );
+        }
+    }
+}

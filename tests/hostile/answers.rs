@@ -220,3 +220,60 @@ fn download_to_saves_any_name_the_file_system_accepts() {
     }
     assert_eq!(entries(&dir), Vec::<String>::new());
 }
+
+/// The password of the base URLs and `Location`s below.
+const PASSWORD: &str = "hunter2";
+
+#[test]
+fn a_password_in_a_base_url_is_in_no_configuration_error() {
+    for url in [
+        "ftp://user:hunter2@h/api",
+        "http://user:hunter2@h/api?x=1",
+        "http://user:hunter2@h/api#f",
+        "http://user:hunter2@/api",
+        "http://us er:hunter2@h/api",
+        "user:hunter2@h/api",
+    ] {
+        let err = openrouter_files::FilesClient::builder()
+            .api_key(super::KEY)
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(PASSWORD), "{shown}");
+        assert!(shown.contains("[redacted]@"), "{shown}");
+    }
+}
+
+#[test]
+fn a_password_in_a_location_is_in_no_redirect_error() {
+    for location in [
+        "ftp://u:hunter2@127.0.0.1/x",
+        "//u:hunter2@127.0.0.1:1/x",
+        "http://u:hunter2@127.0.0.1:1/x",
+    ] {
+        let server = Scripted::start(move |_, _, s| {
+            super::common::scripted::redirect(s, 302, location);
+            Next::KeepAlive
+        });
+        let base = server.url("/api/v1").replace("://", "://user:hunter2@");
+        let client = super::common::client_at(&base, super::KEY, RetryPolicy::none());
+        let shown = format!("{client:?}");
+        assert!(!shown.contains(PASSWORD), "{shown}");
+        // A 302 is followed by a GET only (and then fails to connect): a delete refuses it.
+        let err = client.delete("or_file_1").unwrap_err();
+        match &err {
+            Error::Redirect { location, .. } => {
+                assert!(location.contains("[redacted]@127.0.0.1"), "{location}")
+            }
+            other => panic!("{location}: {other:?}"),
+        }
+        let dir = super::common::temp_dir("userinfo");
+        for (op, result) in super::every_operation(&client, &dir) {
+            let err = result.expect_err(op);
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(PASSWORD), "{op}: {shown}");
+        }
+    }
+}
