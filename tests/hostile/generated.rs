@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openrouter_files::{
-    Batch, BatchProgress, BatchReport, Error, FileDeleted, FilesClient, Outcome, Upload,
+    Batch, BatchProgress, BatchReport, Error, FileDeleted, FileMetadata, FilesClient, Outcome,
+    Upload,
 };
 use serde::de::DeserializeOwned;
 
@@ -69,6 +70,9 @@ struct Sent {
     status: u16,
     /// The payload, before any chunk framing or cut.
     body: Vec<u8>,
+    /// The payload as a JSON decoder must read it: `body` with the lone surrogate escapes
+    /// the generator wrote as `\ufffd`.
+    json: Vec<u8>,
     /// The one valid `Content-Length` of a response without `Transfer-Encoding`, if any.
     length: Option<usize>,
     /// A `Content-Encoding` other than `identity` was sent.
@@ -95,7 +99,7 @@ impl Sent {
     /// decoded.
     fn decodes_to<T: DeserializeOwned + PartialEq>(&self, value: &T) -> bool {
         (200..300).contains(&self.status)
-            && serde_json::from_slice::<T>(&self.body).is_ok_and(|sent| sent == *value)
+            && serde_json::from_slice::<T>(&self.json).is_ok_and(|sent| sent == *value)
     }
 }
 
@@ -125,9 +129,19 @@ where
     );
 }
 
-/// Checks a delete's success: a confirmation an answer for `id` sent, or (a retried delete
-/// answered 404: the first try went through) the plain confirmation of `id`.
+/// Checks a retrieve's success: the metadata of `id` itself, as an answer for it sent.
+fn check_retrieved(sent: &Mutex<Vec<Sent>>, meta: &FileMetadata, id: &str, case: usize) {
+    assert_eq!(meta.id, id, "case {case}: a retrieve returned another file");
+    check_decoded(sent, meta, id, case);
+}
+
+/// Checks a delete's success: a confirmation of `id` itself that an answer for it sent, or (a
+/// retried delete answered 404: the first try went through) the plain confirmation of `id`.
 fn check_deleted(sent: &Mutex<Vec<Sent>>, deleted: &FileDeleted, id: &str, case: usize) {
+    assert_eq!(
+        deleted.id, id,
+        "case {case}: a delete confirmed another file"
+    );
     let gone_on_retry = *deleted == FileDeleted::new(id)
         && sent
             .lock()
@@ -147,6 +161,12 @@ fn variant_without_key(error: &Error, case: usize) -> String {
     let variant = format!("{error:?}");
     variant.split([' ', '(', '{']).next().unwrap().to_string()
 }
+
+/// A file name as JSON text with lone surrogate escapes, an escaped backslash before a `u`, a
+/// valid pair and escaped line separators, and [`ODD_NAME_DECODED`], what the
+/// client must read from it: U+FFFD for each lone surrogate, the rest exact.
+const ODD_NAME: &str = r"\ud800x\u2028\udfffy\u2029\\ud800\ud83d\ude00\u0085\udbff";
+const ODD_NAME_DECODED: &str = r"\ufffdx\u2028\ufffdy\u2029\\ud800\ud83d\ude00\u0085\ufffd";
 
 /// One generated answer to `request`: a status line, headers, a body and a way to end the
 /// connection. Bodies that name a file name the one the request named.
@@ -169,7 +189,7 @@ fn hostile_answer(
         3 => format!("HTTP/1.1 {status} \u{fffd}\r\n"),
         _ => format!("HTTP/1.1 {status} X\r\n"),
     };
-    let body: Vec<u8> = match rng.below(14) {
+    let body: Vec<u8> = match rng.below(17) {
         0 => file_json(id).into_bytes(),
         // Pages that ask for more with a fresh cursor: empty, or with one file.
         12 => format!(
@@ -197,7 +217,30 @@ fn hostile_answer(
             "é\u{0}".repeat(50)
         )
         .into(),
+        // A confirmation, or metadata, for another file than the one asked for.
+        14 => format!(
+            r#"{{"id":"{id}{}","type":"file_deleted","deleted":true}}"#,
+            rng.pick(&["x", "_other", " ", "/..", ""])
+        )
+        .into(),
+        15 => file_json(&format!("{id}_other")).into_bytes(),
+        // A page or a file whose name holds lone surrogates and line separators.
+        16 => {
+            let file = file_json(id).replace("a.txt", ODD_NAME);
+            match rng.below(2) {
+                0 => file,
+                _ => format!(
+                    r#"{{"data":[{file}],"has_more":true,"cursor":"c{}"}}"#,
+                    rng.next()
+                ),
+            }
+            .into_bytes()
+        }
         _ => format!("hello, file {id}").into_bytes(),
+    };
+    let decoded = match std::str::from_utf8(&body) {
+        Ok(text) => text.replace(ODD_NAME, ODD_NAME_DECODED).into_bytes(),
+        Err(_) => body.clone(),
     };
     let mut declared = Some(body.len());
     let mut chunked = false;
@@ -300,6 +343,7 @@ fn hostile_answer(
             0
         },
         body: body.clone(),
+        json: decoded,
         length,
         not_the_file,
     });
@@ -353,6 +397,7 @@ fn answer_200(s: &mut TcpStream, id: &str, body: &str, sent: &Mutex<Vec<Sent>>) 
         status: 200,
         length: Some(body.len()),
         body: body.as_bytes().to_vec(),
+        json: body.as_bytes().to_vec(),
         not_the_file: false,
     });
     json(s, 200, "", body);
@@ -479,7 +524,7 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
         let t = Instant::now();
         let result: Result<String, Error> = match op {
             0 => client.retrieve(SHARED_ID).map(|m| {
-                check_decoded(sent, &m, SHARED_ID, case);
+                check_retrieved(sent, &m, SHARED_ID, case);
                 m.id
             }),
             1 => client.list().page().map(|p| p.data.len().to_string()),
@@ -757,7 +802,7 @@ fn run_batch(rig: &Rig, plan: &Plan, dir: &Path) -> Vec<String> {
                 BatchOp::Retrieve => {
                     let report = batch.retrieve(&ids);
                     judge(plan, &ids, &report, &seen(), None, |i, meta| {
-                        check_decoded(sent, meta, &ids[i], case)
+                        check_retrieved(sent, meta, &ids[i], case)
                     })
                 }
                 BatchOp::Delete => {
