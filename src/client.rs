@@ -341,7 +341,7 @@ impl FilesClient {
             method,
             path,
             asked: asked.to_string(),
-            answered: crate::transport::snippet(answered.as_bytes(), &self.shared.key),
+            answered: crate::transport::shown(answered.as_bytes(), &self.shared.key),
         })
     }
 }

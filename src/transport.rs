@@ -623,16 +623,20 @@ fn api_error(
 }
 
 /// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
-/// start of it that the cut left at the end).
+/// start of it that the cut left at the end), trimmed.
 pub(crate) fn snippet(raw: &[u8], secret: &str) -> String {
+    shown(raw, secret).trim().to_string()
+}
+
+/// [`snippet`] without the trimming, for server text whose spaces matter (an id).
+pub(crate) fn shown(raw: &[u8], secret: &str) -> String {
     let cut = &raw[..raw.len().min(SNIPPET_LIMIT)];
     let text = String::from_utf8_lossy(cut);
-    let text = if cut.len() < raw.len() {
+    if cut.len() < raw.len() {
         redact_cut(&text, secret)
     } else {
         redact(&text, secret)
-    };
-    text.trim().to_string()
+    }
 }
 
 /// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused, with lone

@@ -9,6 +9,8 @@ mod answers;
 mod common;
 #[path = "hostile/generated.rs"]
 mod generated;
+#[path = "hostile/generated_names.rs"]
+mod generated_names;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -25,23 +25,23 @@ use super::common::{fast_retries, temp_dir};
 use super::{KEY, key_watch};
 
 /// splitmix64: a small seeded generator, so a failing case can be replayed.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
-    fn chance(&mut self, percent: usize) -> bool {
+    pub(super) fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
 }
@@ -404,7 +404,7 @@ fn answer_200(s: &mut TcpStream, id: &str, body: &str, sent: &Mutex<Vec<Sent>>) 
 }
 
 /// The size (`HOSTILE_CASES`, default 2000) and seed (`HOSTILE_SEED`) of a run.
-fn settings() -> (usize, u64) {
+pub(super) fn settings() -> (usize, u64) {
     let cases = std::env::var("HOSTILE_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1,0 +1,315 @@
+//! Generated names, ids and credentials, on well-framed answers, each with one exact outcome:
+//! names with lone surrogates, line separators and escapes decode to what they say (U+FFFD for
+//! a lone surrogate) and never lose a list its other files or pages; a retrieve or a delete
+//! answered about another id is `Error::OtherFile`; any target name of up to 255 bytes is
+//! saved, and nothing else is left beside it; a password in a base URL or a `Location` shows
+//! in no error and no `Debug` output. `HOSTILE_CASES` cases (2000: about 5 s), seeded by
+//! `HOSTILE_SEED`.
+
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+
+use openrouter_files::{Error, FilesClient, RetryPolicy};
+
+use super::KEY;
+use super::common::scripted::{Next, Received, Scripted, json, redirect, respond};
+use super::common::{client_at, temp_dir};
+use super::generated::{Rng, settings};
+
+/// Pieces of a JSON string: as written on the wire, and as the client must decode them. A lone
+/// high surrogate is always followed by something that is not a low one.
+const PIECES: [(&str, &str); 22] = [
+    ("a", "a"),
+    ("Z9", "Z9"),
+    ("é", "é"),
+    ("😀", "😀"),
+    (" ", " "),
+    ("\\u2028", "\u{2028}"),
+    ("\u{2028}", "\u{2028}"),
+    ("\\u2029", "\u{2029}"),
+    ("\u{2029}", "\u{2029}"),
+    ("\\u0085", "\u{85}"),
+    ("\\n", "\n"),
+    ("\\t", "\t"),
+    ("\\r", "\r"),
+    ("\\ud800x", "\u{fffd}x"),
+    ("\\udfff", "\u{fffd}"),
+    ("\\udbff\\u0041", "\u{fffd}A"),
+    ("\\uDC00", "\u{fffd}"),
+    ("\\ud83d\\ude00", "😀"),
+    ("\\\\ud800", "\\ud800"),
+    ("\\\"", "\""),
+    ("\\u202e", "\u{202e}"),
+    ("\\u001b", "\u{1b}"),
+];
+
+/// A random string as (JSON text, decoded), sometimes longer than any file name.
+fn odd_string(rng: &mut Rng) -> (String, String) {
+    let (mut wire, mut decoded) = (String::new(), String::new());
+    let long = rng.chance(10);
+    let pieces = 1 + rng.below(12);
+    let mut n = 0;
+    while n < pieces || (long && decoded.len() <= 300) {
+        let (w, d) = PIECES[rng.below(PIECES.len())];
+        wire.push_str(w);
+        decoded.push_str(d);
+        n += 1;
+    }
+    (wire, decoded)
+}
+
+/// A file's metadata as JSON, named by the JSON text `name`.
+fn file_body(id: &str, name: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","type":"file","filename":"{name}","mime_type":"text/plain","size_bytes":3,"created_at":"2025-01-01T00:00:00Z","downloadable":true}}"#
+    )
+}
+
+/// What the server answers during one case.
+#[derive(Clone, Default)]
+struct Script {
+    /// List pages, the n-th asked for with `cursor=pN` (the first without a cursor).
+    pages: Vec<String>,
+    /// The answer to any retrieve.
+    file: String,
+    /// The answer to any delete.
+    deleted: String,
+    /// The content of any download.
+    content: Vec<u8>,
+    /// When set, every request is answered `302` to it.
+    location: Option<String>,
+}
+
+/// Answers `request` as `script` says.
+fn answer(script: &Script, request: &Received, s: &mut TcpStream) -> Next {
+    // Head and body go in two writes: without this, each answer waits for a delayed ACK.
+    let _ = s.set_nodelay(true);
+    if let Some(location) = &script.location {
+        redirect(s, 302, location);
+        return Next::KeepAlive;
+    }
+    let target = &request.target;
+    match request.method.as_str() {
+        "GET" if target.ends_with("/content") => respond(s, 200, "", &script.content),
+        "GET" if target.contains("/files/") => json(s, 200, "", &script.file),
+        "GET" => {
+            let page = target
+                .split_once("cursor=p")
+                .and_then(|(_, n)| n.split('&').next()?.parse::<usize>().ok())
+                .unwrap_or(0);
+            let body = script.pages.get(page).map_or("{}", String::as_str);
+            json(s, 200, "", body);
+        }
+        _ => json(s, 200, "", &script.deleted),
+    }
+    Next::KeepAlive
+}
+
+/// A list of 1–4 pages of 1–4 files with generated names: every file, in order, each name
+/// decoded exactly, and every page fetched.
+fn list_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &FilesClient) {
+    let pages = 1 + rng.below(4);
+    let mut expected = Vec::new();
+    let mut bodies = Vec::new();
+    for p in 0..pages {
+        let mut files = Vec::new();
+        for f in 0..1 + rng.below(4) {
+            let id = format!("or_file_{case}_{p}_{f}");
+            let (wire, decoded) = odd_string(rng);
+            files.push(file_body(&id, &wire));
+            expected.push((id, decoded));
+        }
+        let more = p + 1 < pages;
+        let cursor = if more {
+            format!(r#""p{}""#, p + 1)
+        } else {
+            "null".into()
+        };
+        bodies.push(format!(
+            r#"{{"data":[{}],"has_more":{more},"cursor":{cursor}}}"#,
+            files.join(",")
+        ));
+    }
+    set(Script {
+        pages: bodies,
+        ..Script::default()
+    });
+    let files: Vec<_> = client
+        .list()
+        .files()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("case {case}: {e:?}"));
+    let got: Vec<(String, String)> = files.into_iter().map(|f| (f.id, f.filename)).collect();
+    assert_eq!(got, expected, "case {case}");
+}
+
+/// A retrieve and a delete of one id, answered about it or about another: the metadata or the
+/// confirmation when about it, `Error::OtherFile` naming the other id when not.
+fn other_id_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &FilesClient) {
+    let asked = format!("or_file_{case}");
+    let answered = match rng.below(4) {
+        0 => asked.clone(),
+        1 => format!("{asked}{}", rng.pick(&["x", " ", "_", "0"])),
+        2 => asked[..asked.len() - 1].to_string(),
+        _ => format!("file_{}", rng.next() % 1000),
+    };
+    let (wire, decoded) = odd_string(rng);
+    let deleted = match rng.below(3) {
+        0 => format!(r#"{{"id":"{answered}","type":"file_deleted"}}"#),
+        1 => format!(r#"{{"_shape":"openai","id":"{answered}","object":"file","deleted":true}}"#),
+        _ => {
+            format!(r#"{{"id":"{answered}","type":"file_deleted","deleted":true,"note":"{wire}"}}"#)
+        }
+    };
+    set(Script {
+        file: file_body(&answered, &wire),
+        deleted,
+        ..Script::default()
+    });
+    let retrieved = client.retrieve(&asked);
+    let gone = client.delete(&asked);
+    if answered == asked {
+        assert_eq!(retrieved.unwrap().filename, decoded, "case {case}");
+        assert_eq!(gone.unwrap().id, asked, "case {case}");
+        return;
+    }
+    for err in [retrieved.unwrap_err(), gone.unwrap_err()] {
+        assert!(
+            matches!(&err, Error::OtherFile { asked: a, answered: b, .. }
+                if *a == asked && *b == answered),
+            "case {case}: {err:?}"
+        );
+    }
+}
+
+/// Pieces of a file name the file system takes.
+const NAME_PIECES: [&str; 10] = [
+    "a", "Q", "é", "😀", "\u{2028}", " ", "-", ".", "\u{fffd}", "\u{202e}",
+];
+
+/// A download saved under a generated name of 1 to 255 bytes: the exact content under that
+/// name, and nothing else in the directory.
+fn long_name_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &FilesClient) {
+    let budget = if rng.chance(50) {
+        255 - rng.below(8)
+    } else {
+        1 + rng.below(255)
+    };
+    let mut name = String::new();
+    loop {
+        let piece = NAME_PIECES[rng.below(NAME_PIECES.len())];
+        if name.len() + piece.len() > budget {
+            break;
+        }
+        name.push_str(piece);
+    }
+    if name.is_empty() || name == "." || name == ".." {
+        name.insert(0, 'n');
+    }
+    let content: Vec<u8> = (0..rng.below(2000)).map(|_| rng.next() as u8).collect();
+    set(Script {
+        content: content.clone(),
+        ..Script::default()
+    });
+    let dir = temp_dir("generated-names");
+    let target = dir.join(&name);
+    let saved = client.download_to("or_file_1", &target);
+    assert_eq!(
+        saved.unwrap_or_else(|e| panic!("case {case}: {} bytes: {e:?}", name.len())),
+        content.len() as u64
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), content, "case {case}");
+    let entries: Vec<_> = std::fs::read_dir(&*dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, [std::ffi::OsString::from(&name)], "case {case}");
+}
+
+/// A password (a marker and characters a userinfo may hold).
+fn password(rng: &mut Rng, tag: &str) -> String {
+    format!(
+        "{tag}{:x}{}",
+        rng.next(),
+        rng.pick(&["", "!$&'()*+,;=", "%2F", "-._~", ":x"])
+    )
+}
+
+/// A base URL with a password, refused (query, fragment, scheme, no host) or answered by a
+/// redirect to a `Location` with another password: neither shows in any error or `Debug`.
+fn userinfo_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), base: &str) {
+    let (first, second) = (password(rng, "pwa"), password(rng, "pwb"));
+    let user = rng.pick(&["u", "user.name", "", "a%40b"]);
+    let host = base.split_once("://").unwrap().1;
+    let location = match rng.below(3) {
+        0 => format!("http://x:{second}@{host}/elsewhere"),
+        1 => format!("//{user}:{second}@127.0.0.1:1/x"),
+        _ => format!("ftp://{second}@h/x"),
+    };
+    set(Script {
+        location: Some(location),
+        ..Script::default()
+    });
+    let url = match rng.below(6) {
+        0 => format!("http://{user}:{first}@{host}?x=1"),
+        1 => format!("http://{user}:{first}@{host}#f"),
+        2 => format!("ftp://{user}:{first}@{host}"),
+        3 => format!("{user}:{first}@{host}"),
+        _ => format!("http://{user}:{first}@{host}"),
+    };
+    let shows = |text: String| {
+        assert!(
+            !text.contains(&first) && !text.contains(&second),
+            "case {case}: {text}"
+        );
+    };
+    let client = match FilesClient::builder()
+        .api_key(KEY)
+        .base_url(&url)
+        .retry(RetryPolicy::none())
+        .build()
+    {
+        Ok(client) => client,
+        Err(err) => {
+            assert!(matches!(err, Error::Config(_)), "case {case}: {err:?}");
+            return shows(format!("{err} {err:?}"));
+        }
+    };
+    shows(format!("{client:?}"));
+    let results = [
+        client.retrieve("or_file_1").map(drop),
+        client.delete("or_file_1").map(drop),
+        client.list().page().map(drop),
+    ];
+    for result in results {
+        let err = result.expect_err("every call is redirected away");
+        shows(format!("{err} {err:?}"));
+    }
+}
+
+#[test]
+fn generated_names_ids_and_credentials_have_exact_outcomes() {
+    let (cases, seed) = settings();
+    let script = Arc::new(Mutex::new(Script::default()));
+    let serving = Arc::clone(&script);
+    let server = Scripted::start(move |_, request, s| {
+        let script = serving.lock().unwrap().clone();
+        answer(&script, request, s)
+    });
+    let set = |next: Script| *script.lock().unwrap() = next;
+    let base = server.url("/api/v1");
+    let client = client_at(&base, KEY, RetryPolicy::none());
+    let mut spent = [std::time::Duration::ZERO; 4];
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let started = std::time::Instant::now();
+        match case % 4 {
+            0 => list_case(&mut rng, case, &set, &client),
+            1 => other_id_case(&mut rng, case, &set, &client),
+            2 => long_name_case(&mut rng, case, &set, &client),
+            _ => userinfo_case(&mut rng, case, &set, &base),
+        }
+        spent[case % 4] += started.elapsed();
+    }
+    eprintln!("{cases} cases; time in lists, other ids, long names, credentials: {spent:?}");
+}
