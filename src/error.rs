@@ -114,7 +114,8 @@ pub enum Error {
     #[error("protocol error: {0}")]
     Protocol(String),
     /// A 2xx answer about another file than the one the call named: a delete confirmed, or a
-    /// retrieve answered, for another id. Nothing is reported done for the file asked for.
+    /// retrieve answered, for another id (`file_X` for `or_file_X` is the same file, in the
+    /// first API version's style). Nothing is reported done for the file asked for.
     #[error("{method} {path}: the answer names file {answered:?}, not the {asked:?} asked for")]
     OtherFile {
         /// The HTTP method of the call.

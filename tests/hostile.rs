@@ -147,20 +147,20 @@ fn a_redirect_within_the_same_origin_keeps_the_key_and_a_get_follows_301_302_303
     for status in [301, 302, 303, 307, 308] {
         let server = Scripted::start(move |n, _, s| {
             if n == 0 {
-                redirect(s, status, "/api/v1/files/moved");
+                redirect(s, status, "/api/v1/moved/or_file_1");
             } else {
-                json(s, 200, "", &file_json("moved"));
+                json(s, 200, "", &file_json("or_file_1"));
             }
             Next::KeepAlive
         });
         let meta = client(&server, RetryPolicy::none())
             .retrieve("or_file_1")
             .unwrap();
-        assert_eq!(meta.id, "moved", "{status}");
+        assert_eq!(meta.id, "or_file_1", "{status}");
         let second = &server.received()[1];
         assert_eq!(
             (second.method.as_str(), second.target.as_str()),
-            ("GET", "/api/v1/files/moved")
+            ("GET", "/api/v1/moved/or_file_1")
         );
         assert!(
             second.header("authorization").is_some(),

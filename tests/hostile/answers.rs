@@ -71,6 +71,24 @@ fn a_retrieve_answered_with_another_files_metadata_is_an_error() {
     );
 }
 
+#[test]
+fn an_answer_naming_the_same_file_in_the_first_api_versions_style_is_about_it() {
+    let server = Scripted::start(|_, request, s| {
+        let body = match request.method.as_str() {
+            "DELETE" => r#"{"id":"file_A","type":"file_deleted"}"#.to_string(),
+            _ => super::common::scripted::file_json("file_A"),
+        };
+        json(s, 200, "", &body);
+        Next::KeepAlive
+    });
+    let client = client(&server, RetryPolicy::none());
+    assert_eq!(client.retrieve("or_file_A").unwrap().id, "file_A");
+    assert_eq!(client.delete("or_file_A").unwrap().id, "file_A");
+    let other = answering(r#"{"id":"or_x_A","type":"file_deleted"}"#);
+    let err = super::client(&other, RetryPolicy::none()).delete("x_A");
+    assert!(matches!(err, Err(Error::OtherFile { .. })), "{err:?}");
+}
+
 /// Bodies that carry every field of a file's metadata but say they are something else.
 const NOT_A_FILE: [&str; 3] = [
     r#"{"id":"or_file_A","type":"file_deleted","filename":"a","size_bytes":1,"created_at":"2025-01-01T00:00:00Z"}"#,
