@@ -3,6 +3,8 @@
 //! empty environment variables, and interrupted downloads.
 
 mod common;
+#[path = "../../tests/common/generate.rs"]
+mod generate;
 
 use std::process::{Command, Stdio};
 
@@ -758,5 +760,140 @@ fn a_password_in_the_base_url_is_never_printed() {
                 "{out:?}"
             );
         }
+    }
+}
+
+/// Seeded cases of generated names, confirmations and credentials (`HOSTILE_SEED`), each with
+/// its exact outcome: `ls` prints one row (or JSON line) per file whatever its name holds and
+/// goes on past a lone surrogate; `rm` prints an id only when the server confirmed that one;
+/// a password in `OPENROUTER_BASE_URL` or a `Location` is never printed.
+#[test]
+fn generated_names_confirmations_and_credentials_never_forge_output() {
+    use generate::Rng;
+    let seed = std::env::var("HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5EED_0019_u64);
+    for case in 0..30usize {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        match case % 3 {
+            0 => generated_listing(&mut rng, case),
+            1 => generated_deletion(&mut rng, case),
+            _ => generated_credentials(&mut rng, case),
+        }
+    }
+}
+
+/// Two pages of generated names, listed as TSV and as JSON.
+fn generated_listing(rng: &mut generate::Rng, case: usize) {
+    let mut names = Vec::new();
+    let mut pages = Vec::new();
+    for p in 0..2 {
+        let mut files = Vec::new();
+        for f in 0..1 + rng.below(4) {
+            let (wire, decoded) = generate::odd_json_string(rng);
+            files.push(format!(
+                r#"{{"id":"or_file_{p}_{f}","type":"file","filename":"{wire}","size_bytes":1,"created_at":"2026-11-25T00:00:00Z"}}"#
+            ));
+            names.push(decoded);
+        }
+        let (more, cursor) = if p == 0 {
+            (true, r#""c1""#)
+        } else {
+            (false, "null")
+        };
+        pages.push(format!(
+            r#"{{"data":[{}],"has_more":{more},"cursor":{cursor}}}"#,
+            files.join(",")
+        ));
+    }
+    let answers: Vec<(u16, Vec<u8>)> = pages
+        .iter()
+        .chain(&pages)
+        .map(|p| (200, p.clone().into_bytes()))
+        .collect();
+    let (url, _) = scripted(answers);
+    let out = ran(bare().args(["--base-url", &url, "ls"]));
+    assert_eq!(out.code, Some(0), "case {case}: {out:?}");
+    let rows = python_lines(&out.stdout);
+    assert_eq!(rows.len(), names.len(), "case {case}: {out:?}");
+    assert!(
+        rows.iter().all(|r| r.split('\t').count() == 5),
+        "case {case}: {rows:?}"
+    );
+    let out = ran(bare().args(["--base-url", &url, "ls", "--json"]));
+    assert_eq!(out.code, Some(0), "case {case}: {out:?}");
+    assert_eq!(python_lines(&out.stdout).len(), names.len(), "case {case}");
+    let listed: Vec<String> = json_lines(&out.stdout)
+        .iter()
+        .map(|f| f["filename"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, names, "case {case}");
+}
+
+/// `rm` of one id, confirmed for it, for it in the first API version's style, or for another.
+fn generated_deletion(rng: &mut generate::Rng, case: usize) {
+    let asked = format!("or_file_{case}");
+    let answered = match rng.below(4) {
+        0 => asked.clone(),
+        1 => asked["or_".len()..].to_string(),
+        2 => format!("{asked}{}", rng.pick(&["x", " ", "0", "\\u2028"])),
+        _ => format!("or_file_{}", case + 1),
+    };
+    let same = answered == asked || answered == asked["or_".len()..];
+    let body = match rng.below(2) {
+        0 => format!(r#"{{"id":"{answered}","type":"file_deleted"}}"#),
+        _ => format!(r#"{{"id":"{answered}","object":"file","deleted":true}}"#),
+    };
+    let (url, _) = scripted(vec![(200, body.into_bytes())]);
+    let out = ran(bare().args(["--base-url", &url, "rm", &asked]));
+    if same {
+        assert_eq!(out.code, Some(0), "case {case}: {out:?}");
+        assert_eq!(out.stdout, format!("{asked}\n"), "case {case}");
+    } else {
+        assert_eq!(out.code, Some(1), "case {case}: {out:?}");
+        assert_eq!(out.stdout, "", "case {case}: {out:?}");
+    }
+}
+
+/// A base URL with a password, refused or answered with a redirect to a `Location` with
+/// another password.
+fn generated_credentials(rng: &mut generate::Rng, case: usize) {
+    let (first, second) = (
+        format!("pwa{:x}", rng.next()),
+        format!("pwb{:x}", rng.next()),
+    );
+    let location = format!("http://u:{second}@127.0.0.1:1/x");
+    let redirecting =
+        format!("HTTP/1.1 302 X\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = stream.write_all(redirecting.as_bytes());
+        }
+    });
+    let user = rng.pick(&["u", "", "a.b"]);
+    let base = match rng.below(4) {
+        0 => format!("http://{user}:{first}@{host}/api/v1?x"),
+        1 => format!("ftp://{user}:{first}@{host}/api/v1"),
+        2 => format!("{user}:{first}@{host}/api/v1"),
+        _ => format!("http://{user}:{first}@{host}/api/v1"),
+    };
+    for args in [&["rm", "or_file_1"][..], &["--json", "rm", "or_file_1"]] {
+        let out = ran(bare().env("OPENROUTER_BASE_URL", &base).args(args));
+        assert_ne!(out.code, Some(0), "case {case}: {out:?}");
+        let shown = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            !shown.contains(&first) && !shown.contains(&second),
+            "case {case}: {out:?}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! scripted std::net server for byte-level checks. Everything binds 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod generate;
 pub mod scripted;
 
 use openrouter_files::{FilesClient, RetryPolicy};

@@ -20,31 +20,10 @@ use openrouter_files::{
 };
 use serde::de::DeserializeOwned;
 
+use super::common::generate::Rng;
 use super::common::scripted::{Next, Received, Scripted, file_json, json};
 use super::common::{fast_retries, temp_dir};
 use super::{KEY, key_watch};
-
-/// splitmix64: a small seeded generator, so a failing case can be replayed.
-pub(super) struct Rng(pub(super) u64);
-
-impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    pub(super) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    pub(super) fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// The file the generator's answers name when the request names none (a list, an upload, a
 /// redirect to `/x` or to the second origin), and the one every single call asks for.

@@ -12,51 +12,10 @@ use std::sync::{Arc, Mutex};
 use openrouter_files::{Error, FilesClient, RetryPolicy};
 
 use super::KEY;
+use super::common::generate::{Rng, odd_json_string};
 use super::common::scripted::{Next, Received, Scripted, json, redirect, respond};
 use super::common::{client_at, temp_dir};
-use super::generated::{Rng, settings};
-
-/// Pieces of a JSON string: as written on the wire, and as the client must decode them. A lone
-/// high surrogate is always followed by something that is not a low one.
-const PIECES: [(&str, &str); 22] = [
-    ("a", "a"),
-    ("Z9", "Z9"),
-    ("é", "é"),
-    ("😀", "😀"),
-    (" ", " "),
-    ("\\u2028", "\u{2028}"),
-    ("\u{2028}", "\u{2028}"),
-    ("\\u2029", "\u{2029}"),
-    ("\u{2029}", "\u{2029}"),
-    ("\\u0085", "\u{85}"),
-    ("\\n", "\n"),
-    ("\\t", "\t"),
-    ("\\r", "\r"),
-    ("\\ud800x", "\u{fffd}x"),
-    ("\\udfff", "\u{fffd}"),
-    ("\\udbff\\u0041", "\u{fffd}A"),
-    ("\\uDC00", "\u{fffd}"),
-    ("\\ud83d\\ude00", "😀"),
-    ("\\\\ud800", "\\ud800"),
-    ("\\\"", "\""),
-    ("\\u202e", "\u{202e}"),
-    ("\\u001b", "\u{1b}"),
-];
-
-/// A random string as (JSON text, decoded), sometimes longer than any file name.
-fn odd_string(rng: &mut Rng) -> (String, String) {
-    let (mut wire, mut decoded) = (String::new(), String::new());
-    let long = rng.chance(10);
-    let pieces = 1 + rng.below(12);
-    let mut n = 0;
-    while n < pieces || (long && decoded.len() <= 300) {
-        let (w, d) = PIECES[rng.below(PIECES.len())];
-        wire.push_str(w);
-        decoded.push_str(d);
-        n += 1;
-    }
-    (wire, decoded)
-}
+use super::generated::settings;
 
 /// A file's metadata as JSON, named by the JSON text `name`.
 fn file_body(id: &str, name: &str) -> String {
@@ -115,7 +74,7 @@ fn list_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &FilesCli
         let mut files = Vec::new();
         for f in 0..1 + rng.below(4) {
             let id = format!("or_file_{case}_{p}_{f}");
-            let (wire, decoded) = odd_string(rng);
+            let (wire, decoded) = odd_json_string(rng);
             files.push(file_body(&id, &wire));
             expected.push((id, decoded));
         }
@@ -156,7 +115,7 @@ fn other_id_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &File
         _ => format!("file_x{}", rng.next() % 1000),
     };
     let same = answered == asked || answered == asked["or_".len()..];
-    let (wire, decoded) = odd_string(rng);
+    let (wire, decoded) = odd_json_string(rng);
     let deleted = match rng.below(3) {
         0 => format!(r#"{{"id":"{answered}","type":"file_deleted"}}"#),
         1 => format!(r#"{{"_shape":"openai","id":"{answered}","object":"file","deleted":true}}"#),
