@@ -203,7 +203,7 @@ fn entries(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn download_to_saves_any_name_the_file_system_accepts() {
-    let server = openrouter_files::emulator::Emulator::builder()
+    let server = openrouter_files_emulator::Emulator::builder()
         .seed_file("a.bin", b"content".to_vec())
         .start()
         .unwrap();
