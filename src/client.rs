@@ -8,8 +8,6 @@ use std::time::Duration;
 use serde_json::Value;
 use ureq::Agent;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
@@ -604,11 +602,7 @@ impl FilesClientBuilder {
         let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
-                agent: Agent::with_parts(
-                    config.build(),
-                    DefaultConnector::new().chain(crate::coalesce::Coalesce),
-                    DefaultResolver::default(),
-                ),
+                agent: Agent::new_with_config(config.build()),
                 base_url: self.base_url,
                 auth,
                 key: Arc::from(key.trim()),

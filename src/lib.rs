@@ -117,7 +117,6 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
-mod coalesce;
 mod content_disposition;
 mod date;
 mod download;
