@@ -121,6 +121,7 @@ mod content_disposition;
 mod date;
 mod download;
 mod error;
+mod inflate;
 mod list;
 mod model;
 mod multipart;

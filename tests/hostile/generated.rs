@@ -199,6 +199,14 @@ fn hostile_answer(
         .into(),
         _ => format!("hello, file {id}").into_bytes(),
     };
+    // A real gzip stream, labelled: what ureq inflates (and hides) when another crate in the
+    // tree turns on its `gzip` feature.
+    let body = if rng.chance(8) {
+        head.push_str("Content-Encoding: gzip\r\n");
+        super::GZIP_STREAM.to_vec()
+    } else {
+        body
+    };
     let mut declared = Some(body.len());
     let mut chunked = false;
     for _ in 0..rng.below(6) {
