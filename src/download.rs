@@ -13,7 +13,7 @@ use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
 use crate::content_disposition::ContentDisposition;
-use crate::error::{Error, Result, redact};
+use crate::error::{Error, Result, TransportError, redact};
 use crate::progress::{Progress, ProgressFn};
 use crate::transport::{Call, Replay, Reply};
 
@@ -177,11 +177,12 @@ impl Download {
             Some(expected) if error.kind() == io::ErrorKind::UnexpectedEof => {
                 Error::Truncated { expected, received }
             }
-            _ => Error::Transport {
-                method: "GET",
-                path: self.path.clone(),
-                source: Box::new(ureq::Error::from(error)),
-            },
+            _ => Error::Transport(TransportError::new(
+                "GET",
+                self.path.clone(),
+                None,
+                ureq::Error::from(error),
+            )),
         };
         io::Error::from(error)
     }

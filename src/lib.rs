@@ -142,7 +142,7 @@ pub use client::{
     FilesClient, FilesClientBuilder,
 };
 pub use download::Download;
-pub use error::{ApiError, ApiErrorKind, Error, Result};
+pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
 pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use progress::PROGRESS_STEP;

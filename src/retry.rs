@@ -1,7 +1,6 @@
 //! When and how long to wait before trying a failed call again: exponential backoff with full
 //! jitter, and the server's `Retry-After`.
 
-use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::rand::random_fraction;
@@ -142,32 +141,6 @@ pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
         .map_or(0, |d| i128::from(d.as_secs()));
     let secs = (when - now).max(0);
     Some(Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
-}
-
-/// Whether a transport failure may pass if the call is tried again.
-pub(crate) fn is_retryable_transport(error: &ureq::Error) -> bool {
-    use io::ErrorKind::*;
-    match error {
-        ureq::Error::Timeout(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
-        // Resets, refusals, early EOF, timeouts and DNS failures (which have no stable kind)
-        // are all worth another try; errors about the request itself are not.
-        ureq::Error::Io(e) => !matches!(
-            e.kind(),
-            InvalidInput | InvalidData | PermissionDenied | Unsupported | NotFound
-        ),
-        _ => false,
-    }
-}
-
-/// Whether a transport failure happened before any byte of the request could have reached the
-/// server, so that even an upload may be sent again.
-pub(crate) fn failed_before_sending(error: &ureq::Error) -> bool {
-    match error {
-        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect),
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
-        ureq::Error::Io(e) => e.kind() == io::ErrorKind::ConnectionRefused,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

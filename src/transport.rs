@@ -11,7 +11,7 @@ use ureq::http::{self, HeaderName, HeaderValue, Method, Response};
 use ureq::{Body, RequestExt, SendBody};
 
 use crate::client::FilesClient;
-use crate::error::{ApiError, Error, Result, redact, redact_cut, redact_json};
+use crate::error::{ApiError, Error, Result, TransportError, redact, redact_cut, redact_json};
 use crate::retry;
 
 /// The most of an error body the client reads.
@@ -63,11 +63,12 @@ pub(crate) struct Reply {
 impl Reply {
     /// Wraps an error that happened while reading this reply's body.
     pub(crate) fn transport_error(&self, source: ureq::Error) -> Error {
-        Error::Transport {
-            method: self.method,
-            path: self.path.clone(),
-            source: Box::new(source),
-        }
+        Error::Transport(TransportError::new(
+            self.method,
+            self.path.clone(),
+            None,
+            source,
+        ))
     }
 
     /// A [`Error::Decode`] for a body that is not what `what` returns, its snippet redacted.
@@ -88,14 +89,8 @@ impl Reply {
 /// Why one attempt failed: a transport error the retry rules judge, or an error that ends the
 /// call at once (a redirect the client will not follow, an upload source that failed).
 enum Failure {
-    Transport(ureq::Error),
+    Transport(TransportError),
     Final(Error),
-}
-
-impl From<ureq::Error> for Failure {
-    fn from(error: ureq::Error) -> Failure {
-        Failure::Transport(error)
-    }
 }
 
 /// Redirect statuses the client follows (by the rules in [`FilesClient::follow`]).
@@ -140,22 +135,19 @@ impl FilesClient {
             timeouts.json_deadline
         };
         let deadline = limit.and_then(|d| Instant::now().checked_add(d));
-        let transport = |source: ureq::Error| Error::Transport {
-            method,
-            path: path.clone(),
-            source: Box::new(source),
-        };
         let mut attempts: u32 = 0;
         loop {
             attempts = attempts.saturating_add(1);
             // A batch's first try waits for its shared pause (retries waited below).
             if let (Some(gate), 1) = (&self.options.gate, attempts) {
-                use crate::batch::gate::{Closed, stopped};
+                use crate::batch::gate::Closed;
                 match gate.wait(deadline) {
                     Ok(()) => {}
-                    Err(Closed::Stopped) => return Err(stopped()),
+                    Err(Closed::Stopped) => return Err(Error::Cancelled),
                     Err(Closed::PastDeadline) => {
-                        return Err(transport(ureq::Error::Timeout(ureq::Timeout::Global)));
+                        let timeout = ureq::Error::Timeout(ureq::Timeout::Global);
+                        let error = TransportError::new(method, path.clone(), None, timeout);
+                        return Err(Error::Transport(error));
                     }
                 }
             }
@@ -179,13 +171,13 @@ impl FilesClient {
                         (retryable, api.retry_after, Error::from(api))
                     }
                     Err(Failure::Final(error)) => return Err(error),
-                    Err(Failure::Transport(source)) => {
+                    Err(Failure::Transport(error)) => {
                         let retryable = match call.replay {
-                            Replay::Idempotent => retry::is_retryable_transport(&source),
-                            Replay::Upload => retry::failed_before_sending(&source),
+                            Replay::Idempotent => error.is_retryable(),
+                            Replay::Upload => error.failed_before_sending(),
                             Replay::Never => false,
                         };
-                        (retryable, None, transport(source))
+                        (retryable, None, Error::Transport(error))
                     }
                 };
             if !retryable || attempts > policy.max_retries() {
@@ -238,7 +230,13 @@ impl FilesClient {
                 None => None,
             };
             let at_origin = same_origin(url, &target);
-            let response = self.send(call, &target, at_origin, outgoing, extra, deadline)?;
+            let response = self
+                .send(call, &target, at_origin, outgoing, extra, deadline)
+                .map_err(|source| {
+                    let peer = origin(&target).map(|(_, host, port)| format!("{host}:{port}"));
+                    let method = method_name(&call.method);
+                    Failure::Transport(TransportError::new(method, path.into(), peer, source))
+                })?;
             let status = response.status().as_u16();
             if !is_redirect(status) {
                 return Ok(response);

@@ -6,8 +6,6 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
-
 /// The earliest moment the next request of a batch may be sent, and whether the batch has
 /// stopped.
 #[derive(Debug, Default)]
@@ -100,31 +98,6 @@ fn far_future() -> Instant {
         .unwrap_or(now)
 }
 
-/// What a call held at a stopped gate returns: nothing was sent for it.
-pub(crate) fn stopped() -> Error {
-    Error::Io {
-        path: None,
-        source: std::io::Error::new(std::io::ErrorKind::Interrupted, Stopped),
-    }
-}
-
-/// Whether `error` is [`stopped`]'s.
-pub(crate) fn is_stopped(error: &Error) -> bool {
-    matches!(error, Error::Io { path: None, source } if source.get_ref().is_some_and(|e| e.is::<Stopped>()))
-}
-
-/// The source of [`stopped`]'s error.
-#[derive(Debug)]
-struct Stopped;
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the batch stopped before this request was sent")
-    }
-}
-
-impl std::error::Error for Stopped {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,10 +133,5 @@ mod tests {
             "a stopped gate stays"
         );
         thread.join().unwrap();
-        assert!(is_stopped(&stopped()));
-        assert!(!is_stopped(&Error::Io {
-            path: None,
-            source: std::io::ErrorKind::Interrupted.into()
-        }));
     }
 }

@@ -203,7 +203,7 @@ impl<'a> Batch<'a> {
     /// waiting to retry (after a `Retry-After` or a backoff) fails with the answer it got, one
     /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`] (in
     /// [`Batch::run`] and [`Batch::download_to_dir`], whose items may make more than one
-    /// request, it fails with an [`Error::Io`] saying so). The same holds when
+    /// request, it fails with [`Error::Cancelled`]). The same holds when
     /// [`Batch::stop_on_error`] or a panic stops the batch.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
@@ -334,7 +334,7 @@ impl<'a> Batch<'a> {
     /// Runs `op` for each input: anything else a batch should do, with the same concurrency,
     /// stop rules, shared `Retry-After` pause and report. `op` gets the client to call. If the
     /// batch stops while a call of `op` waits at the shared pause before its first request,
-    /// that call returns an [`Error::Io`] saying so and sends nothing.
+    /// that call returns [`Error::Cancelled`] and sends nothing.
     ///
     /// ```
     /// # use openrouter_files::{FilesClient};
@@ -370,7 +370,7 @@ impl<'a> Batch<'a> {
     /// `one_call`: each item is one request (and its retries), so one stopped at the gate
     /// before anything was sent is [`Outcome::Skipped`] (a [`Batch::run`] closure may have made
     /// other calls first, a download a first request before resuming, so there the item fails
-    /// with the gate's error).
+    /// with [`Error::Cancelled`]).
     fn execute<I: Sync, T: Send>(
         self,
         inputs: Vec<I>,
@@ -505,7 +505,7 @@ impl<T> Shared<'_, T> {
             };
             let outcome = match op(worker, input) {
                 Ok(value) => Outcome::Done(value),
-                Err(error) if self.one_call && gate::is_stopped(&error) => return,
+                Err(Error::Cancelled) if self.one_call => return,
                 Err(error) => {
                     if self.stop_on_error {
                         self.halt();
