@@ -79,7 +79,7 @@ pub(crate) struct Options {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     /// The pause shared by the workers of a batch, if this clone is one of them.
-    pub(crate) gate: Option<Arc<crate::batch::Gate>>,
+    pub(crate) gate: Option<Arc<crate::retry::Gate>>,
 }
 
 /// The default whole-call cap of the small JSON calls (list page, retrieve, delete), all

@@ -5,6 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::rand::random_fraction;
 
+pub(crate) mod gate;
+
+pub(crate) use gate::Gate;
+
 /// How a client retries failed calls.
 ///
 /// The default tries a call up to 3 times in all (2 retries), waiting a random time up to

@@ -140,7 +140,7 @@ impl FilesClient {
             attempts = attempts.saturating_add(1);
             // A batch's first try waits for its shared pause (retries waited below).
             if let (Some(gate), 1) = (&self.options.gate, attempts) {
-                use crate::batch::gate::Closed;
+                use crate::retry::gate::Closed;
                 match gate.wait(deadline) {
                     Ok(()) => {}
                     Err(Closed::Stopped) => return Err(Error::Cancelled),

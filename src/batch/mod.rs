@@ -7,7 +7,6 @@
 //! [`FilesClientBuilder::max_idle_connections`](crate::FilesClientBuilder::max_idle_connections)
 //! idle (32 by default), so N workers use N TCP connections for the whole batch.
 
-pub(crate) mod gate;
 mod report;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -15,12 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub(crate) use gate::Gate;
 pub use report::{BatchItem, BatchProgress, BatchReport, Outcome};
 
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata};
+use crate::retry::Gate;
 use crate::upload::Upload;
 
 /// How many operations a batch runs at once unless [`Batch::concurrency`] says otherwise.

@@ -1,4 +1,5 @@
-//! A pause shared by the workers of a batch: when one call is told to wait (`Retry-After`),
+//! A pause shared by the workers of a batch (the retry layer's, so that the request loop
+//! below the batch can honour it): when one call is told to wait (`Retry-After`),
 //! every worker waits before its next request instead of each finding out with its own 429;
 //! and when the batch stops (an error with `stop_on_error`, the cancel flag, a panic), every
 //! pause ends at once and nothing more is sent.
