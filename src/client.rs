@@ -13,19 +13,13 @@ use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, finite, read_checked_json, read_json};
-
-/// OpenRouter's production base URL.
-pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
-
-/// How many idle connections the pool keeps by default: enough for a
-/// [`Batch`](crate::Batch) of up to 32 workers to reuse one connection each.
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
-
-/// The upload limit of the API: 100 MB, read as 100,000,000 bytes.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 100_000_000;
-
-const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VERSION"));
+// `pub`: the emulator, still inside this crate, reads it here.
+pub use crate::config::DEFAULT_UPLOAD_LIMIT;
+use crate::config::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_USER_AGENT, Options, Shared, Timeouts,
+    finite,
+};
+use crate::transport::{Call, Replay, Transport, read_checked_json, read_json};
 
 /// A blocking client for the OpenRouter Files API.
 ///
@@ -54,68 +48,6 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 pub struct FilesClient {
     pub(crate) shared: Arc<Shared>,
     pub(crate) options: Options,
-}
-
-/// What every clone shares.
-pub(crate) struct Shared {
-    pub(crate) agent: Agent,
-    pub(crate) base_url: String,
-    /// `Bearer <key>`, marked sensitive so `http` never prints it.
-    pub(crate) auth: HeaderValue,
-    /// The key itself, to remove from server text that errors keep. Never printed.
-    pub(crate) key: Arc<str>,
-    /// How many redirects one try follows (the crate follows them itself, see `transport`).
-    pub(crate) max_redirects: u32,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) upload_limit: u64,
-}
-
-/// What a scoped clone may change.
-#[derive(Clone, Debug)]
-pub(crate) struct Options {
-    pub(crate) workspace: Option<String>,
-    pub(crate) provider: Option<Provider>,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeouts: Timeouts,
-    /// The pause shared by the workers of a batch, if this clone is one of them.
-    pub(crate) gate: Option<Arc<crate::retry::Gate>>,
-}
-
-/// The default whole-call cap of the small JSON calls (list page, retrieve, delete), all
-/// tries and waits included: 5 minutes.
-pub const DEFAULT_JSON_DEADLINE: Duration = Duration::from_secs(300);
-
-/// The client's timeouts. By default none caps a whole transfer (a large file on a slow link
-/// completes as long as it keeps moving); the small JSON calls have a whole-call cap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Timeouts {
-    pub(crate) connect: Option<Duration>,
-    pub(crate) response: Option<Duration>,
-    pub(crate) stall: Option<Duration>,
-    /// The cap on a whole upload or download call, all tries and waits included.
-    pub(crate) deadline: Option<Duration>,
-    /// The same for list pages, retrieve and delete.
-    pub(crate) json_deadline: Option<Duration>,
-}
-
-impl Timeouts {
-    fn set_deadline(&mut self, deadline: Option<Duration>) {
-        self.deadline = deadline;
-        self.json_deadline = deadline;
-    }
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Some(Duration::from_secs(10)),
-            response: Some(Duration::from_secs(60)),
-            stall: Some(Duration::from_secs(60)),
-            deadline: None,
-            json_deadline: Some(DEFAULT_JSON_DEADLINE),
-        }
-    }
 }
 
 impl fmt::Debug for FilesClient {
@@ -175,6 +107,14 @@ impl FilesClient {
     }
 
     /// A clone with `change` made to its options: what every scoped clone below is.
+    /// The request loop below this client, with this scope's settings.
+    pub(crate) fn transport(&self) -> Transport<'_> {
+        Transport {
+            shared: &self.shared,
+            options: &self.options,
+        }
+    }
+
     fn scoped(&self, change: impl FnOnce(&mut Options)) -> FilesClient {
         let mut scoped = self.clone();
         change(&mut scoped.options);
@@ -282,7 +222,9 @@ impl FilesClient {
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
-        let reply = self.execute(&idempotent(Method::GET, &[file_id]), None)?;
+        let reply = self
+            .transport()
+            .execute(&idempotent(Method::GET, &[file_id]), None)?;
         read_json(reply, "retrieve")
     }
 
@@ -304,7 +246,10 @@ impl FilesClient {
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
-        match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
+        match self
+            .transport()
+            .execute(&idempotent(Method::DELETE, &[file_id]), None)
+        {
             Ok(reply) => read_checked_json(reply, "delete", |body| {
                 is_deletion_confirmation(body)
                     .then_some(())
@@ -647,6 +592,7 @@ fn check_base_url(url: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_JSON_DEADLINE;
 
     #[test]
     fn client_is_send_sync_and_clone() {

@@ -336,7 +336,7 @@ impl FilesClient {
                 extra.push((header::IF_RANGE, validator));
             }
         }
-        let reply = self.execute_with(&call, None, &extra)?;
+        let reply = self.transport().execute_with(&call, None, &extra)?;
         self.check_download(&reply, from.is_some())?;
         let headers = reply.response.headers();
         // Server text kept by the crate never holds the key (it would show in `Debug`).
@@ -404,7 +404,9 @@ impl FilesClient {
                 ));
             }
         }
-        if reply.response.body().content_length().is_none() && crate::inflate::ureq_inflates() {
+        if reply.response.body().content_length().is_none()
+            && crate::transport::inflate::ureq_inflates()
+        {
             // ureq may have inflated this answer and removed its Content-Encoding (it then
             // reports no length): the bytes could not be told from the stored ones.
             refuse(
@@ -524,7 +526,7 @@ impl FilesClient {
             };
             retries += 1;
             // The rest of the call runs under what is left of the deadline.
-            if !crate::transport::may_wait(wait, deadline) {
+            if !crate::retry::may_wait(wait, deadline) {
                 return Err(error);
             }
             log::debug!(

@@ -117,11 +117,11 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
+mod config;
 mod content_disposition;
 mod date;
 mod download;
 mod error;
-mod inflate;
 mod list;
 mod model;
 mod multipart;
@@ -137,9 +137,9 @@ pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
     Saved,
 };
-pub use client::{
+pub use client::{FilesClient, FilesClientBuilder};
+pub use config::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
-    FilesClient, FilesClientBuilder,
 };
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};

@@ -1,7 +1,7 @@
 //! When and how long to wait before trying a failed call again: exponential backoff with full
 //! jitter, and the server's `Retry-After`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::rand::random_fraction;
 
@@ -115,6 +115,19 @@ impl RetryPolicy {
         let wait = Duration::try_from_secs_f64(ceiling.as_secs_f64() * random_fraction());
         Some(wait.unwrap_or(ceiling).min(ceiling))
     }
+}
+
+/// Timeouts this long are taken as no limit at all, and waits this long as never ending.
+pub(crate) const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Whether a retry may wait `wait` from now: the wait must end before `deadline`, if there is
+/// one, and in practice at all: a wait of 100 years or more (a `Retry-After` of 1e300 ms that
+/// the policy accepts) would never end, so the call gives up at once instead.
+pub(crate) fn may_wait(wait: Duration, deadline: Option<Instant>) -> bool {
+    wait < UNLIMITED
+        && Instant::now()
+            .checked_add(wait)
+            .is_some_and(|end| deadline.is_none_or(|d| end < d))
 }
 
 /// The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an

@@ -230,7 +230,7 @@ impl FilesClient {
             replay,
             identity: false,
         };
-        let reply = self.execute(&call, Some(&mut next_body))?;
+        let reply = self.transport().execute(&call, Some(&mut next_body))?;
         read_json(reply, "upload")
     }
 
