@@ -12,7 +12,7 @@ use ureq::BodyReader;
 use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
-use crate::content_disposition::ContentDisposition;
+use crate::codec::content_disposition::ContentDisposition;
 use crate::error::{Error, Result, TransportError, redact};
 use crate::progress::{Progress, ProgressFn};
 use crate::transport::{Call, Replay, Reply};

@@ -152,7 +152,7 @@ pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
             value.parse::<u64>().unwrap_or(u64::MAX),
         ));
     }
-    let when = crate::date::parse_http_date(value)?;
+    let when = crate::codec::date::parse_http_date(value)?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i128::from(d.as_secs()));
@@ -194,7 +194,7 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(30);
         headers.insert(
             "retry-after",
-            crate::date::format_http_date(later).parse().unwrap(),
+            crate::codec::date::format_http_date(later).parse().unwrap(),
         );
         let wait = retry_after(&headers).unwrap();
         assert!(

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ureq::http::Method;
 
 use crate::client::FilesClient;
+use crate::codec::multipart::{FilePart, guess_content_type};
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
-use crate::multipart::{FilePart, guess_content_type};
 use crate::progress::{ExactLen, Progress};
 use crate::transport::{Call, Outgoing, Replay, read_json};
 
