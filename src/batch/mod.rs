@@ -412,32 +412,8 @@ impl<'a> Batch<'a> {
             }
             caller.unpark();
         };
-        std::thread::scope(|scope| {
-            let mut workers = Vec::new();
-            for _ in 0..self.concurrency.min(inputs.len()) {
-                let spawned = std::thread::Builder::new()
-                    .name("openrouter-files-batch".into())
-                    .spawn_scoped(scope, run);
-                match spawned {
-                    Ok(worker) => workers.push(worker),
-                    // The OS refused another thread: the ones running share the work.
-                    Err(_) => break,
-                }
-            }
-            if workers.is_empty() && !inputs.is_empty() {
-                run();
-            }
-            // The caller's flag cannot wake a paused worker: this thread watches it for them.
-            if let Some(cancel) = self.cancel {
-                while !workers.iter().all(|w| w.is_finished()) {
-                    if cancel.load(Ordering::SeqCst) {
-                        shared.halt();
-                        break;
-                    }
-                    std::thread::park_timeout(CANCEL_POLL);
-                }
-            }
-        });
+        let threads = self.concurrency.min(inputs.len());
+        run_on_threads(threads, self.cancel, || shared.halt(), run);
         gate.reopen();
         if let Some(payload) = lock(&shared.panic).take() {
             panic::resume_unwind(payload);
@@ -455,6 +431,42 @@ impl<'a> Batch<'a> {
             .collect();
         BatchReport { items }
     }
+}
+
+/// Runs `run` on up to `threads` scoped threads (on this one when the OS gives none) and,
+/// while they run, watches the caller's `cancel` flag for them: a paused worker cannot see it,
+/// so this thread calls `halt` when the flag is set.
+fn run_on_threads(
+    threads: usize,
+    cancel: Option<&AtomicBool>,
+    halt: impl Fn(),
+    run: impl Fn() + Sync,
+) {
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for _ in 0..threads {
+            let spawned = std::thread::Builder::new()
+                .name("openrouter-files-batch".into())
+                .spawn_scoped(scope, &run);
+            match spawned {
+                Ok(worker) => workers.push(worker),
+                // The OS refused another thread: the ones running share the work.
+                Err(_) => break,
+            }
+        }
+        if workers.is_empty() && threads > 0 {
+            run();
+        }
+        if let Some(cancel) = cancel {
+            while !workers.iter().all(|w| w.is_finished()) {
+                if cancel.load(Ordering::SeqCst) {
+                    halt();
+                    break;
+                }
+                std::thread::park_timeout(CANCEL_POLL);
+            }
+        }
+    });
 }
 
 /// A downloaded file: where it was written and its size.

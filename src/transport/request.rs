@@ -2,7 +2,7 @@
 //! with the scope's headers and timeouts through the shared agent, following redirects.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ureq::http::{self, HeaderName, HeaderValue, Response};
 use ureq::{Body, RequestExt, SendBody};
@@ -12,7 +12,8 @@ use super::response::api_error;
 use super::url::api_path;
 use super::{Call, Outgoing, Replay, Reply, Transport, method_name};
 use crate::config::finite;
-use crate::error::{Error, Result, TransportError};
+use crate::error::{ApiError, Error, Result, TransportError};
+use crate::retry::gate::Closed;
 use crate::retry::may_wait;
 
 /// Why one attempt failed: a transport error the retry rules judge, or an error that ends the
@@ -20,6 +21,45 @@ use crate::retry::may_wait;
 enum Failure {
     Transport(TransportError),
     Final(Error),
+}
+
+/// A failed try, judged: whether the call may be tried again, the wait the server asked for,
+/// and the error the call ends with if not.
+struct Failed {
+    retryable: bool,
+    wait_hint: Option<Duration>,
+    error: Error,
+}
+
+impl Failed {
+    /// A failure status: retried per the call's [`Replay`].
+    fn api(api: ApiError, replay: Replay) -> Failed {
+        let retryable = match replay {
+            Replay::Idempotent => api.kind().is_retryable(),
+            Replay::Upload => matches!(api.status, 408 | 429 | 503),
+            Replay::Never => false,
+        };
+        Failed {
+            retryable,
+            wait_hint: api.retry_after,
+            error: Error::from(api),
+        }
+    }
+
+    /// A request that did not complete: an upload is retried only when nothing can have
+    /// reached the server.
+    fn transport(error: TransportError, replay: Replay) -> Failed {
+        let retryable = match replay {
+            Replay::Idempotent => error.is_retryable(),
+            Replay::Upload => error.failed_before_sending(),
+            Replay::Never => false,
+        };
+        Failed {
+            retryable,
+            wait_hint: None,
+            error: Error::Transport(error),
+        }
+    }
 }
 
 impl Call<'_> {
@@ -52,86 +92,102 @@ impl Transport<'_> {
         let url = self.url(&path, call)?;
         let method = method_name(&call.method);
         let policy = self.options.retry;
-        let timeouts = &self.options.timeouts;
-        let limit = if call.is_transfer(body.is_some()) {
-            timeouts.deadline
-        } else {
-            timeouts.json_deadline
-        };
-        let deadline = limit.and_then(|d| Instant::now().checked_add(d));
+        let deadline = self.deadline(call, body.is_some());
+        // A batch's first try waits for its shared pause (retries wait below).
+        self.wait_for_batch(method, &path, deadline)?;
         let mut attempts: u32 = 0;
         loop {
             attempts = attempts.saturating_add(1);
-            // A batch's first try waits for its shared pause (retries waited below).
-            if let (Some(gate), 1) = (&self.options.gate, attempts) {
-                use crate::retry::gate::Closed;
-                match gate.wait(deadline) {
-                    Ok(()) => {}
-                    Err(Closed::Stopped) => return Err(Error::Cancelled),
-                    Err(Closed::PastDeadline) => {
-                        let timeout = ureq::Error::Timeout(ureq::Timeout::Global);
-                        let error = TransportError::new(method, path.clone(), None, timeout);
-                        return Err(Error::Transport(error));
-                    }
+            let tried = self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline);
+            let failed = match tried {
+                Ok(response) if response.status().is_success() => {
+                    let secret = Arc::clone(&self.shared.key);
+                    return Ok(Reply {
+                        response,
+                        method,
+                        path,
+                        secret,
+                    });
                 }
+                Ok(response) => {
+                    let api = api_error(response, attempts, method, &path, &self.shared.key);
+                    Failed::api(api, call.replay)
+                }
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Transport(error)) => Failed::transport(error, call.replay),
+            };
+            if !failed.retryable || attempts > policy.max_retries() {
+                return Err(failed.error);
             }
-            let (retryable, wait_hint, error) =
-                match self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline) {
-                    Ok(response) if response.status().is_success() => {
-                        return Ok(Reply {
-                            response,
-                            method,
-                            path,
-                            secret: Arc::clone(&self.shared.key),
-                        });
-                    }
-                    Ok(response) => {
-                        let api = api_error(response, attempts, method, &path, &self.shared.key);
-                        let retryable = match call.replay {
-                            Replay::Idempotent => api.kind().is_retryable(),
-                            Replay::Upload => matches!(api.status, 408 | 429 | 503),
-                            Replay::Never => false,
-                        };
-                        (retryable, api.retry_after, Error::from(api))
-                    }
-                    Err(Failure::Final(error)) => return Err(error),
-                    Err(Failure::Transport(error)) => {
-                        let retryable = match call.replay {
-                            Replay::Idempotent => error.is_retryable(),
-                            Replay::Upload => error.failed_before_sending(),
-                            Replay::Never => false,
-                        };
-                        (retryable, None, Error::Transport(error))
-                    }
-                };
-            if !retryable || attempts > policy.max_retries() {
-                return Err(error);
-            }
-            let Some(wait) = policy.delay(attempts - 1, wait_hint) else {
-                return Err(error);
+            let Some(wait) = policy.delay(attempts - 1, failed.wait_hint) else {
+                return Err(failed.error);
             };
             if !may_wait(wait, deadline) {
-                return Err(error);
+                return Err(failed.error);
             }
             log::debug!(
                 "retrying {method} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
-                error
+                failed
+                    .error
                     .status()
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
                 policy.max_retries().saturating_add(1),
             );
-            match &self.options.gate {
-                Some(gate) => {
-                    if wait_hint.is_some() {
-                        gate.hold_for(wait);
-                    }
-                    // A batch that stops, or a pause that would outlast the deadline, ends
-                    // the call with what it got.
-                    if gate.pause(wait, deadline).is_err() {
-                        return Err(error);
-                    }
+            if !self.pause(wait, failed.wait_hint.is_some(), deadline) {
+                return Err(failed.error);
+            }
+        }
+    }
+
+    /// When the whole call must end: a transfer (a download, or any call with a body) by the
+    /// user's deadline only, a small JSON call also by the default whole-call cap.
+    fn deadline(&self, call: &Call<'_>, has_body: bool) -> Option<Instant> {
+        let timeouts = &self.options.timeouts;
+        let limit = if call.is_transfer(has_body) {
+            timeouts.deadline
+        } else {
+            timeouts.json_deadline
+        };
+        limit.and_then(|d| Instant::now().checked_add(d))
+    }
+
+    /// Waits for the batch's shared pause, when this scope belongs to a batch: fails with
+    /// [`Error::Cancelled`] when the batch stops, and with a timeout when the pause outlasts
+    /// the deadline.
+    fn wait_for_batch(
+        &self,
+        method: &'static str,
+        path: &str,
+        deadline: Option<Instant>,
+    ) -> Result<()> {
+        let Some(gate) = &self.options.gate else {
+            return Ok(());
+        };
+        match gate.wait(deadline) {
+            Ok(()) => Ok(()),
+            Err(Closed::Stopped) => Err(Error::Cancelled),
+            Err(Closed::PastDeadline) => {
+                let timeout = ureq::Error::Timeout(ureq::Timeout::Global);
+                let error = TransportError::new(method, path.to_string(), None, timeout);
+                Err(Error::Transport(error))
+            }
+        }
+    }
+
+    /// Waits `wait` before a retry; in a batch, through its shared pause, which a server's
+    /// `Retry-After` (`asked`) closes for every worker. False when the call should end with
+    /// what it got instead: the batch stopped, or the pause would outlast the deadline.
+    fn pause(&self, wait: Duration, asked: bool, deadline: Option<Instant>) -> bool {
+        match &self.options.gate {
+            Some(gate) => {
+                if asked {
+                    gate.hold_for(wait);
                 }
-                None => std::thread::sleep(wait),
+                gate.pause(wait, deadline).is_ok()
+            }
+            None => {
+                std::thread::sleep(wait);
+                true
             }
         }
     }

@@ -42,15 +42,7 @@ pub(super) fn api_error(
 ) -> ApiError {
     let status = response.status().as_u16();
     let headers = response.headers();
-    let request_id = [
-        "x-request-id",
-        "request-id",
-        "x-openrouter-request-id",
-        "cf-ray",
-    ]
-    .iter()
-    .find_map(|name| headers.get(*name)?.to_str().ok())
-    .map(|id| redact(id, secret));
+    let request_id = request_id(headers, secret);
     let retry_after = retry::retry_after(headers);
     let mut raw = Vec::new();
     let _ = response
@@ -96,6 +88,19 @@ pub(super) fn api_error(
             attempts,
         },
     }
+}
+
+/// The request id a failure answer names, under any of the usual header names, redacted.
+fn request_id(headers: &http::HeaderMap, secret: &str) -> Option<String> {
+    [
+        "x-request-id",
+        "request-id",
+        "x-openrouter-request-id",
+        "cf-ray",
+    ]
+    .iter()
+    .find_map(|name| headers.get(*name)?.to_str().ok())
+    .map(|id| redact(id, secret))
 }
 
 /// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
