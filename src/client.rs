@@ -430,7 +430,7 @@ impl FilesClientBuilder {
 
     /// A cap on every call, all tries, redirects and retry waits included, and for a download
     /// the reading of its body too (default: none for uploads and downloads, which are bounded
-    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`] for list pages, retrieve
+    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`](crate::DEFAULT_JSON_DEADLINE) for list pages, retrieve
     /// and delete). `Some(d)` caps every call at `d`; `None` removes every cap. A call that
     /// runs out of time fails with [`Error::Transport`] (a global timeout); a retry whose wait
     /// would pass the deadline is not attempted.
