@@ -9,16 +9,14 @@ use serde_json::Value;
 use ureq::Agent;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
 
+use crate::config::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, DEFAULT_USER_AGENT,
+    Options, Shared, Timeouts, finite,
+};
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-// `pub`: the emulator, still inside this crate, reads it here.
-pub use crate::config::DEFAULT_UPLOAD_LIMIT;
-use crate::config::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_USER_AGENT, Options, Shared, Timeouts,
-    finite,
-};
 use crate::transport::{Call, Replay, Transport, read_checked_json, read_json};
 
 /// A blocking client for the OpenRouter Files API.

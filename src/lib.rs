@@ -152,10 +152,6 @@ mod tls;
 mod transport;
 mod upload;
 
-// The emulator, still inside this crate until it moves to its own, reads these codecs here.
-#[cfg(feature = "emulator")]
-use codec::{content_disposition, date};
-
 pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
     Saved,

@@ -25,7 +25,6 @@ mod response;
 mod url;
 
 pub(crate) use response::{read_checked_json, read_json, snippet};
-pub(crate) use url::is_uuid;
 
 /// The settings one call is sent with: what every clone of the client shares and what its
 /// scope changed.

@@ -43,7 +43,7 @@ pub(super) fn api_path(call: &Call<'_>) -> String {
 }
 
 /// True for the 8-4-4-4-12 hexadecimal form of a UUID.
-pub(crate) fn is_uuid(text: &str) -> bool {
+fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups
