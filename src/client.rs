@@ -8,27 +8,17 @@ use std::time::Duration;
 use serde_json::Value;
 use ureq::Agent;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{Connector, DefaultConnector};
 
+use crate::config::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT, DEFAULT_USER_AGENT,
+    Options, Shared, Timeouts, finite,
+};
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, finite, read_checked_json};
+use crate::transport::{Call, Replay, Transport, read_checked_json};
 use crate::userinfo::hide_userinfo;
-
-/// OpenRouter's production base URL.
-pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
-
-/// How many idle connections the pool keeps by default: enough for a
-/// [`Batch`](crate::Batch) of up to 32 workers to reuse one connection each.
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
-
-/// The upload limit of the API: 100 MB, read as 100,000,000 bytes.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 100_000_000;
-
-const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VERSION"));
 
 /// A blocking client for the OpenRouter Files API.
 ///
@@ -57,68 +47,6 @@ const DEFAULT_USER_AGENT: &str = concat!("openrouter-files/", env!("CARGO_PKG_VE
 pub struct FilesClient {
     pub(crate) shared: Arc<Shared>,
     pub(crate) options: Options,
-}
-
-/// What every clone shares.
-pub(crate) struct Shared {
-    pub(crate) agent: Agent,
-    pub(crate) base_url: String,
-    /// `Bearer <key>`, marked sensitive so `http` never prints it.
-    pub(crate) auth: HeaderValue,
-    /// The key itself, to remove from server text that errors keep. Never printed.
-    pub(crate) key: Arc<str>,
-    /// How many redirects one try follows (the crate follows them itself, see `transport`).
-    pub(crate) max_redirects: u32,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) upload_limit: u64,
-}
-
-/// What a scoped clone may change.
-#[derive(Clone, Debug)]
-pub(crate) struct Options {
-    pub(crate) workspace: Option<String>,
-    pub(crate) provider: Option<Provider>,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeouts: Timeouts,
-    /// The pause shared by the workers of a batch, if this clone is one of them.
-    pub(crate) gate: Option<Arc<crate::batch::Gate>>,
-}
-
-/// The default whole-call cap of the small JSON calls (list page, retrieve, delete), all
-/// tries and waits included: 5 minutes.
-pub const DEFAULT_JSON_DEADLINE: Duration = Duration::from_secs(300);
-
-/// The client's timeouts. By default none caps a whole transfer (a large file on a slow link
-/// completes as long as it keeps moving); the small JSON calls have a whole-call cap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Timeouts {
-    pub(crate) connect: Option<Duration>,
-    pub(crate) response: Option<Duration>,
-    pub(crate) stall: Option<Duration>,
-    /// The cap on a whole upload or download call, all tries and waits included.
-    pub(crate) deadline: Option<Duration>,
-    /// The same for list pages, retrieve and delete.
-    pub(crate) json_deadline: Option<Duration>,
-}
-
-impl Timeouts {
-    fn set_deadline(&mut self, deadline: Option<Duration>) {
-        self.deadline = deadline;
-        self.json_deadline = deadline;
-    }
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Some(Duration::from_secs(10)),
-            response: Some(Duration::from_secs(60)),
-            stall: Some(Duration::from_secs(60)),
-            deadline: None,
-            json_deadline: Some(DEFAULT_JSON_DEADLINE),
-        }
-    }
 }
 
 impl fmt::Debug for FilesClient {
@@ -178,6 +106,14 @@ impl FilesClient {
     }
 
     /// A clone with `change` made to its options: what every scoped clone below is.
+    /// The request loop below this client, with this scope's settings.
+    pub(crate) fn transport(&self) -> Transport<'_> {
+        Transport {
+            shared: &self.shared,
+            options: &self.options,
+        }
+    }
+
     fn scoped(&self, change: impl FnOnce(&mut Options)) -> FilesClient {
         let mut scoped = self.clone();
         change(&mut scoped.options);
@@ -285,7 +221,9 @@ impl FilesClient {
     /// ```
     pub fn retrieve(&self, file_id: &str) -> Result<FileMetadata> {
         check_id(file_id)?;
-        let reply = self.execute(&idempotent(Method::GET, &[file_id]), None)?;
+        let reply = self
+            .transport()
+            .execute(&idempotent(Method::GET, &[file_id]), None)?;
         let call = (reply.method, reply.path.clone());
         let meta: FileMetadata = read_checked_json(reply, "retrieve", file_object)?;
         self.same_file(call, file_id, &meta.id)?;
@@ -310,7 +248,10 @@ impl FilesClient {
     /// ```
     pub fn delete(&self, file_id: &str) -> Result<FileDeleted> {
         check_id(file_id)?;
-        match self.execute(&idempotent(Method::DELETE, &[file_id]), None) {
+        match self
+            .transport()
+            .execute(&idempotent(Method::DELETE, &[file_id]), None)
+        {
             Ok(reply) => {
                 let call = (reply.method, reply.path.clone());
                 let gone: FileDeleted = read_checked_json(reply, "delete", |body| {
@@ -534,7 +475,7 @@ impl FilesClientBuilder {
 
     /// A cap on every call, all tries, redirects and retry waits included, and for a download
     /// the reading of its body too (default: none for uploads and downloads, which are bounded
-    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`] for list pages, retrieve
+    /// by the stall timeout instead, and [`DEFAULT_JSON_DEADLINE`](crate::DEFAULT_JSON_DEADLINE) for list pages, retrieve
     /// and delete). `Some(d)` caps every call at `d`; `None` removes every cap. A call that
     /// runs out of time fails with [`Error::Transport`] (a global timeout); a retry whose wait
     /// would pass the deadline is not attempted.
@@ -651,11 +592,7 @@ impl FilesClientBuilder {
         let config = tls::configure(config, &self.root_certificates)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
-                agent: Agent::with_parts(
-                    config.build(),
-                    DefaultConnector::new().chain(crate::coalesce::Coalesce),
-                    DefaultResolver::default(),
-                ),
+                agent: Agent::new_with_config(config.build()),
                 base_url: self.base_url,
                 auth,
                 key: Arc::from(key.trim()),
@@ -691,6 +628,7 @@ fn check_base_url(url: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_JSON_DEADLINE;
 
     #[test]
     fn client_is_send_sync_and_clone() {

@@ -12,8 +12,8 @@ use ureq::BodyReader;
 use ureq::http::{HeaderMap, HeaderValue, Method, Version, header};
 
 use crate::client::{FilesClient, check_id};
-use crate::content_disposition::ContentDisposition;
-use crate::error::{Error, Result, redact};
+use crate::codec::content_disposition::ContentDisposition;
+use crate::error::{Error, Result, TransportError, redact};
 use crate::progress::{Progress, ProgressFn};
 use crate::transport::{Call, Replay, Reply};
 
@@ -177,11 +177,12 @@ impl Download {
             Some(expected) if error.kind() == io::ErrorKind::UnexpectedEof => {
                 Error::Truncated { expected, received }
             }
-            _ => Error::Transport {
-                method: "GET",
-                path: self.path.clone(),
-                source: Box::new(ureq::Error::from(error)),
-            },
+            _ => Error::Transport(TransportError::new(
+                "GET",
+                self.path.clone(),
+                None,
+                ureq::Error::from(error),
+            )),
         };
         io::Error::from(error)
     }
@@ -321,7 +322,9 @@ impl FilesClient {
     /// The client asks for the bytes as stored (`Accept-Encoding: identity`); an answer in
     /// another `Content-Encoding`, a `206 Partial Content` it did not ask for, or any other
     /// 2xx than `200` fails with [`Error::Protocol`] rather than deliver something other
-    /// than the file.
+    /// than the file. When another crate in the build turns on ureq's `gzip` or `brotli`
+    /// feature, ureq inflates such answers and hides their coding; the client then also
+    /// refuses an answer that announces no `Content-Length`, since it could be one of them.
     pub fn download(&self, file_id: &str) -> Result<Download> {
         check_id(file_id)?;
         self.open_download(file_id, None)
@@ -345,7 +348,7 @@ impl FilesClient {
                 extra.push((header::IF_RANGE, validator));
             }
         }
-        let reply = self.execute_with(&call, None, &extra)?;
+        let reply = self.transport().execute_with(&call, None, &extra)?;
         self.check_download(&reply, from.is_some())?;
         let headers = reply.response.headers();
         // Server text kept by the crate never holds the key (it would show in `Debug`).
@@ -399,14 +402,34 @@ impl FilesClient {
             return refuse("the server framed an HTTP/1.0 answer with Transfer-Encoding".into());
         }
         match reply.response.status().as_u16() {
-            200 => Ok(()),
-            206 if asked_for_range => Ok(()),
-            206 => refuse(
-                "the server answered 206 Partial Content to a request for the whole file".into(),
-            ),
-            status => refuse(format!(
-                "the server answered {status}, which carries no file content"
-            )),
+            200 => {}
+            206 if asked_for_range => {}
+            206 => {
+                return refuse(
+                    "the server answered 206 Partial Content to a request for the whole file"
+                        .into(),
+                );
+            }
+            status => {
+                return refuse(format!(
+                    "the server answered {status}, which carries no file content"
+                ));
+            }
+        }
+        if reply.response.body().content_length().is_none()
+            && crate::transport::inflate::ureq_inflates()
+        {
+            // ureq may have inflated this answer and removed its Content-Encoding (it then
+            // reports no length): the bytes could not be told from the stored ones.
+            refuse(
+                "the answer announces no Content-Length, and this build's ureq inflates \
+                 answers in gzip or br and then hides their Content-Encoding (its `gzip` or \
+                 `brotli` feature is on in the dependency tree), so the bytes could not be told \
+                 from the stored ones"
+                    .into(),
+            )
+        } else {
+            Ok(())
         }
     }
 
@@ -515,7 +538,7 @@ impl FilesClient {
             };
             retries += 1;
             // The rest of the call runs under what is left of the deadline.
-            if !crate::transport::may_wait(wait, deadline) {
+            if !crate::retry::may_wait(wait, deadline) {
                 return Err(error);
             }
             log::debug!(

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod transport;
+
+pub use transport::TransportError;
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -54,21 +58,8 @@ pub enum Error {
     InvalidInput(String),
     /// The request did not complete: connection, DNS, TLS, timeout (a
     /// [deadline](crate::FilesClientBuilder::deadline) included) or an HTTP protocol error.
-    #[error("{method} {path} failed: {source}")]
-    Transport {
-        /// The HTTP method.
-        method: &'static str,
-        /// The request path, without the query string.
-        path: String,
-        /// What ureq reported.
-        ///
-        /// This is ureq's own error type, so it follows ureq's versioning, not this crate's:
-        /// like the things ureq marks "unversioned", its variants may change in a minor
-        /// release of this crate. Branch on [`Error::is_retryable`] or on this crate's
-        /// variants where you can, and treat this value as a detail for people to read.
-        #[source]
-        source: Box<ureq::Error>,
-    },
+    #[error(transparent)]
+    Transport(TransportError),
     /// The server answered with a redirect the client does not follow: a 301, 302 or 303 to
     /// an upload or a delete (following it would change the method and report the wrong
     /// outcome), a 307 or 308 with a body that cannot be sent again, a move from `https` to
@@ -138,6 +129,12 @@ pub enum Error {
     /// The client could not be built: missing API key, unusable base URL or header value.
     #[error("configuration error: {0}")]
     Config(String),
+    /// Nothing was sent for this call because its [`Batch`](crate::Batch) stopped first (an
+    /// error with [`stop_on_error`](crate::Batch::stop_on_error), the
+    /// [`cancel_flag`](crate::Batch::cancel_flag), or a panic) while the call waited for the
+    /// batch's shared `Retry-After` pause.
+    #[error("cancelled: the batch stopped before this request was sent")]
+    Cancelled,
 }
 
 impl Error {
@@ -164,9 +161,17 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => api.kind().is_retryable(),
-            Error::Transport { source, .. } => crate::retry::is_retryable_transport(source),
+            Error::Transport(transport) => transport.is_retryable(),
             Error::Truncated { .. } => true,
             _ => false,
+        }
+    }
+
+    /// The [`TransportError`] inside, when the request did not complete.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Error::Transport(transport) => Some(transport),
+            _ => None,
         }
     }
 
@@ -212,11 +217,8 @@ impl From<Error> for io::Error {
         let kind = match &error {
             Error::Truncated { .. } => io::ErrorKind::UnexpectedEof,
             Error::Io { source, .. } => source.kind(),
-            Error::Transport { source, .. } => match source.as_ref() {
-                ureq::Error::Timeout(_) => io::ErrorKind::TimedOut,
-                ureq::Error::Io(e) => e.kind(),
-                _ => io::ErrorKind::Other,
-            },
+            Error::Transport(transport) => transport.io_kind(),
+            Error::Cancelled => io::ErrorKind::Interrupted,
             Error::InvalidInput(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
             Error::Decode { .. } | Error::Protocol(_) | Error::OtherFile { .. } => {
                 io::ErrorKind::InvalidData

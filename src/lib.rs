@@ -95,6 +95,28 @@
 //!
 //! [`openrouter-files-emulator`]: https://docs.rs/openrouter-files-emulator
 //!
+//! # Architecture
+//!
+//! Modules depend only downwards (no import circle), listed from the top:
+//!
+//! - `batch`: many calls on scoped threads, over `client` and `upload`.
+//! - `upload`, `download`, `list`: the operations, each adding its methods to
+//!   [`FilesClient`]; they build a call and hand it to `transport`.
+//! - `client`: [`FilesClient`] and its builder, scoped clones, retrieve and delete.
+//! - `transport/`: the one path every call takes: `url` (the request URL), `request` (the
+//!   request loop over ureq, retries and timeouts), `redirect` (the crate's redirect rules),
+//!   `response` (failure statuses, JSON bodies), `inflate` (whether ureq inflates answers).
+//! - `tls`: which TLS stack and roots the agent gets.
+//! - `config`: defaults and the settings every call reads.
+//! - `retry`: the policy, `Retry-After`, and a batch's shared pause (`retry/gate`).
+//! - `model`, `progress`, `error`, `codec/` (multipart, Content-Disposition, dates), `rand`:
+//!   leaves, using nothing above them.
+//!
+//! An upload, top to bottom: [`FilesClient::upload`] (`upload`) builds the multipart body
+//! (`codec::multipart`) and a `transport::Call`; `transport::request` sends it through ureq's
+//! agent (made in `client` with `config` and `tls`), retrying per `retry`; `transport::response`
+//! reads the answer.
+//!
 //! # TLS
 //!
 //! One rule picks the stack: **when `native-tls` is on, native-tls is used**, whatever else is
@@ -117,18 +139,15 @@ pub struct ReadmeDoctests;
 
 mod batch;
 mod client;
-mod coalesce;
-mod content_disposition;
-mod date;
+mod codec;
+mod config;
 mod download;
 mod error;
 mod list;
 mod model;
-mod multipart;
 mod progress;
 mod rand;
 mod retry;
-mod rfc3339;
 mod surrogates;
 mod tls;
 mod transport;
@@ -139,12 +158,12 @@ pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
     Saved,
 };
-pub use client::{
+pub use client::{FilesClient, FilesClientBuilder};
+pub use config::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
-    FilesClient, FilesClientBuilder,
 };
 pub use download::Download;
-pub use error::{ApiError, ApiErrorKind, Error, Result};
+pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
 pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use progress::PROGRESS_STEP;

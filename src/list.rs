@@ -211,7 +211,7 @@ impl ListRequest {
             query,
             ..idempotent(Method::GET, &[])
         };
-        let reply = self.client.execute(&call, None)?;
+        let reply = self.client.transport().execute(&call, None)?;
         read_json(reply, "list")
     }
 }

@@ -298,7 +298,7 @@ impl FileMetadata {
     /// [`created_at`](FileMetadata::created_at) as a point in time, or None when the server
     /// sent something that is not an RFC 3339 time.
     pub fn created(&self) -> Option<SystemTime> {
-        crate::rfc3339::parse(&self.created_at)
+        crate::codec::rfc3339::parse(&self.created_at)
     }
 }
 
@@ -340,7 +340,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
             .ok_or_else(|| serde::de::Error::missing_field("size_bytes"))?;
         let (created_at, unix) = match wire.created_at {
             Timestamp::Text(text) => (text, None),
-            Timestamp::Unix(secs) => (crate::date::format_rfc3339(secs), Some(secs)),
+            Timestamp::Unix(secs) => (crate::codec::date::format_rfc3339(secs), Some(secs)),
         };
         let mut extra = wire.extra;
         // Our own serialisation nests the OpenAI-only fields; anything else by that name is

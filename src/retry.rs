@@ -1,10 +1,13 @@
 //! When and how long to wait before trying a failed call again: exponential backoff with full
 //! jitter, and the server's `Retry-After`.
 
-use std::io;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::rand::random_fraction;
+
+pub(crate) mod gate;
+
+pub(crate) use gate::Gate;
 
 /// How a client retries failed calls.
 ///
@@ -114,6 +117,19 @@ impl RetryPolicy {
     }
 }
 
+/// Timeouts this long are taken as no limit at all, and waits this long as never ending.
+pub(crate) const UNLIMITED: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Whether a retry may wait `wait` from now: the wait must end before `deadline`, if there is
+/// one, and in practice at all: a wait of 100 years or more (a `Retry-After` of 1e300 ms that
+/// the policy accepts) would never end, so the call gives up at once instead.
+pub(crate) fn may_wait(wait: Duration, deadline: Option<Instant>) -> bool {
+    wait < UNLIMITED
+        && Instant::now()
+            .checked_add(wait)
+            .is_some_and(|end| deadline.is_none_or(|d| end < d))
+}
+
 /// The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
 /// HTTP date. Any value a server sends gives a wait or `None`, never a panic: a wait too long
 /// for a [`Duration`] saturates to [`Duration::MAX`] (and is then above any cap).
@@ -136,38 +152,12 @@ pub(crate) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
             value.parse::<u64>().unwrap_or(u64::MAX),
         ));
     }
-    let when = crate::date::parse_http_date(value)?;
+    let when = crate::codec::date::parse_http_date(value)?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i128::from(d.as_secs()));
     let secs = (when - now).max(0);
     Some(Duration::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
-}
-
-/// Whether a transport failure may pass if the call is tried again.
-pub(crate) fn is_retryable_transport(error: &ureq::Error) -> bool {
-    use io::ErrorKind::*;
-    match error {
-        ureq::Error::Timeout(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
-        // Resets, refusals, early EOF, timeouts and DNS failures (which have no stable kind)
-        // are all worth another try; errors about the request itself are not.
-        ureq::Error::Io(e) => !matches!(
-            e.kind(),
-            InvalidInput | InvalidData | PermissionDenied | Unsupported | NotFound
-        ),
-        _ => false,
-    }
-}
-
-/// Whether a transport failure happened before any byte of the request could have reached the
-/// server, so that even an upload may be sent again.
-pub(crate) fn failed_before_sending(error: &ureq::Error) -> bool {
-    match error {
-        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Resolve | ureq::Timeout::Connect),
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
-        ureq::Error::Io(e) => e.kind() == io::ErrorKind::ConnectionRefused,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -204,7 +194,7 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(30);
         headers.insert(
             "retry-after",
-            crate::date::format_http_date(later).parse().unwrap(),
+            crate::codec::date::format_http_date(later).parse().unwrap(),
         );
         let wait = retry_after(&headers).unwrap();
         assert!(

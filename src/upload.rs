@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ureq::http::Method;
 
 use crate::client::FilesClient;
+use crate::codec::multipart::{FilePart, guess_content_type};
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
-use crate::multipart::{FilePart, guess_content_type};
 use crate::progress::{ExactLen, Progress};
 use crate::transport::{Call, Outgoing, Replay, read_checked_json};
 
@@ -230,7 +230,7 @@ impl FilesClient {
             replay,
             identity: false,
         };
-        let reply = self.execute(&call, Some(&mut next_body))?;
+        let reply = self.transport().execute(&call, Some(&mut next_body))?;
         read_checked_json(reply, "upload", crate::client::file_object)
     }
 

@@ -415,21 +415,33 @@ fn a_huge_concurrency_is_capped_and_still_does_every_item() {
     assert!(server.accepted() <= 40);
 }
 
-#[test]
-fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
+/// An emulator with one file, whose next answer is a 429 asking for 40 s, and a client of it
+/// that retries twice.
+fn one_file_and_a_40_s_retry_after() -> (Emulator, FilesClient, String) {
     let server = Emulator::start().unwrap();
     let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
     let id = server
         .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
         .unwrap();
     server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    (server, client, id)
+}
+
+/// Blocks until `server` has received its first request.
+fn until_first_request(server: &Emulator) {
+    while server.requests().is_empty() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
+    let (server, client, id) = one_file_and_a_40_s_retry_after();
     let cancel = AtomicBool::new(false);
     let sent_at_cancel = std::thread::scope(|scope| {
         let canceller = scope.spawn(|| {
             // Once the 429 has closed the gate, every worker is paused; then the user cancels.
-            while server.requests().is_empty() {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            until_first_request(&server);
             std::thread::sleep(Duration::from_millis(500));
             let sent = server.requests().len();
             cancel.store(true, Ordering::SeqCst);
@@ -462,6 +474,53 @@ fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
         sent_at_cancel,
         "requests went out after the cancel flag was set"
     );
+}
+
+#[test]
+fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled() {
+    let (server, client, id) = one_file_and_a_40_s_retry_after();
+    let cancel = AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // The first item's 429 closes the pause; the second item's call waits there.
+            until_first_request(&server);
+            std::thread::sleep(Duration::from_millis(500));
+            cancel.store(true, Ordering::SeqCst);
+        });
+        client
+            .batch()
+            .concurrency(2)
+            .cancel_flag(&cancel)
+            .run(&[0, 1], |client, n| {
+                if **n == 1 {
+                    until_first_request(&server);
+                }
+                client.retrieve(&id)
+            })
+    });
+    let outcomes: Vec<&Outcome<_>> = report.items().iter().map(|i| &i.outcome).collect();
+    assert_eq!(outcomes[0].error().and_then(Error::status), Some(429));
+    assert!(
+        matches!(outcomes[1], Outcome::Failed(Error::Cancelled)),
+        "{outcomes:?}"
+    );
+    let error = report.items()[1].outcome.error().unwrap();
+    assert!(!error.is_retryable() && error.status().is_none());
+    assert_eq!(
+        std::io::Error::from(
+            report
+                .into_iter()
+                .nth(1)
+                .unwrap()
+                .outcome
+                .into_result()
+                .unwrap_err()
+                .unwrap()
+        )
+        .kind(),
+        std::io::ErrorKind::Interrupted
+    );
+    assert_eq!(server.requests().len(), 1, "the held call sent nothing");
 }
 
 #[test]
@@ -567,18 +626,11 @@ fn a_progress_callback_panicking_mid_upload_reaches_the_caller_and_the_client_st
 
 #[test]
 fn a_batch_pause_does_not_hold_other_calls_of_the_same_client_or_later_batches() {
-    let server = Emulator::start().unwrap();
-    let client = client_for(&server).with_retry(RetryPolicy::default().with_max_retries(2));
-    let id = server
-        .seed_file_in(DEFAULT_WORKSPACE, "a.txt", b"hello")
-        .unwrap();
-    server.inject(Fault::status(429).with_header("Retry-After", "40"), 1);
+    let (server, client, id) = one_file_and_a_40_s_retry_after();
     let cancel = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let outside = scope.spawn(|| {
-            while server.requests().is_empty() {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            until_first_request(&server);
             std::thread::sleep(Duration::from_millis(300));
             // The batch is paused now; the client it came from, a clone and a second batch
             // are not.
@@ -669,7 +721,7 @@ fn an_upload_whose_answer_is_lost_after_the_body_arrived_is_sent_once_and_report
         let error = report
             .first_error()
             .expect("the upload cannot be reported done");
-        assert!(matches!(error, Error::Transport { .. }), "{error}");
+        assert!(matches!(error, Error::Transport(_)), "{error}");
     }
     let uploads = server.received();
     assert_eq!(

@@ -38,7 +38,7 @@ pub struct Failure {
     #[serde(skip)]
     pub exit: Exit,
     /// `usage`, `auth`, `not_found`, `api`, `invalid_input`, `local`, `transport`,
-    /// `bad_response`, `output` or `partial`.
+    /// `cancelled`, `bad_response`, `output` or `partial`.
     #[serde(rename = "error")]
     pub kind: &'static str,
     pub message: String,
@@ -114,7 +114,8 @@ impl From<Error> for Failure {
             Error::InvalidInput(_) => (Exit::Usage, "invalid_input"),
             Error::Config(_) => (Exit::Usage, "usage"),
             Error::Io { .. } => (Exit::Other, "local"),
-            Error::Transport { .. } => (Exit::Other, "transport"),
+            Error::Transport(_) => (Exit::Other, "transport"),
+            Error::Cancelled => (Exit::Other, "cancelled"),
             _ => (Exit::Other, "bad_response"),
         };
         let mut failure = Failure::new(exit, kind, &error);

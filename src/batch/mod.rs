@@ -7,7 +7,6 @@
 //! [`FilesClientBuilder::max_idle_connections`](crate::FilesClientBuilder::max_idle_connections)
 //! idle (32 by default), so N workers use N TCP connections for the whole batch.
 
-pub(crate) mod gate;
 mod report;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -15,12 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub(crate) use gate::Gate;
 pub use report::{BatchItem, BatchProgress, BatchReport, Outcome};
 
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata};
+use crate::retry::Gate;
 use crate::upload::Upload;
 
 /// How many operations a batch runs at once unless [`Batch::concurrency`] says otherwise.
@@ -203,7 +202,7 @@ impl<'a> Batch<'a> {
     /// waiting to retry (after a `Retry-After` or a backoff) fails with the answer it got, one
     /// held by the shared `Retry-After` before its first request is [`Outcome::Skipped`] (in
     /// [`Batch::run`] and [`Batch::download_to_dir`], whose items may make more than one
-    /// request, it fails with an [`Error::Io`] saying so). The same holds when
+    /// request, it fails with [`Error::Cancelled`]). The same holds when
     /// [`Batch::stop_on_error`] or a panic stops the batch.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
@@ -334,7 +333,7 @@ impl<'a> Batch<'a> {
     /// Runs `op` for each input: anything else a batch should do, with the same concurrency,
     /// stop rules, shared `Retry-After` pause and report. `op` gets the client to call. If the
     /// batch stops while a call of `op` waits at the shared pause before its first request,
-    /// that call returns an [`Error::Io`] saying so and sends nothing.
+    /// that call returns [`Error::Cancelled`] and sends nothing.
     ///
     /// ```
     /// # use openrouter_files::{FilesClient};
@@ -370,7 +369,7 @@ impl<'a> Batch<'a> {
     /// `one_call`: each item is one request (and its retries), so one stopped at the gate
     /// before anything was sent is [`Outcome::Skipped`] (a [`Batch::run`] closure may have made
     /// other calls first, a download a first request before resuming, so there the item fails
-    /// with the gate's error).
+    /// with [`Error::Cancelled`]).
     fn execute<I: Sync, T: Send>(
         self,
         inputs: Vec<I>,
@@ -413,32 +412,8 @@ impl<'a> Batch<'a> {
             }
             caller.unpark();
         };
-        std::thread::scope(|scope| {
-            let mut workers = Vec::new();
-            for _ in 0..self.concurrency.min(inputs.len()) {
-                let spawned = std::thread::Builder::new()
-                    .name("openrouter-files-batch".into())
-                    .spawn_scoped(scope, run);
-                match spawned {
-                    Ok(worker) => workers.push(worker),
-                    // The OS refused another thread: the ones running share the work.
-                    Err(_) => break,
-                }
-            }
-            if workers.is_empty() && !inputs.is_empty() {
-                run();
-            }
-            // The caller's flag cannot wake a paused worker: this thread watches it for them.
-            if let Some(cancel) = self.cancel {
-                while !workers.iter().all(|w| w.is_finished()) {
-                    if cancel.load(Ordering::SeqCst) {
-                        shared.halt();
-                        break;
-                    }
-                    std::thread::park_timeout(CANCEL_POLL);
-                }
-            }
-        });
+        let threads = self.concurrency.min(inputs.len());
+        run_on_threads(threads, self.cancel, || shared.halt(), run);
         gate.reopen();
         if let Some(payload) = lock(&shared.panic).take() {
             panic::resume_unwind(payload);
@@ -456,6 +431,42 @@ impl<'a> Batch<'a> {
             .collect();
         BatchReport { items }
     }
+}
+
+/// Runs `run` on up to `threads` scoped threads (on this one when the OS gives none) and,
+/// while they run, watches the caller's `cancel` flag for them: a paused worker cannot see it,
+/// so this thread calls `halt` when the flag is set.
+fn run_on_threads(
+    threads: usize,
+    cancel: Option<&AtomicBool>,
+    halt: impl Fn(),
+    run: impl Fn() + Sync,
+) {
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for _ in 0..threads {
+            let spawned = std::thread::Builder::new()
+                .name("openrouter-files-batch".into())
+                .spawn_scoped(scope, &run);
+            match spawned {
+                Ok(worker) => workers.push(worker),
+                // The OS refused another thread: the ones running share the work.
+                Err(_) => break,
+            }
+        }
+        if workers.is_empty() && threads > 0 {
+            run();
+        }
+        if let Some(cancel) = cancel {
+            while !workers.iter().all(|w| w.is_finished()) {
+                if cancel.load(Ordering::SeqCst) {
+                    halt();
+                    break;
+                }
+                std::thread::park_timeout(CANCEL_POLL);
+            }
+        }
+    });
 }
 
 /// A downloaded file: where it was written and its size.
@@ -505,7 +516,7 @@ impl<T> Shared<'_, T> {
             };
             let outcome = match op(worker, input) {
                 Ok(value) => Outcome::Done(value),
-                Err(error) if self.one_call && gate::is_stopped(&error) => return,
+                Err(Error::Cancelled) if self.one_call => return,
                 Err(error) => {
                     if self.stop_on_error {
                         self.halt();

@@ -217,6 +217,14 @@ fn hostile_answer(
         }
         _ => format!("hello, file {id}").into_bytes(),
     };
+    // A real gzip stream, labelled: what ureq inflates (and hides) when another crate in the
+    // tree turns on its `gzip` feature.
+    let body = if rng.chance(8) {
+        head.push_str("Content-Encoding: gzip\r\n");
+        super::GZIP_STREAM.to_vec()
+    } else {
+        body
+    };
     let decoded = match std::str::from_utf8(&body) {
         Ok(text) => text.replace(ODD_NAME, ODD_NAME_DECODED).into_bytes(),
         Err(_) => body.clone(),

@@ -1,12 +1,11 @@
-//! A pause shared by the workers of a batch: when one call is told to wait (`Retry-After`),
+//! A pause shared by the workers of a batch (the retry layer's, so that the request loop
+//! below the batch can honour it): when one call is told to wait (`Retry-After`),
 //! every worker waits before its next request instead of each finding out with its own 429;
 //! and when the batch stops (an error with `stop_on_error`, the cancel flag, a panic), every
 //! pause ends at once and nothing more is sent.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use crate::error::Error;
 
 /// The earliest moment the next request of a batch may be sent, and whether the batch has
 /// stopped.
@@ -100,31 +99,6 @@ fn far_future() -> Instant {
         .unwrap_or(now)
 }
 
-/// What a call held at a stopped gate returns: nothing was sent for it.
-pub(crate) fn stopped() -> Error {
-    Error::Io {
-        path: None,
-        source: std::io::Error::new(std::io::ErrorKind::Interrupted, Stopped),
-    }
-}
-
-/// Whether `error` is [`stopped`]'s.
-pub(crate) fn is_stopped(error: &Error) -> bool {
-    matches!(error, Error::Io { path: None, source } if source.get_ref().is_some_and(|e| e.is::<Stopped>()))
-}
-
-/// The source of [`stopped`]'s error.
-#[derive(Debug)]
-struct Stopped;
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the batch stopped before this request was sent")
-    }
-}
-
-impl std::error::Error for Stopped {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,10 +134,5 @@ mod tests {
             "a stopped gate stays"
         );
         thread.join().unwrap();
-        assert!(is_stopped(&stopped()));
-        assert!(!is_stopped(&Error::Io {
-            path: None,
-            source: std::io::ErrorKind::Interrupted.into()
-        }));
     }
 }

@@ -16,7 +16,7 @@ impl FilePart {
         let boundary = format!("openrouter-files-{}", random_hex());
         let preamble = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename={}\r\nContent-Type: {}\r\n\r\n",
-            crate::content_disposition::quote(filename),
+            crate::codec::content_disposition::quote(filename),
             escape(content_type),
         )
         .into_bytes();
@@ -98,7 +98,7 @@ impl Read for Gathered<'_> {
 
 /// Escapes a part header value as browsers do: `"` → `%22`, CR → `%0D`, LF → `%0A`, so no
 /// header can be split; other characters, UTF-8 included, stay as they are. (File names are
-/// written by [`crate::content_disposition::quote`], which also escapes `\`.)
+/// written by [`crate::codec::content_disposition::quote`], which also escapes `\`.)
 pub(crate) fn escape(text: &str) -> String {
     text.replace('"', "%22")
         .replace('\r', "%0D")

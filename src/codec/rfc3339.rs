@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::date::days_from_civil;
+use super::date::days_from_civil;
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t`, `z` and a space for `T` are
 /// accepted too, as RFC 3339 allows. None for anything else, or a time `SystemTime` cannot
@@ -115,7 +115,7 @@ mod tests {
     fn agrees_with_the_formatter_for_openai_timestamps() {
         for secs in [0, 951_782_400, 1_735_689_600, 4_102_444_800] {
             assert_eq!(
-                parse(&crate::date::format_rfc3339(secs)),
+                parse(&crate::codec::date::format_rfc3339(secs)),
                 Some(unix(secs, 0))
             );
         }

@@ -1,0 +1,294 @@
+//! The request loop: one call, tried per the retry policy within its deadline, each try sent
+//! with the scope's headers and timeouts through the shared agent, following redirects.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::http::{self, HeaderName, HeaderValue, Response};
+use ureq::{Body, RequestExt, SendBody};
+
+use super::redirect::{is_redirect, origin, origin_of, same_origin};
+use super::response::api_error;
+use super::url::api_path;
+use super::{Call, Outgoing, Replay, Reply, Transport, method_name};
+use crate::config::finite;
+use crate::error::{ApiError, Error, Result, TransportError};
+use crate::retry::gate::Closed;
+use crate::retry::may_wait;
+
+/// Why one attempt failed: a transport error the retry rules judge, or an error that ends the
+/// call at once (a redirect the client will not follow, an upload source that failed).
+enum Failure {
+    Transport(TransportError),
+    Final(Error),
+}
+
+/// A failed try, judged: whether the call may be tried again, the wait the server asked for,
+/// and the error the call ends with if not.
+struct Failed {
+    retryable: bool,
+    wait_hint: Option<Duration>,
+    error: Error,
+}
+
+impl Failed {
+    /// A failure status: retried per the call's [`Replay`].
+    fn api(api: ApiError, replay: Replay) -> Failed {
+        let retryable = match replay {
+            Replay::Idempotent => api.kind().is_retryable(),
+            Replay::Upload => matches!(api.status, 408 | 429 | 503),
+            Replay::Never => false,
+        };
+        Failed {
+            retryable,
+            wait_hint: api.retry_after,
+            error: Error::from(api),
+        }
+    }
+
+    /// A request that did not complete: an upload is retried only when nothing can have
+    /// reached the server.
+    fn transport(error: TransportError, replay: Replay) -> Failed {
+        let retryable = match replay {
+            Replay::Idempotent => error.is_retryable(),
+            Replay::Upload => error.failed_before_sending(),
+            Replay::Never => false,
+        };
+        Failed {
+            retryable,
+            wait_hint: None,
+            error: Error::Transport(error),
+        }
+    }
+}
+
+impl Call<'_> {
+    /// A transfer (a download, or any call with a body) is bounded by the stall timeout and the
+    /// user's deadline; a small JSON call also by the default whole-call cap.
+    fn is_transfer(&self, has_body: bool) -> bool {
+        self.identity || has_body
+    }
+}
+
+impl Transport<'_> {
+    /// Sends `call`, retrying per the client's policy. `body` is asked for a fresh body before
+    /// each try. Returns the 2xx response, or the error of the last try.
+    pub(crate) fn execute<'a>(
+        &self,
+        call: &Call<'_>,
+        body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
+    ) -> Result<Reply> {
+        self.execute_with(call, body, &[])
+    }
+
+    /// [`Transport::execute`] with extra request headers (a download's `Range`).
+    pub(crate) fn execute_with<'a>(
+        &self,
+        call: &Call<'_>,
+        mut body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
+        extra: &[(HeaderName, HeaderValue)],
+    ) -> Result<Reply> {
+        let path = api_path(call);
+        let url = self.url(&path, call)?;
+        let method = method_name(&call.method);
+        let policy = self.options.retry;
+        let deadline = self.deadline(call, body.is_some());
+        // A batch's first try waits for its shared pause (retries wait below).
+        self.wait_for_batch(method, &path, deadline)?;
+        let mut attempts: u32 = 0;
+        loop {
+            attempts = attempts.saturating_add(1);
+            let tried = self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline);
+            let failed = match tried {
+                Ok(response) if response.status().is_success() => {
+                    let secret = Arc::clone(&self.shared.key);
+                    return Ok(Reply {
+                        response,
+                        method,
+                        path,
+                        secret,
+                    });
+                }
+                Ok(response) => {
+                    let api = api_error(response, attempts, method, &path, &self.shared.key);
+                    Failed::api(api, call.replay)
+                }
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Transport(error)) => Failed::transport(error, call.replay),
+            };
+            if !failed.retryable || attempts > policy.max_retries() {
+                return Err(failed.error);
+            }
+            let Some(wait) = policy.delay(attempts - 1, failed.wait_hint) else {
+                return Err(failed.error);
+            };
+            if !may_wait(wait, deadline) {
+                return Err(failed.error);
+            }
+            log::debug!(
+                "retrying {method} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
+                failed
+                    .error
+                    .status()
+                    .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
+                policy.max_retries().saturating_add(1),
+            );
+            if !self.pause(wait, failed.wait_hint.is_some(), deadline) {
+                return Err(failed.error);
+            }
+        }
+    }
+
+    /// When the whole call must end: a transfer (a download, or any call with a body) by the
+    /// user's deadline only, a small JSON call also by the default whole-call cap.
+    fn deadline(&self, call: &Call<'_>, has_body: bool) -> Option<Instant> {
+        let timeouts = &self.options.timeouts;
+        let limit = if call.is_transfer(has_body) {
+            timeouts.deadline
+        } else {
+            timeouts.json_deadline
+        };
+        limit.and_then(|d| Instant::now().checked_add(d))
+    }
+
+    /// Waits for the batch's shared pause, when this scope belongs to a batch: fails with
+    /// [`Error::Cancelled`] when the batch stops, and with a timeout when the pause outlasts
+    /// the deadline.
+    fn wait_for_batch(
+        &self,
+        method: &'static str,
+        path: &str,
+        deadline: Option<Instant>,
+    ) -> Result<()> {
+        let Some(gate) = &self.options.gate else {
+            return Ok(());
+        };
+        match gate.wait(deadline) {
+            Ok(()) => Ok(()),
+            Err(Closed::Stopped) => Err(Error::Cancelled),
+            Err(Closed::PastDeadline) => {
+                let timeout = ureq::Error::Timeout(ureq::Timeout::Global);
+                let error = TransportError::new(method, path.to_string(), None, timeout);
+                Err(Error::Transport(error))
+            }
+        }
+    }
+
+    /// Waits `wait` before a retry; in a batch, through its shared pause, which a server's
+    /// `Retry-After` (`asked`) closes for every worker. False when the call should end with
+    /// what it got instead: the batch stopped, or the pause would outlast the deadline.
+    fn pause(&self, wait: Duration, asked: bool, deadline: Option<Instant>) -> bool {
+        match &self.options.gate {
+            Some(gate) => {
+                if asked {
+                    gate.hold_for(wait);
+                }
+                gate.pause(wait, deadline).is_ok()
+            }
+            None => {
+                std::thread::sleep(wait);
+                true
+            }
+        }
+    }
+
+    /// One try of a call: the request, and the redirects it is allowed to follow.
+    fn attempt<'a>(
+        &self,
+        call: &Call<'_>,
+        url: &str,
+        path: &str,
+        mut body: Option<&mut (dyn FnMut() -> Result<Outgoing<'a>> + '_)>,
+        extra: &[(HeaderName, HeaderValue)],
+        deadline: Option<Instant>,
+    ) -> Result<Response<Body>, Failure> {
+        let mut target = url.to_string();
+        let mut redirects = 0;
+        loop {
+            let outgoing = match body.as_deref_mut() {
+                Some(make) => Some(make().map_err(Failure::Final)?),
+                None => None,
+            };
+            let at_origin = same_origin(url, &target);
+            let response = self
+                .send(call, &target, at_origin, outgoing, extra, deadline)
+                .map_err(|source| {
+                    let peer = origin(&target).map(|(_, host, port)| format!("{host}:{port}"));
+                    let method = method_name(&call.method);
+                    Failure::Transport(TransportError::new(method, path.into(), peer, source))
+                })?;
+            let status = response.status().as_u16();
+            if !is_redirect(status) {
+                return Ok(response);
+            }
+            let next = self
+                .follow(call, path, &target, &response, redirects, body.is_some())
+                .map_err(Failure::Final)?;
+            log::debug!(
+                "following HTTP {status} for {} {path} to {}",
+                method_name(&call.method),
+                origin_of(&next),
+            );
+            target = next;
+            redirects += 1;
+        }
+    }
+
+    /// Sends one request with this scope's timeouts through the shared agent. The key and the
+    /// user's headers (`header`, `app`, `with_header`) go only to the base URL's origin
+    /// (`at_origin`); the protocol's own (`User-Agent`, `Range`, body headers) go everywhere.
+    fn send(
+        &self,
+        call: &Call<'_>,
+        url: &str,
+        at_origin: bool,
+        outgoing: Option<Outgoing<'_>>,
+        extra: &[(HeaderName, HeaderValue)],
+        deadline: Option<Instant>,
+    ) -> Result<Response<Body>, ureq::Error> {
+        let mut request = http::Request::builder()
+            .method(call.method.clone())
+            .uri(url);
+        if at_origin {
+            request = request.header(http::header::AUTHORIZATION, self.shared.auth.clone());
+            for (name, value) in self.shared.headers.iter().chain(&self.options.headers) {
+                request = request.header(name, value);
+            }
+        }
+        for (name, value) in extra {
+            request = request.header(name, value);
+        }
+        if call.identity {
+            request = request.header(http::header::ACCEPT_ENCODING, "identity");
+        }
+        let global = match deadline {
+            Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(ureq::Error::Timeout(ureq::Timeout::Global)),
+            },
+            None => None,
+        };
+        let timeouts = &self.options.timeouts;
+        let configure = |request: http::Request<SendBody<'_>>| {
+            request
+                .with_agent(&self.shared.agent)
+                .configure()
+                .timeout_global(finite(global))
+                .timeout_connect(finite(timeouts.connect))
+                .timeout_recv_response(finite(timeouts.response))
+                .timeout_per_read(finite(timeouts.stall))
+                .timeout_per_write(finite(timeouts.stall))
+                .run()
+        };
+        match outgoing {
+            Some(outgoing) => {
+                let mut reader = outgoing.reader;
+                let request = request
+                    .header(http::header::CONTENT_TYPE, outgoing.content_type)
+                    .header(http::header::CONTENT_LENGTH, outgoing.len);
+                configure(request.body(SendBody::from_reader(&mut *reader))?)
+            }
+            None => configure(request.body(SendBody::none())?),
+        }
+    }
+}
