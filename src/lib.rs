@@ -62,73 +62,31 @@
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
-//! # Retries and timeouts
+//! # Guides
 //!
-//! Connection failures, timeouts and the statuses 408, 429 and 5xx are retried
-//! twice by default, with exponential backoff and full jitter, honouring `Retry-After` up to
-//! 60 s. Uploads are retried only when the source can be read again (a path or bytes) and the
-//! server cannot have stored the file; a broken [`download_to`](FilesClient::download_to) is
-//! resumed with `Range` when the server offers it. Timeouts: connect (10 s), response headers
-//! (60 s) and a stall timeout (60 s without progress, either way); no cap on a whole upload or
-//! download, so a large file on a slow link completes, while list pages, retrieve and delete
-//! end within [`DEFAULT_JSON_DEADLINE`] (5 minutes), all tries included; a
-//! [`deadline`](FilesClientBuilder::deadline) caps every call. Redirects are followed by the
-//! crate's own rules (see [`max_redirects`](FilesClientBuilder::max_redirects)):
-//! `Authorization` and the headers you set only to the same origin (scheme, host and port),
-//! never from https to http, never to a `Location` that contains the key, and a 301, 302 or
-//! 303 to a delete or an upload is an [`Error::Redirect`]. Change all of it
-//! on the builder or per call: see [`RetryPolicy`].
+//! The long explanations are in [`guide`]: [retries, timeouts, deadlines and
+//! redirects](guide::retries), [exact downloads and uploads](guide::downloads),
+//! [TLS](guide::tls), [logging and secrets](guide::logging), [testing with the
+//! emulator](guide::testing), and the [architecture](guide::architecture) (crates and modules,
+//! which way they depend).
 //!
-//! Retries and redirects are logged through [`log`](https://docs.rs/log) at debug level, never
-//! with the key. At trace level, ureq's protocol layer (target `ureq_proto`) hex-dumps request
-//! heads, **`Authorization` included**: keep that target at debug, as in
-//! `RUST_LOG=trace,ureq_proto=debug`.
+//! In short: connection failures, timeouts, 408, 429 and 5xx are retried twice with backoff,
+//! honouring `Retry-After`; an upload is retried only when it cannot have been stored; list,
+//! retrieve and delete end within [`DEFAULT_JSON_DEADLINE`], transfers only when they stall.
+//! Redirects follow the crate's own rules (the key only to the base URL's origin, never from
+//! https to http). A download is the stored bytes or an error.
 //!
 //! # Features
 //!
 //! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
+//!   **When on, it is used**, whatever else is on ([the TLS guide](guide::tls)).
 //!
 //! The local emulator of the API is a crate of its own, [`openrouter-files-emulator`]: add it
 //! to your `[dev-dependencies]` to test code that uses this client without an account. It does
 //! not depend on this crate, so nothing of it is compiled into your build.
 //!
 //! [`openrouter-files-emulator`]: https://docs.rs/openrouter-files-emulator
-//!
-//! # Architecture
-//!
-//! Modules depend only downwards (no import circle), listed from the top:
-//!
-//! - `batch`: many calls on scoped threads, over `client` and `upload`.
-//! - `upload`, `download`, `list`: the operations, each adding its methods to
-//!   [`FilesClient`]; they build a call and hand it to `transport`.
-//! - `client`: [`FilesClient`] and its builder, scoped clones, retrieve and delete.
-//! - `transport/`: the one path every call takes: `url` (the request URL), `request` (the
-//!   request loop over ureq, retries and timeouts), `redirect` (the crate's redirect rules),
-//!   `response` (failure statuses, JSON bodies), `inflate` (whether ureq inflates answers).
-//! - `tls`: which TLS stack and roots the agent gets.
-//! - `config`: defaults and the settings every call reads.
-//! - `retry`: the policy, `Retry-After`, and a batch's shared pause (`retry/gate`).
-//! - `model`, `progress`, `error`, `codec/` (multipart, Content-Disposition, dates), `rand`:
-//!   leaves, using nothing above them.
-//!
-//! An upload, top to bottom: [`FilesClient::upload`] (`upload`) builds the multipart body
-//! (`codec::multipart`) and a `transport::Call`; `transport::request` sends it through ureq's
-//! agent (made in `client` with `config` and `tls`), retrying per `retry`; `transport::response`
-//! reads the answer.
-//!
-//! # TLS
-//!
-//! One rule picks the stack: **when `native-tls` is on, native-tls is used**, whatever else is
-//! on. So `features = ["native-tls"]` with the default features left on still means
-//! native-tls (rustls is then compiled but unused); `default-features = false, features =
-//! ["native-tls"]` leaves rustls out of the build. With neither feature the client speaks plain
-//! `http` only and [`FilesClientBuilder::build`] refuses an `https` base URL.
-//!
-//! Behind a corporate proxy or a private gateway with its own CA, add its root with
-//! [`FilesClientBuilder::add_root_certificate`] (PEM): either stack then trusts Mozilla's
-//! roots plus yours. With native-tls and no added root, the platform's store is used, so a CA
-//! installed there is trusted as is.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -143,6 +101,7 @@ mod codec;
 mod config;
 mod download;
 mod error;
+pub mod guide;
 mod list;
 mod model;
 mod progress;
