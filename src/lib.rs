@@ -59,6 +59,8 @@
 //!   atomically into a file with [`FilesClient::download_to`]).
 //! - [`Batch`] ([`FilesClient::batch`]): many uploads, downloads, retrieves or deletes at once
 //!   on scoped threads, one connection per worker, with a per-item [`BatchReport`].
+//! - [`CompletionApi`]: a file id as the content part of a chat completions, responses or
+//!   messages request, and the [`FILE_IDS_HEADER`] that keeps the id with OpenRouter.
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
@@ -98,6 +100,7 @@ pub struct ReadmeDoctests;
 mod batch;
 mod client;
 mod codec;
+mod completion;
 mod config;
 mod download;
 mod error;
@@ -121,6 +124,7 @@ pub use client::{FilesClient, FilesClientBuilder};
 pub use config::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
 };
+pub use completion::{CompletionApi, FILE_IDS_HEADER, FILE_IDS_OPENROUTER, UnknownCompletionApi};
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
 pub use list::{Files, ListPosition, ListRequest, Pages};

@@ -92,6 +92,10 @@ pub enum Command {
     Info(Ids),
     /// Delete files; prints each deleted id
     Rm(Ids),
+    /// Print the JSON content part that names each file in a completion request (nothing is
+    /// sent); send that request with the header `x-openrouter-file-ids: openrouter`, or
+    /// OpenRouter passes the id to the upstream provider
+    Ref(Ref),
     /// Run the local emulator of the Files API until stopped; prints its base URL and key
     #[cfg(feature = "emulator")]
     Emulator(Emulator),
@@ -165,6 +169,24 @@ pub struct Ids {
     /// File ids; `-` reads ids from standard input, one per line
     #[arg(required = true, value_name = "ID")]
     pub ids: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Ref {
+    /// File ids; `-` reads ids from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// The request shape: chat (completions, a `file` part), responses (`input_file`) or
+    /// messages (`document`)
+    #[arg(long = "for", value_enum, value_name = "API")]
+    pub api: RefFor,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RefFor {
+    Chat,
+    Responses,
+    Messages,
 }
 
 #[cfg(feature = "emulator")]

@@ -6,6 +6,7 @@ mod get;
 mod items;
 mod ls;
 mod put;
+mod reference;
 mod transfer;
 
 use clap::CommandFactory;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
         Command::Get(args) => get::get(&client(global)?, args, report, &mut out),
         Command::Info(args) => items::info(&client(global)?, &args.ids, report, &mut out),
         Command::Rm(args) => items::rm(&client(global)?, &args.ids, global.json, report, &mut out),
+        Command::Ref(args) => reference::reference(args, &mut out),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::emulator(args, &mut out),
         Command::Completions { shell } => {
