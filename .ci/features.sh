@@ -12,6 +12,7 @@ combos=(
   "--no-default-features --features native-tls|native-tls openssl|rustls"
   "--features native-tls|native-tls openssl|"
   "--all-features|native-tls openssl|"
+  "--features platform-roots|rustls rustls-native-certs|native-tls openssl"
   "--no-default-features|"'|'"rustls native-tls openssl"
 )
 for combo in "${combos[@]}"; do
@@ -36,6 +37,9 @@ echo "TLS tests on rustls, on native-tls, and on native-tls with the defaults st
 cargo test --quiet --test tls
 cargo test --quiet --test tls --no-default-features --features native-tls
 cargo test --quiet --test tls --features native-tls
+echo "the platform's store (SSL_CERT_FILE) on rustls and on native-tls"
+cargo test --quiet --test trust --features platform-roots
+cargo test --quiet --test trust --no-default-features --features native-tls,platform-roots
 echo "unit and wire tests on native-tls alone"
 cargo test --quiet --no-default-features --features native-tls --lib --test wire
 echo "every test and doctest without TLS (plain http only; https and root certificates refused)"

@@ -19,6 +19,7 @@ use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{Call, Replay, Transport, read_checked_json};
 use crate::userinfo::hide_userinfo;
+use crate::trust::TlsRoots;
 
 /// A blocking client for the OpenRouter Files API.
 ///
@@ -367,6 +368,7 @@ pub struct FilesClientBuilder {
     upload_limit: u64,
     max_redirects: u32,
     root_certificates: Vec<Vec<u8>>,
+    tls_roots: TlsRoots,
     max_idle_connections: usize,
     options: Options,
 }
@@ -391,6 +393,7 @@ impl Default for FilesClientBuilder {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_redirects: 5,
             root_certificates: Vec::new(),
+            tls_roots: TlsRoots::Default,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
                 workspace: None,
@@ -545,6 +548,28 @@ impl FilesClientBuilder {
         self
     }
 
+    /// Which roots the client trusts besides those added with
+    /// [`add_root_certificate`](Self::add_root_certificate) (default [`TlsRoots::Default`]:
+    /// the stack's own). [`TlsRoots::Platform`] (feature `platform-roots`) trusts what the
+    /// machine trusts, `SSL_CERT_FILE` and `SSL_CERT_DIR` included, as curl does: what a
+    /// company network with its own CA usually needs.
+    ///
+    /// ```
+    /// # #[cfg(feature = "platform-roots")] {
+    /// use openrouter_files::{FilesClient, TlsRoots};
+    ///
+    /// let client = FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .tls_roots(TlsRoots::Platform)
+    ///     .build()?;
+    /// # }
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
+        self
+    }
+
     /// How many idle connections the pool keeps open for reuse (default
     /// [`DEFAULT_MAX_IDLE_CONNECTIONS`]). Threads sharing the client (a
     /// [`Batch`](crate::Batch) of N workers, say) each reuse their own connection only when
@@ -589,7 +614,11 @@ impl FilesClientBuilder {
             .timeout_recv_response(finite(self.options.timeouts.response))
             .timeout_per_read(finite(self.options.timeouts.stall))
             .timeout_per_write(finite(self.options.timeouts.stall));
-        let config = tls::configure(config, &self.root_certificates)?;
+        let https_base = self
+            .base_url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let config = tls::configure(config, self.tls_roots, &self.root_certificates, https_base)?;
         Ok(FilesClient {
             shared: Arc::new(Shared {
                 agent: Agent::new_with_config(config.build()),

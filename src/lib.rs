@@ -83,6 +83,9 @@
 //! - `rustls` (default): TLS through rustls, trusting Mozilla's roots.
 //! - `native-tls`: TLS through the platform (OpenSSL on Linux), trusting the platform's store.
 //!   **When on, it is used**, whatever else is on ([the TLS guide](guide::tls)).
+//! - `platform-roots`: [`TlsRoots::Platform`](TlsRoots), the platform's store (`SSL_CERT_FILE` and
+//!   `SSL_CERT_DIR` on Linux) read as certificates, so added roots extend it on either stack
+//!   (adds rustls-native-certs).
 //!
 //! The local emulator of the API is a crate of its own, [`openrouter-files-emulator`]: add it
 //! to your `[dev-dependencies]` to test code that uses this client without an account. It does
@@ -113,6 +116,7 @@ mod retry;
 mod surrogates;
 mod tls;
 mod transport;
+mod trust;
 mod upload;
 mod userinfo;
 
@@ -131,4 +135,5 @@ pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use progress::PROGRESS_STEP;
 pub use retry::RetryPolicy;
+pub use trust::TlsRoots;
 pub use upload::Upload;

@@ -9,6 +9,7 @@ use ureq::config::ConfigBuilder;
 use ureq::typestate::AgentScope;
 
 use crate::error::{Error, Result};
+use crate::trust::TlsRoots;
 
 /// The name of the TLS stack this build uses, by the rule above; `None` without a TLS feature.
 pub(crate) const STACK: Option<&str> = if cfg!(feature = "native-tls") {
@@ -19,14 +20,19 @@ pub(crate) const STACK: Option<&str> = if cfg!(feature = "native-tls") {
     None
 };
 
-/// Sets the agent's TLS stack and roots: the stack's default roots (Mozilla's for rustls, the
-/// platform's store for native-tls), or, when `extra_roots` holds PEM certificates, Mozilla's
-/// roots plus those (ureq can give native-tls either the platform store or a list of
-/// certificates, not both). Fails with [`Error::Config`] on PEM without a certificate.
+/// Sets the agent's TLS stack and roots: `roots` (see [`TlsRoots`]) plus the PEM certificates
+/// in `extra_roots`. By default the stack's own roots (Mozilla's for rustls, the platform's
+/// store for native-tls), or Mozilla's roots plus the extra ones when there are any (ureq can
+/// give native-tls either the platform store or a list of certificates, not both). Fails with
+/// [`Error::Config`] on PEM without a certificate, or an empty platform store when the base URL
+/// is `https` (`https_base`); for a plain `http` base URL an empty store is only logged, as
+/// curl goes on without a bundle until a call needs one.
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) fn configure(
     config: ConfigBuilder<AgentScope>,
+    roots: TlsRoots,
     extra_roots: &[Vec<u8>],
+    https_base: bool,
 ) -> Result<ConfigBuilder<AgentScope>> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
@@ -39,15 +45,24 @@ pub(crate) fn configure(
     for (i, pem) in extra_roots.iter().enumerate() {
         extra.extend(parse_root_certificates(pem, i + 1)?);
     }
-    let roots = match (extra.is_empty(), provider) {
-        (true, TlsProvider::NativeTls) => RootCerts::PlatformVerifier,
-        (true, _) => RootCerts::WebPki,
-        (false, _) => RootCerts::from(
-            webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| Certificate::from_der(der.as_ref()))
-                .chain(extra),
-        ),
+    let mozilla = || {
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()))
+    };
+    let roots = match (roots, extra.is_empty(), provider) {
+        #[cfg(feature = "platform-roots")]
+        (TlsRoots::Platform, _, _) => match crate::trust::platform_certificates() {
+            Ok(platform) => RootCerts::from(platform.into_iter().chain(extra)),
+            Err(error) if !https_base => {
+                log::debug!("{error}; trusting only the added roots");
+                RootCerts::from(extra)
+            }
+            Err(error) => return Err(error),
+        },
+        (TlsRoots::Default, true, TlsProvider::NativeTls) => RootCerts::PlatformVerifier,
+        (TlsRoots::Default, true, _) => RootCerts::WebPki,
+        _ => RootCerts::from(mozilla().chain(extra)),
     };
     Ok(config.tls_config(
         TlsConfig::builder()
@@ -61,13 +76,15 @@ pub(crate) fn configure(
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
 pub(crate) fn configure(
     config: ConfigBuilder<AgentScope>,
+    roots: TlsRoots,
     extra_roots: &[Vec<u8>],
+    _https_base: bool,
 ) -> Result<ConfigBuilder<AgentScope>> {
-    if extra_roots.is_empty() {
+    if extra_roots.is_empty() && roots == TlsRoots::Default {
         Ok(config)
     } else {
         Err(Error::Config(
-            "a root certificate needs TLS: enable the `rustls` or `native-tls` feature".into(),
+            "trusted roots need TLS: enable the `rustls` or `native-tls` feature".into(),
         ))
     }
 }

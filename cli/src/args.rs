@@ -45,6 +45,15 @@ impl Cli {
                 *value = None;
             }
         }
+        if from_env("ca_cert")
+            && cli
+                .global
+                .ca_cert
+                .as_ref()
+                .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            cli.global.ca_cert = None;
+        }
         Ok(cli)
     }
 }
@@ -71,6 +80,10 @@ pub struct Global {
         value_name = "UUID"
     )]
     pub workspace: Option<String>,
+    /// Also trust the CA certificates in FILE (PEM), besides the system's store (which
+    /// honours SSL_CERT_FILE and SSL_CERT_DIR)
+    #[arg(long, global = true, env = "OPENROUTER_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -6,6 +6,7 @@ mod commands;
 mod failure;
 mod ids;
 mod interrupt;
+mod network;
 mod output;
 mod report;
 mod text;

@@ -59,3 +59,76 @@ fn ref_reads_ids_from_standard_input_and_refuses_an_unknown_shape_or_a_control_c
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(out.stdout.is_empty());
 }
+
+#[path = "../../tests/common/tls_server.rs"]
+mod tls_server;
+
+const FILE_JSON: &str = r#"{"id":"file_tls","filename":"a.txt","size_bytes":3,"created_at":"2026-11-25T00:00:00Z","downloadable":false}"#;
+
+/// `info file_tls` against an HTTPS server signed by a fresh private CA, with `setup` adding
+/// options or environment; returns the CLI's output and the CA's PEM file (in `dir`).
+fn info_over_tls(
+    dir: &tempfile::TempDir,
+    setup: impl FnOnce(&mut assert_cmd::Command, &std::path::Path),
+) -> std::process::Output {
+    let pki = tls_server::pki();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    let (port, _seen) = tls_server::https_server(pki.server, 1, tls_server::ok_json(FILE_JSON));
+    let mut cmd = bare();
+    cmd.env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("OPENROUTER_CA_CERT")
+        .args(["info", "file_tls", "--base-url"])
+        .arg(format!("https://127.0.0.1:{port}/api/v1"));
+    setup(&mut cmd, &ca_file);
+    cmd.output().unwrap()
+}
+
+fn retrieved(out: &std::process::Output) -> bool {
+    out.status.code() == Some(0)
+        && serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"] == "file_tls"
+}
+
+#[test]
+fn a_private_ca_is_refused_unless_given_by_file_by_environment_or_by_ssl_cert_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = info_over_tls(&dir, |_, _| {});
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("UnknownIssuer") || stderr.contains("certificate"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY));
+
+    let out = info_over_tls(&dir, |cmd, ca| {
+        cmd.arg("--ca-cert").arg(ca);
+    });
+    assert!(retrieved(&out), "--ca-cert: {out:?}");
+    let out = info_over_tls(&dir, |cmd, ca| {
+        cmd.env("OPENROUTER_CA_CERT", ca);
+    });
+    assert!(retrieved(&out), "OPENROUTER_CA_CERT: {out:?}");
+    let out = info_over_tls(&dir, |cmd, ca| {
+        cmd.env("SSL_CERT_FILE", ca);
+    });
+    assert!(retrieved(&out), "SSL_CERT_FILE: {out:?}");
+}
+
+#[test]
+fn an_unreadable_or_empty_ca_file_is_a_usage_error_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = info_over_tls(&dir, |cmd, _| {
+        cmd.arg("--ca-cert").arg(&missing);
+    });
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let out = info_over_tls(&dir, |cmd, _| {
+        cmd.arg("--ca-cert").arg(&empty);
+    });
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

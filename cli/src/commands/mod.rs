@@ -66,5 +66,5 @@ fn client(global: &Global) -> Result<FilesClient, Failure> {
     if let Some(workspace) = &global.workspace {
         builder = builder.workspace(workspace);
     }
-    Ok(builder.build()?)
+    Ok(crate::network::configure(builder, global)?.build()?)
 }

@@ -1,0 +1,25 @@
+//! What the tool takes from a company network: the machine's trust store plus `--ca-cert`
+//! (or `OPENROUTER_CA_CERT`), as curl takes `--cacert` and `SSL_CERT_FILE`.
+
+use openrouter_files::{FilesClientBuilder, TlsRoots};
+
+use crate::args::Global;
+use crate::failure::Failure;
+
+/// `builder` set up to trust the platform's store and the CA file the options name.
+pub fn configure(
+    mut builder: FilesClientBuilder,
+    global: &Global,
+) -> Result<FilesClientBuilder, Failure> {
+    builder = builder.tls_roots(TlsRoots::Platform);
+    if let Some(path) = &global.ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read the CA certificate file {}: {e}",
+                path.display()
+            ))
+        })?;
+        builder = builder.add_root_certificate(pem);
+    }
+    Ok(builder)
+}
