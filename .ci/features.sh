@@ -37,6 +37,8 @@ echo "TLS tests on rustls, on native-tls, and on native-tls with the defaults st
 cargo test --quiet --test tls
 cargo test --quiet --test tls --no-default-features --features native-tls
 cargo test --quiet --test tls --features native-tls
+echo "proxies (CONNECT, SOCKS5, tinyproxy) on native-tls"
+cargo test --quiet --test proxy --no-default-features --features native-tls
 echo "the platform's store (SSL_CERT_FILE) on rustls and on native-tls"
 cargo test --quiet --test trust --features platform-roots
 cargo test --quiet --test trust --no-default-features --features native-tls,platform-roots

@@ -15,6 +15,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
+use crate::proxy::{Proxies, ProxyChoice};
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{Call, Replay, Transport, read_checked_json};
@@ -59,6 +60,7 @@ impl fmt::Debug for FilesClient {
             .field("provider", &self.options.provider)
             .field("retry", &self.options.retry)
             .field("timeouts", &self.options.timeouts)
+            .field("proxies", &self.shared.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -369,6 +371,7 @@ pub struct FilesClientBuilder {
     max_redirects: u32,
     root_certificates: Vec<Vec<u8>>,
     tls_roots: TlsRoots,
+    proxy: ProxyChoice,
     max_idle_connections: usize,
     options: Options,
 }
@@ -378,6 +381,7 @@ impl fmt::Debug for FilesClientBuilder {
         f.debug_struct("FilesClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("base_url", &hide_userinfo(&self.base_url))
+            .field("proxy", &Proxies::new(&self.proxy).ok())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -394,6 +398,7 @@ impl Default for FilesClientBuilder {
             max_redirects: 5,
             root_certificates: Vec::new(),
             tls_roots: TlsRoots::Default,
+            proxy: ProxyChoice::Environment,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
                 workspace: None,
@@ -570,6 +575,39 @@ impl FilesClientBuilder {
         self
     }
 
+    /// Sends every request through the proxy at `url`: `http://host:port` or
+    /// `https://host:port` (a `CONNECT` tunnel; for an `https` server the key crosses the
+    /// proxy only inside TLS), or `socks5://`, `socks5h://` (the proxy resolves names),
+    /// `socks4://`, `socks4a://`. Credentials go in the URL (`http://user:pass@host:port`,
+    /// percent-encoded); they are sent to the proxy only and never printed. A URL without a
+    /// scheme is an HTTP proxy. Checked by [`build`](Self::build) ([`Error::Config`]).
+    ///
+    /// Without this, the client reads the environment as curl does: `https_proxy` or
+    /// `HTTPS_PROXY` for https URLs, `http_proxy` (lower case only) for http URLs, else
+    /// `all_proxy` or `ALL_PROXY`, and `no_proxy` or `NO_PROXY` for the hosts reached
+    /// directly (`*`; a name with its subdomains, `.example.com` alike; an address; a
+    /// `10.0.0.0/8` network). A proxy set here ignores the environment, `NO_PROXY` included.
+    /// A proxy that refuses the tunnel (407, 502, …) is [`Error::Proxy`], naming the proxy.
+    ///
+    /// ```
+    /// let client = openrouter_files::FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .proxy("http://proxy.corp.example:3128")
+    ///     .build()?;
+    /// assert!(format!("{client:?}").contains("http://proxy.corp.example:3128"));
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// No proxy for any request, whatever the environment says (`curl --noproxy '*'`).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Off;
+        self
+    }
+
     /// How many idle connections the pool keeps open for reuse (default
     /// [`DEFAULT_MAX_IDLE_CONNECTIONS`]). Threads sharing the client (a
     /// [`Batch`](crate::Batch) of N workers, say) each reuse their own connection only when
@@ -602,7 +640,11 @@ impl FilesClientBuilder {
             .map(|(n, v)| parse_header(n, v))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Config)?;
+        let proxies = Proxies::new(&self.proxy)?;
         let config = Agent::config_builder()
+            // Each request is given its proxy by `transport` (ureq would read the environment
+            // by its own rules, which are not curl's).
+            .proxy(None)
             .http_status_as_error(false)
             .max_idle_connections(self.max_idle_connections)
             .max_idle_connections_per_host(self.max_idle_connections)
@@ -628,6 +670,7 @@ impl FilesClientBuilder {
                 max_redirects: self.max_redirects,
                 headers,
                 upload_limit: self.upload_limit,
+                proxies,
             }),
             options: self.options,
         })

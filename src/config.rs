@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) max_redirects: u32,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) upload_limit: u64,
+    /// The proxy each request URL goes through.
+    pub(crate) proxies: crate::proxy::Proxies,
 }
 
 /// What a scoped clone may change.

@@ -60,6 +60,23 @@ pub enum Error {
     /// [deadline](crate::FilesClientBuilder::deadline) included) or an HTTP protocol error.
     #[error(transparent)]
     Transport(TransportError),
+    /// The proxy refused to open a tunnel to the server: it answered `CONNECT` with a failure
+    /// status (407 when it wants credentials, 502 when it cannot reach the server, 403 when
+    /// its rules forbid it) or did not answer. It names the proxy (`scheme://host:port`, never
+    /// its credentials), not the server, which was never reached.
+    #[error("{method} {path}: the proxy {proxy} refused the tunnel: {reason}")]
+    Proxy {
+        /// The HTTP method of the call.
+        method: &'static str,
+        /// The request path of the call, without the query string.
+        path: String,
+        /// The proxy, as `scheme://host:port`.
+        proxy: String,
+        /// The proxy's status, when it answered.
+        status: Option<u16>,
+        /// What the proxy did.
+        reason: String,
+    },
     /// The server answered with a redirect the client does not follow: a 301, 302 or 303 to
     /// an upload or a delete (following it would change the method and report the wrong
     /// outcome), a 307 or 308 with a body that cannot be sent again, a move from `https` to

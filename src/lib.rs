@@ -111,6 +111,7 @@ pub mod guide;
 mod list;
 mod model;
 mod progress;
+mod proxy;
 mod rand;
 mod retry;
 mod surrogates;

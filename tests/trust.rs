@@ -7,9 +7,8 @@
 ))]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use openrouter_files::{Error, FilesClient, RetryPolicy, TlsRoots};
+use openrouter_files::{Error, TlsRoots};
 use tls_server::{https_server, ok_json, pki};
 
 #[path = "common/tls_server.rs"]
@@ -18,12 +17,7 @@ mod tls_server;
 const FILE_JSON: &str = r#"{"id":"file_tls","filename":"a.txt","size_bytes":3,"created_at":"2026-11-25T00:00:00Z","downloadable":false}"#;
 
 fn builder(port: u16) -> openrouter_files::FilesClientBuilder {
-    FilesClient::builder()
-        .api_key("sk-or-v1-trust-test-key")
-        .base_url(format!("https://127.0.0.1:{port}/api/v1"))
-        .retry(RetryPolicy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .stall_timeout(Duration::from_secs(5))
+    tls_server::https_builder(port, "sk-or-v1-trust-test-key")
 }
 
 #[test]

@@ -84,6 +84,14 @@ pub struct Global {
     /// honours SSL_CERT_FILE and SSL_CERT_DIR)
     #[arg(long, global = true, env = "OPENROUTER_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Send every request through this proxy (http://, https://, socks5://, socks5h://;
+    /// credentials as http://user:pass@host:port, never printed) instead of the one the
+    /// environment names (https_proxy, http_proxy, all_proxy and no_proxy, as curl reads them)
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Use no proxy, whatever the environment says
+    #[arg(long, global = true)]
+    pub no_proxy: bool,
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -116,6 +116,7 @@ impl From<Error> for Failure {
             Error::Io { .. } => (Exit::Other, "local"),
             Error::Transport(_) => (Exit::Other, "transport"),
             Error::Cancelled => (Exit::Other, "cancelled"),
+            Error::Proxy { .. } => (Exit::Other, "proxy"),
             _ => (Exit::Other, "bad_response"),
         };
         let mut failure = Failure::new(exit, kind, &error);

@@ -1,12 +1,14 @@
 //! What the tool takes from a company network: the machine's trust store plus `--ca-cert`
-//! (or `OPENROUTER_CA_CERT`), as curl takes `--cacert` and `SSL_CERT_FILE`.
+//! (or `OPENROUTER_CA_CERT`), as curl takes `--cacert` and `SSL_CERT_FILE`; the proxy of
+//! `--proxy`, none with `--no-proxy`, else the environment's as curl reads it.
 
 use openrouter_files::{FilesClientBuilder, TlsRoots};
 
 use crate::args::Global;
 use crate::failure::Failure;
 
-/// `builder` set up to trust the platform's store and the CA file the options name.
+/// `builder` set up to trust the platform's store and the CA file the options name, with the
+/// proxy they choose.
 pub fn configure(
     mut builder: FilesClientBuilder,
     global: &Global,
@@ -20,6 +22,11 @@ pub fn configure(
             ))
         })?;
         builder = builder.add_root_certificate(pem);
+    }
+    if let Some(proxy) = &global.proxy {
+        builder = builder.proxy(proxy);
+    } else if global.no_proxy {
+        builder = builder.no_proxy();
     }
     Ok(builder)
 }

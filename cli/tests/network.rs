@@ -60,8 +60,23 @@ fn ref_reads_ids_from_standard_input_and_refuses_an_unknown_shape_or_a_control_c
     assert!(out.stdout.is_empty());
 }
 
+#[path = "../../tests/common/connect_proxy.rs"]
+mod connect_proxy;
 #[path = "../../tests/common/tls_server.rs"]
 mod tls_server;
+
+/// Every variable curl (and the tool) reads for proxies, removed so the tests' own
+/// environment cannot steer them.
+const PROXY_VARIABLES: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
 
 const FILE_JSON: &str = r#"{"id":"file_tls","filename":"a.txt","size_bytes":3,"created_at":"2026-11-25T00:00:00Z","downloadable":false}"#;
 
@@ -76,6 +91,9 @@ fn info_over_tls(
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
     let (port, _seen) = tls_server::https_server(pki.server, 1, tls_server::ok_json(FILE_JSON));
     let mut cmd = bare();
+    for name in PROXY_VARIABLES {
+        cmd.env_remove(name);
+    }
     cmd.env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
         .env_remove("OPENROUTER_CA_CERT")
@@ -131,4 +149,80 @@ fn an_unreadable_or_empty_ca_file_is_a_usage_error_before_anything_is_sent() {
         cmd.arg("--ca-cert").arg(&empty);
     });
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+#[test]
+fn the_environments_proxy_is_used_as_curl_uses_it_and_no_proxy_or_the_option_turn_it_off() {
+    use connect_proxy::{Answer, connect_proxy};
+    let dir = tempfile::tempdir().unwrap();
+    // curl's rules, not ureq's: an https URL ignores http_proxy and HTTP_PROXY.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], usize);
+    let cases: [Case; 7] = [
+        ("HTTPS_PROXY", &[("HTTPS_PROXY", "PROXY")], &[], 1),
+        ("HTTP_PROXY", &[("HTTP_PROXY", "PROXY")], &[], 0),
+        ("http_proxy", &[("http_proxy", "PROXY")], &[], 0),
+        ("ALL_PROXY", &[("ALL_PROXY", "PROXY")], &[], 1),
+        (
+            "NO_PROXY",
+            &[
+                ("HTTPS_PROXY", "PROXY"),
+                ("NO_PROXY", "localhost,127.0.0.1"),
+            ],
+            &[],
+            0,
+        ),
+        (
+            "--no-proxy",
+            &[("https_proxy", "PROXY")],
+            &["--no-proxy"],
+            0,
+        ),
+        ("--proxy", &[], &["--proxy", "PROXY"], 1),
+    ];
+    for (name, vars, args, through) in cases {
+        let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
+        let proxy = format!("http://127.0.0.1:{port}");
+        let out = info_over_tls(&dir, |cmd, ca| {
+            cmd.arg("--ca-cert").arg(ca);
+            for (var, value) in vars {
+                cmd.env(var, value.replace("PROXY", &proxy));
+            }
+            cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
+        });
+        assert!(retrieved(&out), "{name}: {out:?}");
+        let crossed = crossed.lock().unwrap();
+        assert_eq!(crossed.heads.len(), through, "{name}: {:?}", crossed.heads);
+        assert!(
+            !String::from_utf8_lossy(&crossed.tunnelled).contains(KEY),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_proxy_that_refuses_is_named_in_the_error_without_its_credentials() {
+    use connect_proxy::{Answer, connect_proxy};
+    let dir = tempfile::tempdir().unwrap();
+    let (port, _crossed) = connect_proxy(Answer::Refuse(407), 1);
+    let out = info_over_tls(&dir, |cmd, ca| {
+        cmd.arg("--ca-cert").arg(ca).arg("--json");
+        cmd.env(
+            "HTTPS_PROXY",
+            format!("http://user:s3cret@127.0.0.1:{port}"),
+        );
+    });
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(error["error"], "proxy", "{stderr}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("http://127.0.0.1:{port}")),
+        "{message}"
+    );
+    assert!(message.contains("407"), "{message}");
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains(KEY),
+        "{stderr}"
+    );
 }

@@ -213,8 +213,16 @@ impl Transport<'_> {
             let response = self
                 .send(call, &target, at_origin, outgoing, extra, deadline)
                 .map_err(|source| {
-                    let peer = origin(&target).map(|(_, host, port)| format!("{host}:{port}"));
                     let method = method_name(&call.method);
+                    let route = self.shared.proxies.for_url(&target);
+                    if let Some(refused) = crate::proxy::refusal(&source, route, method, path) {
+                        return Failure::Final(refused);
+                    }
+                    // Through a proxy, the connection that could not be made is the proxy's.
+                    let peer = match route {
+                        Some(route) => Some(format!("the proxy {}", route.shown)),
+                        None => origin(&target).map(|(_, host, port)| format!("{host}:{port}")),
+                    };
                     Failure::Transport(TransportError::new(method, path.into(), peer, source))
                 })?;
             let status = response.status().as_u16();
@@ -278,6 +286,7 @@ impl Transport<'_> {
                 .timeout_recv_response(finite(timeouts.response))
                 .timeout_per_read(finite(timeouts.stall))
                 .timeout_per_write(finite(timeouts.stall))
+                .proxy(self.shared.proxies.for_url(url).map(|r| r.proxy.clone()))
                 .run()
         };
         match outgoing {

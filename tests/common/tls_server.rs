@@ -151,3 +151,14 @@ pub fn ok_json(body: &str) -> String {
         body.len()
     )
 }
+
+/// A client builder for `https://127.0.0.1:PORT/api/v1` with `key`, no retries and short
+/// timeouts (add roots, proxies and the rest).
+pub fn https_builder(port: u16, key: &str) -> openrouter_files::FilesClientBuilder {
+    openrouter_files::FilesClient::builder()
+        .api_key(key)
+        .base_url(format!("https://127.0.0.1:{port}/api/v1"))
+        .retry(openrouter_files::RetryPolicy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .stall_timeout(Duration::from_secs(5))
+}

@@ -1,0 +1,367 @@
+//! Which proxy each request goes through: the one set on the builder, none, or the
+//! environment's, read as curl reads it. The choice is made per request URL (a redirect to
+//! another host is judged again), and ureq is given it per request, so ureq's own reading of
+//! the environment (which differs from curl's) never applies.
+//!
+//! The environment, as curl reads it:
+//! - an `http` URL uses `http_proxy` (lower case only: `HTTP_PROXY` can be set by a CGI
+//!   request's `Proxy:` header), an `https` URL `https_proxy` or `HTTPS_PROXY`; either falls
+//!   back to `all_proxy` or `ALL_PROXY`. An empty variable counts as unset. A value without a
+//!   scheme is an HTTP proxy (`proxy.corp:3128`).
+//! - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas (or spaces): `*`
+//!   for every host; a name matches itself and its subdomains (`example.com` and
+//!   `.example.com` both match `example.com` and `api.example.com`); an IP address matches
+//!   itself, and `10.0.0.0/8` (CIDR) every address in it; IPv6 with or without brackets.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ureq::Proxy;
+
+use crate::error::{Error, Result};
+
+/// Where the builder's proxy setting came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ProxyChoice {
+    /// The environment, as curl reads it (the default).
+    #[default]
+    Environment,
+    /// This URL for every request.
+    Url(String),
+    /// No proxy at all.
+    Off,
+}
+
+/// A proxy a request may go through: what ureq is given, and how messages name it.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub(crate) proxy: Proxy,
+    /// `scheme://host:port`, never the credentials.
+    pub(crate) shown: String,
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+/// The proxies of a client: one for `http` URLs, one for `https` URLs, and the hosts that
+/// bypass them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Proxies {
+    http: Option<Route>,
+    https: Option<Route>,
+    bypass: Vec<Bypass>,
+}
+
+impl Proxies {
+    /// The proxies `choice` names, reading the process environment for
+    /// [`ProxyChoice::Environment`]. Fails with [`Error::Config`] on a proxy URL that is not
+    /// one (naming the variable or the setting, never its credentials).
+    pub(crate) fn new(choice: &ProxyChoice) -> Result<Proxies> {
+        match choice {
+            ProxyChoice::Off => Ok(Proxies::default()),
+            ProxyChoice::Url(url) => {
+                let route = route(url, "the proxy")?;
+                Ok(Proxies {
+                    http: Some(route.clone()),
+                    https: Some(route),
+                    bypass: Vec::new(),
+                })
+            }
+            ProxyChoice::Environment => Proxies::from_vars(|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// The environment's proxies by curl's rules (see the module docs), `var` reading one
+    /// variable.
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Proxies> {
+        let first = |names: &[&'static str]| {
+            names.iter().find_map(|name| {
+                var(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (*name, v))
+            })
+        };
+        let all = first(&["all_proxy", "ALL_PROXY"]);
+        let pick = |names: &[&'static str]| -> Result<Option<Route>> {
+            match first(names).or_else(|| all.clone()) {
+                Some((name, value)) => route(value.trim(), name).map(Some),
+                None => Ok(None),
+            }
+        };
+        Ok(Proxies {
+            http: pick(&["http_proxy"])?,
+            https: pick(&["https_proxy", "HTTPS_PROXY"])?,
+            bypass: first(&["no_proxy", "NO_PROXY"])
+                .map(|(_, list)| parse_bypass(&list))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The proxy a request to `url` goes through, if any.
+    pub(crate) fn for_url(&self, url: &str) -> Option<&Route> {
+        let uri = url.parse::<ureq::http::Uri>().ok()?;
+        let route = match uri.scheme_str()?.to_ascii_lowercase().as_str() {
+            "http" => self.http.as_ref()?,
+            "https" => self.https.as_ref()?,
+            _ => return None,
+        };
+        let host = uri.host()?;
+        (!self.bypass.iter().any(|b| b.matches(host))).then_some(route)
+    }
+}
+
+/// The [`Error::Proxy`] for a request to `method path` that failed with `source` while going
+/// through `route`, when the failure is the proxy's refusal to open the tunnel; `None` for
+/// any other failure.
+pub(crate) fn refusal(
+    source: &ureq::Error,
+    route: Option<&Route>,
+    method: &'static str,
+    path: &str,
+) -> Option<Error> {
+    let (ureq::Error::ConnectProxyFailed(why), Some(route)) = (source, route) else {
+        return None;
+    };
+    // ureq says "proxy server responded 407/407", or that it did not respond.
+    let status = why
+        .split_once("responded ")
+        .and_then(|(_, rest)| rest.split(['/', ' ']).next()?.parse::<u16>().ok());
+    let reason = match status {
+        Some(status) => {
+            let name = ureq::http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            format!("it answered CONNECT with HTTP {status} {name}")
+                .trim_end()
+                .to_string()
+        }
+        None => why.clone(),
+    };
+    Some(Error::Proxy {
+        method,
+        path: path.to_string(),
+        proxy: route.shown.clone(),
+        status,
+        reason,
+    })
+}
+
+/// A proxy URL as ureq takes it, checked: a scheme ureq speaks (`http`, `https`, `socks4`,
+/// `socks4a`, `socks5`, `socks5h`; none means `http`) and a host.
+fn route(url: &str, what: &str) -> Result<Route> {
+    let shown = crate::userinfo::hide_userinfo(url).into_owned();
+    let bad = |why: &str| Error::Config(format!("{what} {shown:?} {why}"));
+    let proxy = Proxy::new(url).map_err(|_| {
+        bad("is not a proxy URL (http://, https://, socks4://, socks4a://, socks5:// or socks5h://)")
+    })?;
+    if proxy.host().is_empty() {
+        return Err(bad("has no host"));
+    }
+    let scheme = proxy
+        .uri()
+        .scheme_str()
+        .unwrap_or("http")
+        .to_ascii_lowercase();
+    let shown = format!("{scheme}://{}:{}", proxy.host(), proxy.port());
+    Ok(Route { proxy, shown })
+}
+
+/// One entry of a `no_proxy` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Bypass {
+    All,
+    /// A host name, in lower case, without leading dots: itself and its subdomains.
+    Domain(String),
+    /// An address and how many leading bits must match (all of them for a plain address).
+    Network(IpAddr, u8),
+}
+
+fn parse_bypass(list: &str) -> Vec<Bypass> {
+    list.split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            if entry == "*" {
+                return Some(Bypass::All);
+            }
+            let (address, bits) = match entry.split_once('/') {
+                Some((address, bits)) => (address, Some(bits.parse::<u8>().ok()?)),
+                None => (entry, None),
+            };
+            if let Some(ip) = parse_ip(address) {
+                let max = if ip.is_ipv4() { 32 } else { 128 };
+                let bits = bits.unwrap_or(max);
+                return (bits <= max).then_some(Bypass::Network(ip, bits));
+            }
+            if bits.is_some() {
+                return None;
+            }
+            // A `:port` after a name is ignored, as curl ignores it.
+            let name = entry.split(':').next().unwrap_or(entry);
+            let name = name.trim_start_matches('*').trim_start_matches('.');
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            (!name.is_empty()).then_some(Bypass::Domain(name))
+        })
+        .collect()
+}
+
+/// An IP address, IPv6 with or without brackets.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let text = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    text.parse().ok()
+}
+
+impl Bypass {
+    fn matches(&self, host: &str) -> bool {
+        match self {
+            Bypass::All => true,
+            Bypass::Network(network, bits) => {
+                parse_ip(host).is_some_and(|ip| same_prefix(ip, *network, *bits))
+            }
+            Bypass::Domain(domain) => {
+                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                host == *domain
+                    || host
+                        .strip_suffix(domain.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            }
+        }
+    }
+}
+
+/// Whether `a` and `b` are of one family and agree on their first `bits` bits.
+fn same_prefix(a: IpAddr, b: IpAddr, bits: u8) -> bool {
+    let (a, b, len) = match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a) as u128, u32::from(b) as u128, 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    let shift = len - u32::from(bits.min(len as u8));
+    shift >= len || (a >> shift) == (b >> shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Proxies {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Proxies::from_vars(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    }
+
+    fn through<'a>(proxies: &'a Proxies, url: &str) -> Option<&'a str> {
+        proxies.for_url(url).map(|r| r.shown.as_str())
+    }
+
+    #[test]
+    fn each_scheme_takes_its_own_variable_then_all_proxy_as_curl_does() {
+        let p = vars(&[
+            ("https_proxy", "http://s:1"),
+            ("http_proxy", "h:2"),
+            ("ALL_PROXY", "socks5h://a:3"),
+        ]);
+        assert_eq!(through(&p, "https://x/api"), Some("http://s:1"));
+        assert_eq!(through(&p, "http://x/api"), Some("http://h:2"));
+        let p = vars(&[("ALL_PROXY", "socks5://a:3")]);
+        assert_eq!(through(&p, "https://x/"), Some("socks5://a:3"));
+        assert_eq!(through(&p, "http://x/"), Some("socks5://a:3"));
+        let p = vars(&[("HTTPS_PROXY", "http://S:1"), ("https_proxy", "http://s:1")]);
+        assert_eq!(
+            through(&p, "https://x/"),
+            Some("http://s:1"),
+            "lower case first"
+        );
+    }
+
+    #[test]
+    fn upper_case_http_proxy_and_empty_variables_are_ignored() {
+        let p = vars(&[("HTTP_PROXY", "http://evil:1"), ("https_proxy", " ")]);
+        assert_eq!(through(&p, "http://x/"), None);
+        assert_eq!(through(&p, "https://x/"), None);
+    }
+
+    #[test]
+    fn no_proxy_matches_names_with_their_subdomains_addresses_and_networks() {
+        let p = vars(&[
+            ("https_proxy", "http://p:1"),
+            (
+                "no_proxy",
+                "example.com, .corp.internal,10.0.0.0/8 ::1,192.168.1.7,localhost:8080",
+            ),
+        ]);
+        for direct in [
+            "https://example.com/",
+            "https://API.Example.com./",
+            "https://corp.internal/",
+            "https://a.b.corp.internal/",
+            "https://10.20.30.40/",
+            "https://[::1]:8443/",
+            "https://192.168.1.7/",
+            "https://localhost/",
+        ] {
+            assert_eq!(through(&p, direct), None, "{direct}");
+        }
+        for proxied in [
+            "https://notexample.com/",
+            "https://example.com.evil/",
+            "https://11.0.0.1/",
+            "https://192.168.1.70/",
+            "https://[::2]/",
+        ] {
+            assert_eq!(through(&p, proxied), Some("http://p:1"), "{proxied}");
+        }
+        let p = vars(&[("https_proxy", "http://p:1"), ("NO_PROXY", "*")]);
+        assert_eq!(through(&p, "https://anything/"), None);
+    }
+
+    #[test]
+    fn a_bad_proxy_url_is_a_config_error_that_hides_its_credentials() {
+        let err = Proxies::from_vars(|name| {
+            (name == "HTTPS_PROXY").then(|| "ftp://user:hunter2@p:1".to_string())
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(text.contains("HTTPS_PROXY"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("user"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_explicit_proxy_serves_every_url_and_off_none() {
+        let p = Proxies::new(&ProxyChoice::Url("http://u:pw@127.0.0.1:3128".into())).unwrap();
+        assert_eq!(through(&p, "https://x/"), Some("http://127.0.0.1:3128"));
+        assert_eq!(through(&p, "http://x/"), Some("http://127.0.0.1:3128"));
+        assert!(!format!("{p:?}").contains("pw"));
+        let p = Proxies::new(&ProxyChoice::Off).unwrap();
+        assert_eq!(through(&p, "https://x/"), None);
+    }
+
+    #[test]
+    fn prefixes_compare_only_their_bits() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(same_prefix(ip("10.1.2.3"), ip("10.0.0.0"), 8));
+        assert!(!same_prefix(ip("11.1.2.3"), ip("10.0.0.0"), 8));
+        assert!(same_prefix(ip("1.2.3.4"), ip("9.9.9.9"), 0));
+        assert!(!same_prefix(ip("::1"), ip("0.0.0.1"), 0));
+        assert!(same_prefix(ip("fe80::1"), ip("fe80::"), 64));
+    }
+}
