@@ -15,10 +15,12 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
+use crate::observe::{Observer, SharedObserver};
 use crate::proxy::{Proxies, ProxyChoice};
+use crate::answer::read_checked_answer;
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, Transport, read_checked_json};
+use crate::transport::{Call, Replay, Transport};
 use crate::userinfo::hide_userinfo;
 use crate::trust::TlsRoots;
 
@@ -228,7 +230,7 @@ impl FilesClient {
             .transport()
             .execute(&idempotent(Method::GET, &[file_id]), None)?;
         let call = (reply.method, reply.path.clone());
-        let meta: FileMetadata = read_checked_json(reply, "retrieve", file_object)?;
+        let meta: FileMetadata = read_checked_answer(reply, "retrieve", file_object)?;
         self.same_file(call, file_id, &meta.id)?;
         Ok(meta)
     }
@@ -257,7 +259,7 @@ impl FilesClient {
         {
             Ok(reply) => {
                 let call = (reply.method, reply.path.clone());
-                let gone: FileDeleted = read_checked_json(reply, "delete", |body| {
+                let gone: FileDeleted = read_checked_answer(reply, "delete", |body| {
                     is_deletion_confirmation(body)
                         .then_some(())
                         .ok_or("the body is not a deletion confirmation")
@@ -372,6 +374,7 @@ pub struct FilesClientBuilder {
     root_certificates: Vec<Vec<u8>>,
     tls_roots: TlsRoots,
     proxy: ProxyChoice,
+    observer: Option<SharedObserver>,
     max_idle_connections: usize,
     options: Options,
 }
@@ -399,6 +402,7 @@ impl Default for FilesClientBuilder {
             root_certificates: Vec::new(),
             tls_roots: TlsRoots::Default,
             proxy: ProxyChoice::Environment,
+            observer: None,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
                 workspace: None,
@@ -608,6 +612,14 @@ impl FilesClientBuilder {
         self
     }
 
+    /// Tells `observer` about every try of every call the client (and its clones) makes:
+    /// method, path, status, try number, duration, bytes, request id, proxy, and the wait
+    /// before a retry. It never sees the key or credentials. See [`Observer`] for an example.
+    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.observer = Some(std::sync::Arc::new(observer));
+        self
+    }
+
     /// How many idle connections the pool keeps open for reuse (default
     /// [`DEFAULT_MAX_IDLE_CONNECTIONS`]). Threads sharing the client (a
     /// [`Batch`](crate::Batch) of N workers, say) each reuse their own connection only when
@@ -671,6 +683,7 @@ impl FilesClientBuilder {
                 headers,
                 upload_limit: self.upload_limit,
                 proxies,
+                observer: self.observer,
             }),
             options: self.options,
         })

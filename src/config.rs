@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) upload_limit: u64,
     /// The proxy each request URL goes through.
     pub(crate) proxies: crate::proxy::Proxies,
+    /// Told about every try of every call.
+    pub(crate) observer: Option<crate::observe::SharedObserver>,
 }
 
 /// What a scoped clone may change.

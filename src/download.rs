@@ -50,6 +50,8 @@ pub struct Download {
     path: String,
     /// What a resumed request must match.
     resume: Resume,
+    /// The answer that started it.
+    pub(crate) answered: crate::answer::Received,
 }
 
 /// What a download said about resuming it: whether it takes `Range`, and the validators a
@@ -361,6 +363,7 @@ impl FilesClient {
             .and_then(|v| disposition_filename(v.as_bytes()))
             .map(|name| redact(&name, key));
         let resume = Resume::from_answer(reply.response.status().as_u16(), headers);
+        let received = crate::answer::Received::from(reply.info());
         let len = reply.response.body().content_length();
         let path = reply.path;
         let body = reply.response.into_body().into_reader();
@@ -371,6 +374,7 @@ impl FilesClient {
             filename,
             path,
             resume,
+            answered: received,
         })
     }
 

@@ -100,6 +100,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod answer;
 mod batch;
 mod client;
 mod codec;
@@ -110,6 +111,7 @@ mod error;
 pub mod guide;
 mod list;
 mod model;
+mod observe;
 mod progress;
 mod proxy;
 mod rand;
@@ -134,7 +136,9 @@ pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
 pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
+pub use observe::{Attempt, Observer};
 pub use progress::PROGRESS_STEP;
+pub use answer::ResponseInfo;
 pub use retry::RetryPolicy;
 pub use trust::TlsRoots;
 pub use upload::Upload;

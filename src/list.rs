@@ -9,7 +9,8 @@ use ureq::http::Method;
 use crate::client::{FilesClient, idempotent};
 use crate::error::{Error, Result};
 use crate::model::{FileMetadata, Order, Page, Provider, Shape};
-use crate::transport::{Call, read_json};
+use crate::answer::read_answer;
+use crate::transport::Call;
 
 /// Files per page when the caller sets no limit and iterates: the API's maximum, so a long
 /// listing takes as few round trips as possible.
@@ -212,7 +213,7 @@ impl ListRequest {
             ..idempotent(Method::GET, &[])
         };
         let reply = self.client.transport().execute(&call, None)?;
-        read_json(reply, "list")
+        read_answer(reply, "list")
     }
 }
 

@@ -270,6 +270,9 @@ pub struct FileMetadata {
     /// Fields this version of the crate does not know, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The answer this came from (see `response()`); no part of the JSON or of equality.
+    #[serde(skip)]
+    pub(crate) answered: crate::answer::Received,
 }
 
 impl FileMetadata {
@@ -292,6 +295,7 @@ impl FileMetadata {
             shape: None,
             openai: None,
             extra: Map::new(),
+            answered: Default::default(),
         }
     }
 
@@ -391,6 +395,7 @@ impl<'de> Deserialize<'de> for FileMetadata {
             shape: wire.shape.map(Shape::from_wire),
             openai,
             extra,
+            answered: Default::default(),
         })
     }
 }
@@ -409,6 +414,9 @@ pub struct FileDeleted {
     /// Fields this version of the crate does not know, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The answer this came from (see `response()`); no part of the JSON or of equality.
+    #[serde(skip)]
+    pub(crate) answered: crate::answer::Received,
 }
 
 #[derive(Deserialize)]
@@ -443,6 +451,7 @@ impl<'de> Deserialize<'de> for FileDeleted {
             deleted: true,
             shape: wire.shape.map(Shape::from_wire),
             extra,
+            answered: Default::default(),
         })
     }
 }
@@ -455,6 +464,7 @@ impl FileDeleted {
             deleted: true,
             shape: None,
             extra: Map::new(),
+            answered: Default::default(),
         }
     }
 }
@@ -482,6 +492,9 @@ pub struct Page {
     /// kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The answer this came from (see `response()`); no part of the JSON or of equality.
+    #[serde(skip)]
+    pub(crate) answered: crate::answer::Received,
 }
 
 impl Page {
@@ -496,6 +509,7 @@ impl Page {
             cursor: None,
             shape: None,
             extra: Map::new(),
+            answered: Default::default(),
         }
     }
 }
@@ -529,6 +543,7 @@ impl<'de> Deserialize<'de> for Page {
             cursor: wire.cursor,
             shape: wire.shape.map(Shape::from_wire),
             extra: wire.extra,
+            answered: Default::default(),
         })
     }
 }

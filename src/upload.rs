@@ -15,7 +15,8 @@ use crate::codec::multipart::{FilePart, guess_content_type};
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
 use crate::progress::{ExactLen, Progress};
-use crate::transport::{Call, Outgoing, Replay, read_checked_json};
+use crate::answer::read_checked_answer;
+use crate::transport::{Call, Outgoing, Replay};
 
 /// What to upload, and how to report progress.
 ///
@@ -231,7 +232,7 @@ impl FilesClient {
             identity: false,
         };
         let reply = self.transport().execute(&call, Some(&mut next_body))?;
-        read_checked_json(reply, "upload", crate::client::file_object)
+        read_checked_answer(reply, "upload", crate::client::file_object)
     }
 
     /// Uploads the file at `path` under its own name. Shorthand for

@@ -24,7 +24,7 @@ mod request;
 mod response;
 mod url;
 
-pub(crate) use response::{read_checked_json, read_json, shown, snippet};
+pub(crate) use response::{read_checked_json, read_json, request_id, shown, snippet};
 
 /// The settings one call is sent with: what every clone of the client shares and what its
 /// scope changed.
@@ -70,6 +70,8 @@ pub(crate) struct Reply {
     pub(crate) path: String,
     /// The API key, to remove from anything the server sent that an error keeps.
     pub(crate) secret: Arc<str>,
+    /// How many tries the call took.
+    pub(crate) attempts: u32,
 }
 
 impl Reply {

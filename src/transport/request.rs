@@ -14,7 +14,8 @@ use super::{Call, Outgoing, Replay, Reply, Transport, method_name};
 use crate::config::finite;
 use crate::error::{ApiError, Error, Result, TransportError};
 use crate::retry::gate::Closed;
-use crate::retry::may_wait;
+use crate::observe::{Ended, Try};
+use crate::retry::{RetryPolicy, may_wait};
 
 /// Why one attempt failed: a transport error the retry rules judge, or an error that ends the
 /// call at once (a redirect the client will not follow, an upload source that failed).
@@ -62,6 +63,25 @@ impl Failed {
     }
 }
 
+impl Failed {
+    /// How long to wait before the next try, or `None` when this failure ends the call: it is
+    /// not retryable, the retries are spent, the server asked for too long a wait, or the wait
+    /// would pass the deadline.
+    fn retry_in(
+        &self,
+        attempts: u32,
+        policy: RetryPolicy,
+        deadline: Option<Instant>,
+    ) -> Option<Duration> {
+        if !self.retryable || attempts > policy.max_retries() {
+            return None;
+        }
+        policy
+            .delay(attempts - 1, self.wait_hint)
+            .filter(|wait| may_wait(*wait, deadline))
+    }
+}
+
 impl Call<'_> {
     /// A transfer (a download, or any call with a body) is bounded by the stall timeout and the
     /// user's deadline; a small JSON call also by the default whole-call cap.
@@ -85,7 +105,7 @@ impl Transport<'_> {
     pub(crate) fn execute_with<'a>(
         &self,
         call: &Call<'_>,
-        mut body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
+        body: Option<&mut dyn FnMut() -> Result<Outgoing<'a>>>,
         extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Reply> {
         let path = api_path(call);
@@ -95,36 +115,49 @@ impl Transport<'_> {
         let deadline = self.deadline(call, body.is_some());
         // A batch's first try waits for its shared pause (retries wait below).
         self.wait_for_batch(method, &path, deadline)?;
+        let observer = self.shared.observer.as_ref();
+        // The body length of the latest try, for the observer.
+        let sent = std::cell::Cell::new(0u64);
+        let mut body = body.map(|make| {
+            let sent = &sent;
+            move || make().inspect(|outgoing| sent.set(outgoing.len))
+        });
         let mut attempts: u32 = 0;
         loop {
             attempts = attempts.saturating_add(1);
-            let tried = self.attempt(call, &url, &path, body.as_deref_mut(), extra, deadline);
+            sent.set(0);
+            let watch = self.watch(method, &path, &url, attempts);
+            let making = body
+                .as_mut()
+                .map(|m| m as &mut dyn FnMut() -> Result<Outgoing<'a>>);
+            let tried = self.attempt(call, &url, &path, making, extra, deadline);
             let failed = match tried {
                 Ok(response) if response.status().is_success() => {
+                    watch.report(observer, Ended::Answered(&response), sent.get(), None);
                     let secret = Arc::clone(&self.shared.key);
                     return Ok(Reply {
                         response,
                         method,
                         path,
                         secret,
+                        attempts,
                     });
                 }
                 Ok(response) => {
                     let api = api_error(response, attempts, method, &path, &self.shared.key);
                     Failed::api(api, call.replay)
                 }
-                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Final(error)) => {
+                    watch.report(observer, Ended::Failed(&error), sent.get(), None);
+                    return Err(error);
+                }
                 Err(Failure::Transport(error)) => Failed::transport(error, call.replay),
             };
-            if !failed.retryable || attempts > policy.max_retries() {
-                return Err(failed.error);
-            }
-            let Some(wait) = policy.delay(attempts - 1, failed.wait_hint) else {
+            let retry_in = failed.retry_in(attempts, policy, deadline);
+            watch.report(observer, Ended::Failed(&failed.error), sent.get(), retry_in);
+            let Some(wait) = retry_in else {
                 return Err(failed.error);
             };
-            if !may_wait(wait, deadline) {
-                return Err(failed.error);
-            }
             log::debug!(
                 "retrying {method} {path} after {} (attempt {attempts} of {}), waiting {wait:?}",
                 failed
@@ -189,6 +222,18 @@ impl Transport<'_> {
                 std::thread::sleep(wait);
                 true
             }
+        }
+    }
+
+    /// The report of try `number` of `method path` to `url`, started now.
+    fn watch<'w>(&'w self, method: &'w str, path: &'w str, url: &str, number: u32) -> Try<'w> {
+        Try {
+            method,
+            path,
+            number,
+            started: Instant::now(),
+            proxy: self.shared.proxies.for_url(url).map(|r| r.shown.as_str()),
+            secret: &self.shared.key,
         }
     }
 

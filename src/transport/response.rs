@@ -91,8 +91,8 @@ pub(super) fn api_error(
     }
 }
 
-/// The request id a failure answer names, under any of the usual header names, redacted.
-fn request_id(headers: &http::HeaderMap, secret: &str) -> Option<String> {
+/// The request id an answer names, under any of the usual header names, redacted.
+pub(crate) fn request_id(headers: &http::HeaderMap, secret: &str) -> Option<String> {
     [
         "x-request-id",
         "request-id",

@@ -1,0 +1,138 @@
+//! Request ids on every result, and an observer of every try, against the emulator (which
+//! sends a fresh `X-Request-Id` with every answer, as the API does).
+
+mod common;
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use common::{fast_retries, text};
+use openrouter_files::{Attempt, Error, FilesClient, Upload};
+use openrouter_files_emulator::{Emulator, Fault};
+
+/// What an observer saw, one line per try, owned.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    method: String,
+    path: String,
+    attempt: u32,
+    status: Option<u16>,
+    sent: u64,
+    request_id: Option<String>,
+    retry: bool,
+    shown: String,
+}
+
+fn observed(emulator: &Emulator, retries: u32) -> (FilesClient, Arc<Mutex<Vec<Seen>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let client = FilesClient::builder()
+        .api_key(emulator.api_key())
+        .base_url(emulator.base_url())
+        .retry(fast_retries(retries))
+        .observer(move |a: &Attempt<'_>| {
+            record.lock().unwrap().push(Seen {
+                method: a.method.to_string(),
+                path: a.path.to_string(),
+                attempt: a.attempt,
+                status: a.status,
+                sent: a.bytes_sent,
+                request_id: a.request_id.map(str::to_string),
+                retry: a.retry_in.is_some(),
+                shown: format!("{a:?}"),
+            })
+        })
+        .build()
+        .unwrap();
+    (client, seen)
+}
+
+#[test]
+fn every_result_tells_its_request_id_and_headers() {
+    let emulator = Emulator::builder()
+        .seed_file("report.csv", text(64))
+        .start()
+        .unwrap();
+    let (client, _) = observed(&emulator, 0);
+    let uploaded = client.upload(Upload::bytes("a.txt", "abc")).unwrap();
+    let retrieved = client.retrieve(&uploaded.id).unwrap();
+    let page = client.list().page().unwrap();
+    let seeded = page
+        .data
+        .iter()
+        .find(|f| f.filename == "report.csv")
+        .unwrap();
+    let download = client.download(&seeded.id).unwrap();
+    let deleted = client.delete(&uploaded.id).unwrap();
+
+    let ids = [
+        uploaded.request_id(),
+        retrieved.request_id(),
+        page.request_id(),
+        download.request_id(),
+        deleted.request_id(),
+    ];
+    assert!(ids.iter().all(Option::is_some), "{ids:?}");
+    let mut distinct = ids.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ids.len(), "one id per call: {ids:?}");
+    // Every file of a page tells the page's request.
+    assert!(
+        page.data
+            .iter()
+            .all(|f| f.request_id() == page.request_id())
+    );
+    let answer = retrieved.response().unwrap();
+    assert_eq!((answer.status(), answer.attempts()), (200, 1));
+    assert_eq!(answer.header("Content-Type"), Some("application/json"));
+    assert_eq!(answer.header("x-request-id"), answer.request_id());
+    // Equality is about the file, not the request that brought it.
+    assert_eq!(retrieved, uploaded);
+    // What a result keeps is not part of its JSON.
+    assert!(
+        !serde_json::to_string(&retrieved)
+            .unwrap()
+            .contains(answer.request_id().unwrap())
+    );
+    let mut body = Vec::new();
+    let mut download = download;
+    download.read_to_end(&mut body).unwrap();
+    assert_eq!(body, text(64));
+}
+
+#[test]
+fn the_observer_sees_every_try_with_its_retry_and_never_the_key() {
+    let emulator = Emulator::start().unwrap();
+    let (client, seen) = observed(&emulator, 2);
+    let uploaded = client.upload(Upload::bytes("a.txt", "abc")).unwrap();
+    emulator.inject(Fault::status(503), 1);
+    let retrieved = client.retrieve(&uploaded.id).unwrap();
+    let missing = client.retrieve("or_file_missing").unwrap_err();
+
+    let seen = seen.lock().unwrap().clone();
+    let summary: Vec<_> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.attempt, s.status, s.retry))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("POST", 1, Some(200), false),
+            ("GET", 1, Some(503), true),
+            ("GET", 2, Some(200), false),
+            ("GET", 1, Some(404), false),
+        ]
+    );
+    assert_eq!(seen[0].path, "/files");
+    assert!(seen[0].sent > 3, "the multipart body: {}", seen[0].sent);
+    assert_eq!(seen[2].path, format!("/files/{}", uploaded.id));
+    assert_eq!(seen[2].request_id.as_deref(), retrieved.request_id());
+    assert_eq!(retrieved.response().unwrap().attempts(), 2);
+    assert_eq!(seen[3].request_id.as_deref(), missing.request_id());
+    assert!(matches!(missing, Error::Api(_)));
+    for s in &seen {
+        assert!(s.request_id.is_some(), "{s:?}");
+        assert!(!s.shown.contains(emulator.api_key()), "{}", s.shown);
+    }
+}
