@@ -95,6 +95,10 @@ pub struct Global {
     /// No progress bars
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Print each request on standard error: method, path, status, try, time, bytes, request
+    /// id, proxy, retries (JSON objects with --json); no progress bars
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// JSON output: one object per line; errors too, on standard error
     #[arg(long, global = true)]
     pub json: bool,

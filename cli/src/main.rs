@@ -10,6 +10,7 @@ mod network;
 mod output;
 mod report;
 mod text;
+mod verbose;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    let report = Report::new(cli.global.json, cli.global.quiet, commands::api_key());
+    let quiet = cli.global.quiet || cli.global.verbose;
+    let report = Report::new(cli.global.json, quiet, commands::api_key());
     match commands::run(cli, &report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

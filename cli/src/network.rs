@@ -1,6 +1,6 @@
 //! What the tool takes from a company network: the machine's trust store plus `--ca-cert`
 //! (or `OPENROUTER_CA_CERT`), as curl takes `--cacert` and `SSL_CERT_FILE`; the proxy of
-//! `--proxy`, none with `--no-proxy`, else the environment's as curl reads it.
+//! `--proxy`, none with `--no-proxy`, else the environment's as curl reads it; and `-v`.
 
 use openrouter_files::{FilesClientBuilder, TlsRoots};
 
@@ -27,6 +27,10 @@ pub fn configure(
         builder = builder.proxy(proxy);
     } else if global.no_proxy {
         builder = builder.no_proxy();
+    }
+    if global.verbose {
+        let secret = crate::commands::api_key();
+        builder = builder.observer(crate::verbose::observer(global.json, secret));
     }
     Ok(builder)
 }

@@ -71,10 +71,27 @@ pub fn tsv_field(text: &str) -> String {
 /// the line and paragraph separators and the bidirectional formatting characters it leaves raw
 /// are escaped here as `\u007f`, `\u2028`, `\u202e` and so on, so the line is still exact JSON.
 pub fn json_line(value: &impl serde::Serialize) -> String {
-    let raw = serde_json::to_string(value).unwrap_or_else(|e| {
+    answer_line(value, None)
+}
+
+/// [`json_line`] with the server's request id, when there is one, added as the last field,
+/// `_request_id` (the other fields keep their order): what support asks for.
+pub fn answer_line(value: &impl serde::Serialize, request_id: Option<&str>) -> String {
+    let mut raw = serde_json::to_string(value).unwrap_or_else(|e| {
         let message = serde_json::Value::String(format!("cannot encode as JSON: {e}"));
         format!("{{\"error\":{message}}}")
     });
+    if let Some(id) = request_id
+        && raw.ends_with('}')
+    {
+        raw.pop();
+        if !raw.ends_with('{') {
+            raw.push(',');
+        }
+        raw.push_str("\"_request_id\":");
+        raw.push_str(&serde_json::Value::from(id).to_string());
+        raw.push('}');
+    }
     if !raw.chars().any(is_unsafe) {
         return raw;
     }
@@ -139,6 +156,20 @@ mod tests {
         assert!(!line.chars().any(breaks_lines), "{line}");
         let back: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(back["filename"], name);
+    }
+
+    #[test]
+    fn answer_lines_end_with_the_request_id_and_stay_exact() {
+        let value = serde_json::json!({"id": "f"});
+        assert_eq!(
+            answer_line(&value, Some("r\u{202e}1")),
+            r#"{"id":"f","_request_id":"r\u202e1"}"#
+        );
+        assert_eq!(
+            answer_line(&serde_json::json!({}), Some("r")),
+            r#"{"_request_id":"r"}"#
+        );
+        assert_eq!(answer_line(&value, None), json_line(&value));
     }
 
     #[test]

@@ -226,3 +226,52 @@ fn a_proxy_that_refuses_is_named_in_the_error_without_its_credentials() {
         "{stderr}"
     );
 }
+
+#[test]
+fn verbose_prints_each_try_on_stderr_and_json_outputs_carry_the_same_request_id() {
+    use openrouter_files_emulator::Fault;
+    let emulator = emulator();
+    let uploaded = put(&emulator, "a.txt", "abc");
+    let id = uploaded["id"].as_str().unwrap();
+    emulator.inject(Fault::status(503), 1);
+    let out = bare()
+        .args(["info", id, "-v", "--base-url", emulator.base_url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    let path = format!("GET /files/{id}");
+    assert!(
+        lines[0].starts_with(&format!("* {path} (try 1): HTTP 503 in ")),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("; retrying in "), "{stderr}");
+    assert!(
+        lines[1].starts_with(&format!("* {path} (try 2): 200 in ")),
+        "{stderr}"
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let request_id = info["_request_id"]
+        .as_str()
+        .expect("info carries the request id");
+    assert!(
+        lines[1].contains(&format!("request id {request_id}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY));
+
+    let out = bare()
+        .args(["ls", "--json", "-v", "--base-url", emulator.base_url()])
+        .output()
+        .unwrap();
+    let attempt: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).lines().next().unwrap()).unwrap();
+    assert_eq!(attempt["event"], "attempt");
+    assert_eq!(attempt["path"], "/files");
+    assert_eq!(attempt["status"], 200);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["_request_id"], attempt["request_id"]);
+    assert_eq!(listed["id"], id);
+}

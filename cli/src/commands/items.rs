@@ -6,7 +6,7 @@ use crate::failure::{Failure, Tally};
 use crate::ids::ids;
 use crate::output::Out;
 use crate::report::Report;
-use crate::text::json_line;
+use crate::text::answer_line;
 
 pub fn info(
     client: &FilesClient,
@@ -15,7 +15,8 @@ pub fn info(
     out: &mut Out,
 ) -> Result<(), Failure> {
     each_id(args, "retrieved", report, out, |id, out| {
-        out.line(&json_line(&client.retrieve(id)?))
+        let meta = client.retrieve(id)?;
+        out.line(&answer_line(&meta, meta.request_id()))
     })
 }
 
@@ -31,7 +32,7 @@ pub fn rm(
         // The id asked for, which the server confirmed deleting: not whatever id its answer
         // names, which a script would take for the deleted one.
         out.line(&if json {
-            json_line(&gone)
+            answer_line(&gone, gone.request_id())
         } else {
             id.to_string()
         })

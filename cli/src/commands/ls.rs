@@ -5,7 +5,7 @@ use openrouter_files::{FileMetadata, FilesClient, Order};
 use crate::args::{self, Ls};
 use crate::failure::Failure;
 use crate::output::Out;
-use crate::text::{json_line, tsv_field};
+use crate::text::{answer_line, tsv_field};
 
 pub fn ls(client: &FilesClient, args: &Ls, json: bool, out: &mut Out) -> Result<(), Failure> {
     let mut request = client.list();
@@ -25,7 +25,11 @@ pub fn ls(client: &FilesClient, args: &Ls, json: bool, out: &mut Out) -> Result<
     // (`| head -1`) stops the requests too.
     for page in request.pages() {
         for file in page?.data {
-            out.line(&if json { json_line(&file) } else { tsv(&file) })?;
+            out.line(&if json {
+                answer_line(&file, file.request_id())
+            } else {
+                tsv(&file)
+            })?;
             if out.closed() {
                 return Ok(());
             }

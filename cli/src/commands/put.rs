@@ -14,7 +14,7 @@ use crate::failure::{Failure, Tally};
 use crate::interrupt;
 use crate::output::Out;
 use crate::report::{Report, follow};
-use crate::text::json_line;
+use crate::text::answer_line;
 
 /// A file to upload: where it is, and the name to store it under if not its own.
 struct Item {
@@ -102,7 +102,7 @@ pub fn put(
             }
             Ok(client.upload(upload)?)
         },
-        |meta| report.suspend(|| out.line(&json_line(&meta))),
+        |meta| report.suspend(|| out.line(&answer_line(&meta, meta.request_id()))),
     );
     drop(spooled);
     result

@@ -117,10 +117,20 @@ pub fn run(emulator: &Emulator, args: &[&str]) -> Ran {
 }
 
 /// The JSON objects of `text`, one per line.
+/// Each line of `text` as JSON, without the `_request_id` a result line carries (it differs
+/// from call to call; `tests/network.rs` checks it).
 pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .map(without_request_id)
         .collect()
+}
+
+pub fn without_request_id(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(object) = value.as_object_mut() {
+        object.remove("_request_id");
+    }
+    value
 }
 
 /// Writes `content` to `dir/name` and returns the path as a string.
@@ -136,7 +146,7 @@ pub fn put(emulator: &Emulator, name: &str, content: &str) -> serde_json::Value 
     let path = file(dir.path(), name, content);
     let out = run(emulator, &["put", &path]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    serde_json::from_str(out.stdout.trim()).unwrap()
+    without_request_id(serde_json::from_str(out.stdout.trim()).unwrap())
 }
 
 /// The ids `ls` prints, in order.
