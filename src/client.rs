@@ -559,7 +559,7 @@ impl FilesClientBuilder {
 
     /// Which roots the client trusts besides those added with
     /// [`add_root_certificate`](Self::add_root_certificate) (default [`TlsRoots::Default`]:
-    /// the stack's own). [`TlsRoots::Platform`] (feature `platform-roots`) trusts what the
+    /// the stack's own). [`TlsRoots::Platform`](TlsRoots) (feature `platform-roots`) trusts what the
     /// machine trusts, `SSL_CERT_FILE` and `SSL_CERT_DIR` included, as curl does: what a
     /// company network with its own CA usually needs.
     ///

@@ -16,5 +16,8 @@ pub mod logging {}
 #[doc = include_str!("../docs/testing.md")]
 pub mod testing {}
 
+#[doc = include_str!("../docs/company-network.md")]
+pub mod company_network {}
+
 #[doc = include_str!("../docs/architecture.md")]
 pub mod architecture {}

@@ -61,6 +61,10 @@
 //!   on scoped threads, one connection per worker, with a per-item [`BatchReport`].
 //! - [`CompletionApi`]: a file id as the content part of a chat completions, responses or
 //!   messages request, and the [`FILE_IDS_HEADER`] that keeps the id with OpenRouter.
+//! - In a company network: [`TlsRoots`] and [`FilesClientBuilder::add_root_certificate`] for a
+//!   private CA, [`FilesClientBuilder::proxy`] (and the environment's proxies, read as curl
+//!   reads them), the request id and headers of every result ([`ResponseInfo`]), and an
+//!   [`Observer`] of every try (see `docs/company-network.md`).
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
@@ -69,8 +73,9 @@
 //! The long explanations are in [`guide`]: [retries, timeouts, deadlines and
 //! redirects](guide::retries), [exact downloads and uploads](guide::downloads),
 //! [TLS](guide::tls), [logging and secrets](guide::logging), [testing with the
-//! emulator](guide::testing), and the [architecture](guide::architecture) (crates and modules,
-//! which way they depend).
+//! emulator](guide::testing), [in a company network](guide::company_network) (a private CA,
+//! proxies, request ids, watching the calls), and the [architecture](guide::architecture)
+//! (crates and modules, which way they depend).
 //!
 //! In short: connection failures, timeouts, 408, 429 and 5xx are retried twice with backoff,
 //! honouring `Retry-After`; an upload is retried only when it cannot have been stored; list,
