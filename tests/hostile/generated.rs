@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openrouter_files::{
-    Batch, BatchProgress, BatchReport, Error, FileDeleted, FileMetadata, FilesClient, Outcome,
-    Upload,
+    Attempt, Batch, BatchProgress, BatchReport, Error, FileDeleted, FileMetadata, FilesClient,
+    Outcome, ResponseInfo, Upload,
 };
 use serde::de::DeserializeOwned;
 
@@ -105,6 +105,15 @@ where
     assert!(
         sent.iter().any(|a| a.for_file(id) && a.decodes_to(value)),
         "case {case}: {value:?} about {id} is no 2xx answer's body decoded: {sent:?}"
+    );
+}
+
+/// Asserts that the answer a result keeps (`response()`) holds no trace of the key.
+fn check_answer(answer: Option<&ResponseInfo>, case: usize) {
+    let shown = format!("{answer:?}");
+    assert!(
+        !shown.contains(KEY),
+        "case {case}: a result keeps the key: {shown}"
     );
 }
 
@@ -232,7 +241,7 @@ fn hostile_answer(
     let mut declared = Some(body.len());
     let mut chunked = false;
     for _ in 0..rng.below(6) {
-        let line = match rng.below(20) {
+        let line = match rng.below(21) {
             0 => format!("Content-Length: {}\r\n", body.len() + 1 + rng.below(100)),
             1 => format!(
                 "Content-Length: {}\r\n",
@@ -300,6 +309,15 @@ fn hostile_answer(
             14 => "Content-Type: application/json; charset=utf-16\r\n".to_string(),
             15 => format!("x-request-id: {KEY}\r\n"),
             16 => "Connection: close\r\n".to_string(),
+            // Headers a result keeps (`response()`) that echo the key.
+            17 => format!(
+                "{}\r\n",
+                rng.pick(&[
+                    &format!("X-Echo: Bearer {KEY}"),
+                    &format!("Set-Cookie: session={KEY}"),
+                    &format!("Request-Id: {}{KEY}", "\u{202e}"),
+                ])
+            ),
             _ => "Content-Disposition: attachment; filename=\"..%2F..%2Fx\"\r\n".to_string(),
         };
         if line.starts_with("Content-Length") || chunked {
@@ -413,6 +431,8 @@ struct Rig {
     sent: Arc<Mutex<Vec<Sent>>>,
     client: FilesClient,
     bound: Duration,
+    /// Every try the client's observer was told about, as `Debug` shows it.
+    observed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Rig {
@@ -433,7 +453,10 @@ impl Rig {
             hostile_answer(&mut rng, elsewhere_port, request, s, &answers)
         });
         let bound = Duration::from_secs(2);
+        let observed = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&observed);
         let client = FilesClient::builder()
+            .observer(move |a: &Attempt<'_>| record.lock().unwrap().push(format!("{a:?}")))
             .api_key(KEY)
             .base_url(server.url("/api/v1"))
             .header("X-Team-Secret", "s3cret")
@@ -450,6 +473,7 @@ impl Rig {
             sent,
             client,
             bound,
+            observed,
         }
     }
 
@@ -491,6 +515,16 @@ impl Rig {
             "the key or a user header reached another origin: {leaked:?}"
         );
         assert_eq!(key_watch().leaks_here(), Vec::<String>::new());
+        let observed = self.observed.lock().unwrap();
+        assert!(
+            !observed.is_empty(),
+            "the observer was told about the tries"
+        );
+        let shown: Vec<&String> = observed
+            .iter()
+            .filter(|a| a.contains(KEY) || a.contains("s3cret"))
+            .collect();
+        assert!(shown.is_empty(), "the observer saw the key: {shown:?}");
     }
 }
 
@@ -512,15 +546,21 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
         let result: Result<String, Error> = match op {
             0 => client.retrieve(SHARED_ID).map(|m| {
                 check_retrieved(sent, &m, SHARED_ID, case);
+                check_answer(m.response(), case);
                 m.id
             }),
-            1 => client.list().page().map(|p| p.data.len().to_string()),
+            1 => client.list().page().map(|p| {
+                check_answer(p.response(), case);
+                p.data.len().to_string()
+            }),
             2 => client.delete(SHARED_ID).map(|d| {
                 check_deleted(sent, &d, SHARED_ID, case);
+                check_answer(d.response(), case);
                 d.id
             }),
             3 => client.upload(Upload::bytes("a.txt", "abc")).map(|m| {
                 check_decoded(sent, &m, SHARED_ID, case);
+                check_answer(m.response(), case);
                 m.id
             }),
             4 => client
