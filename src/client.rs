@@ -384,7 +384,7 @@ impl fmt::Debug for FilesClientBuilder {
         f.debug_struct("FilesClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("base_url", &hide_userinfo(&self.base_url))
-            .field("proxy", &Proxies::new(&self.proxy).ok())
+            .field("proxy", &self.proxy)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }

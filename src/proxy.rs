@@ -21,7 +21,7 @@ use ureq::Proxy;
 use crate::error::{Error, Result};
 
 /// Where the builder's proxy setting came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) enum ProxyChoice {
     /// The environment, as curl reads it (the default).
     #[default]
@@ -30,6 +30,17 @@ pub(crate) enum ProxyChoice {
     Url(String),
     /// No proxy at all.
     Off,
+}
+
+/// Shows a proxy URL without its credentials.
+impl fmt::Debug for ProxyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyChoice::Environment => f.write_str("Environment"),
+            ProxyChoice::Url(url) => write!(f, "Url({:?})", crate::client::hide_userinfo(url)),
+            ProxyChoice::Off => f.write_str("Off"),
+        }
+    }
 }
 
 /// A proxy a request may go through: what ureq is given, and how messages name it.
@@ -351,6 +362,11 @@ mod tests {
         assert_eq!(through(&p, "https://x/"), Some("http://127.0.0.1:3128"));
         assert_eq!(through(&p, "http://x/"), Some("http://127.0.0.1:3128"));
         assert!(!format!("{p:?}").contains("pw"));
+        let choice = ProxyChoice::Url("http://u:pw@127.0.0.1:3128".into());
+        assert_eq!(
+            format!("{choice:?}"),
+            r#"Url("http://[redacted]@127.0.0.1:3128")"#
+        );
         let p = Proxies::new(&ProxyChoice::Off).unwrap();
         assert_eq!(through(&p, "https://x/"), None);
     }

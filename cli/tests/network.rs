@@ -274,4 +274,21 @@ fn verbose_prints_each_try_on_stderr_and_json_outputs_carry_the_same_request_id(
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["_request_id"], attempt["request_id"]);
     assert_eq!(listed["id"], id);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(dir.path(), "b.txt", "xyz");
+    let out = bare()
+        .args(["put", &path, "--base-url", emulator.base_url()])
+        .output()
+        .unwrap();
+    let put: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(put["_request_id"].is_string(), "{put}");
+    let out = bare()
+        .args(["rm", "--json", put["id"].as_str().unwrap()])
+        .args(["--base-url", emulator.base_url()])
+        .output()
+        .unwrap();
+    let gone: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(gone["_request_id"].is_string(), "{gone}");
+    assert_ne!(gone["_request_id"], put["_request_id"]);
 }
