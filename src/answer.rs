@@ -7,13 +7,22 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use ureq::http::HeaderMap;
 
-use crate::download::Download;
-use crate::error::{Result, redact};
-use crate::model::{FileDeleted, FileMetadata, Page};
-use crate::transport::{Reply, read_checked_json, read_json, request_id};
+use crate::error::redact;
+
+/// The request id an answer names, under any of the usual header names, redacted.
+pub(crate) fn request_id(headers: &HeaderMap, secret: &str) -> Option<String> {
+    [
+        "x-request-id",
+        "request-id",
+        "x-openrouter-request-id",
+        "cf-ray",
+    ]
+    .iter()
+    .find_map(|name| headers.get(*name)?.to_str().ok())
+    .map(|id| redact(id, secret))
+}
 
 /// The most headers kept from one answer, and the longest value kept (longer ones are cut).
 const MAX_HEADERS: usize = 64;
@@ -105,7 +114,7 @@ impl ResponseInfo {
 /// Where a result keeps its [`ResponseInfo`]. It takes no part in equality: two answers that
 /// describe the same file are equal, whichever request brought them.
 #[derive(Clone, Default)]
-pub(crate) struct Received(Option<Arc<ResponseInfo>>);
+pub(crate) struct Received(pub(crate) Option<Arc<ResponseInfo>>);
 
 impl Received {
     pub(crate) fn get(&self) -> Option<&ResponseInfo> {
@@ -136,11 +145,6 @@ impl fmt::Debug for Received {
     }
 }
 
-/// A result that keeps the answer it came from.
-pub(crate) trait Answered {
-    fn set_received(&mut self, info: Arc<ResponseInfo>);
-}
-
 /// The accessors every result that came from the server has.
 macro_rules! answered {
     ($($ty:ty),*) => {$(
@@ -148,7 +152,7 @@ macro_rules! answered {
             /// The answer this came from: status, request id, tries and headers. `None` for
             /// one built locally (`new`) or read back from JSON. For a download resumed by
             /// [`download_to`](crate::FilesClient::download_to), the answer that started it.
-            pub fn response(&self) -> Option<&ResponseInfo> {
+            pub fn response(&self) -> Option<&$crate::answer::ResponseInfo> {
                 self.answered.get()
             }
 
@@ -161,61 +165,4 @@ macro_rules! answered {
     )*};
 }
 
-answered!(FileMetadata, FileDeleted, Page, Download);
-
-impl Answered for FileMetadata {
-    fn set_received(&mut self, info: Arc<ResponseInfo>) {
-        self.answered = Received(Some(info));
-    }
-}
-
-impl Answered for FileDeleted {
-    fn set_received(&mut self, info: Arc<ResponseInfo>) {
-        self.answered = Received(Some(info));
-    }
-}
-
-/// A page and every file on it keep the answer of the page's request.
-impl Answered for Page {
-    fn set_received(&mut self, info: Arc<ResponseInfo>) {
-        for file in &mut self.data {
-            file.set_received(Arc::clone(&info));
-        }
-        self.answered = Received(Some(info));
-    }
-}
-
-impl Reply {
-    /// What this answer said besides its body.
-    pub(crate) fn info(&self) -> Arc<ResponseInfo> {
-        Arc::new(ResponseInfo::new(
-            self.response.status().as_u16(),
-            self.response.headers(),
-            self.attempts,
-            &self.secret,
-        ))
-    }
-}
-
-/// [`read_json`], keeping the answer on the result.
-pub(crate) fn read_answer<T: DeserializeOwned + Answered>(
-    reply: Reply,
-    what: &'static str,
-) -> Result<T> {
-    let info = reply.info();
-    let mut value: T = read_json(reply, what)?;
-    value.set_received(info);
-    Ok(value)
-}
-
-/// [`read_checked_json`], keeping the answer on the result.
-pub(crate) fn read_checked_answer<T: DeserializeOwned + Answered>(
-    reply: Reply,
-    what: &'static str,
-    check: impl FnOnce(&serde_json::Value) -> Result<(), &'static str>,
-) -> Result<T> {
-    let info = reply.info();
-    let mut value: T = read_checked_json(reply, what, check)?;
-    value.set_received(info);
-    Ok(value)
-}
+pub(crate) use answered;

@@ -17,10 +17,9 @@ use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::observe::{Observer, SharedObserver};
 use crate::proxy::{Proxies, ProxyChoice};
-use crate::answer::read_checked_answer;
 use crate::retry::RetryPolicy;
 use crate::tls;
-use crate::transport::{Call, Replay, Transport};
+use crate::transport::{Call, Replay, Transport, read_checked_answer};
 use crate::userinfo::hide_userinfo;
 use crate::trust::TlsRoots;
 

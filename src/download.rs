@@ -113,6 +113,8 @@ impl std::fmt::Debug for Download {
     }
 }
 
+crate::answer::answered!(Download);
+
 impl Download {
     /// The announced length (`Content-Length`), when the server sent one; the body is checked
     /// against it.

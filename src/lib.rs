@@ -128,22 +128,22 @@ mod trust;
 mod upload;
 mod userinfo;
 
+pub use answer::ResponseInfo;
 pub use batch::{
     Batch, BatchItem, BatchProgress, BatchReport, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome,
     Saved,
 };
 pub use client::{FilesClient, FilesClientBuilder};
+pub use completion::{CompletionApi, FILE_IDS_HEADER, FILE_IDS_OPENROUTER, UnknownCompletionApi};
 pub use config::{
     DEFAULT_BASE_URL, DEFAULT_JSON_DEADLINE, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_UPLOAD_LIMIT,
 };
-pub use completion::{CompletionApi, FILE_IDS_HEADER, FILE_IDS_OPENROUTER, UnknownCompletionApi};
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
 pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use observe::{Attempt, Observer};
 pub use progress::PROGRESS_STEP;
-pub use answer::ResponseInfo;
 pub use retry::RetryPolicy;
 pub use trust::TlsRoots;
 pub use upload::Upload;

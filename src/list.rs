@@ -9,8 +9,7 @@ use ureq::http::Method;
 use crate::client::{FilesClient, idempotent};
 use crate::error::{Error, Result};
 use crate::model::{FileMetadata, Order, Page, Provider, Shape};
-use crate::answer::read_answer;
-use crate::transport::Call;
+use crate::transport::{Call, read_answer};
 
 /// Files per page when the caller sets no limit and iterates: the API's maximum, so a long
 /// listing takes as few round trips as possible.

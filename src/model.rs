@@ -469,6 +469,8 @@ impl FileDeleted {
     }
 }
 
+crate::answer::answered!(FileMetadata, FileDeleted, Page);
+
 /// One page of a file list. [`Page::new`] builds one for fixtures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

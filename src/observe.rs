@@ -119,7 +119,7 @@ impl Try<'_> {
             Ended::Answered(response) => (
                 Some(response.status().as_u16()),
                 response.body().content_length(),
-                crate::transport::request_id(response.headers(), self.secret),
+                crate::answer::request_id(response.headers(), self.secret),
                 None,
             ),
             Ended::Failed(error) => (

@@ -37,7 +37,7 @@ impl fmt::Debug for ProxyChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProxyChoice::Environment => f.write_str("Environment"),
-            ProxyChoice::Url(url) => write!(f, "Url({:?})", crate::client::hide_userinfo(url)),
+            ProxyChoice::Url(url) => write!(f, "Url({:?})", crate::userinfo::hide_userinfo(url)),
             ProxyChoice::Off => f.write_str("Off"),
         }
     }

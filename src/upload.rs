@@ -15,8 +15,7 @@ use crate::codec::multipart::{FilePart, guess_content_type};
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
 use crate::progress::{ExactLen, Progress};
-use crate::answer::read_checked_answer;
-use crate::transport::{Call, Outgoing, Replay};
+use crate::transport::{Call, Outgoing, Replay, read_checked_answer};
 
 /// What to upload, and how to report progress.
 ///

@@ -107,7 +107,7 @@ fn a_proxy_that_refuses_the_tunnel_is_an_error_naming_the_proxy_not_the_server()
         let text = format!("{err} {err:?}");
         assert!(text.contains(&status.to_string()), "{text}");
         assert!(
-            !text.contains(&origin.to_string()),
+            !text.contains(&format!("127.0.0.1:{origin}")),
             "names the server: {text}"
         );
         assert!(!text.contains("s3cret") && !text.contains(KEY), "{text}");
@@ -115,6 +115,34 @@ fn a_proxy_that_refuses_the_tunnel_is_an_error_naming_the_proxy_not_the_server()
         assert_eq!(crossed.lock().unwrap().heads.len(), 1);
         assert!(seen.lock().unwrap().heads.is_empty());
     }
+}
+
+#[test]
+fn a_proxy_that_cannot_be_reached_is_named_in_the_transport_error() {
+    // A port nothing listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://user:s3cret@127.0.0.1:{port}");
+    let (origin, seen, client) = origin_and_client(Some(&url));
+    let err = client.retrieve("file_px").unwrap_err();
+    let Error::Transport(transport) = &err else {
+        panic!("{err:?}");
+    };
+    assert!(transport.is_connect(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("the proxy http://127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&format!("127.0.0.1:{origin}")),
+        "names the server: {text}"
+    );
+    assert!(!format!("{text} {err:?}").contains("s3cret"));
+    assert!(seen.lock().unwrap().heads.is_empty());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! - [`request`]: the request loop (headers, timeouts, the retry rules, the shared pause);
 //! - [`redirect`]: which redirects are followed, by the crate's own rules;
 //! - [`response`]: status-to-error mapping and reading JSON bodies, bounded and redacted;
+//! - [`answered`]: the answer (request id, headers, tries) kept on each result;
 //! - [`inflate`]: whether this build's ureq inflates answers (a download check).
 //!
 //! It reads the client's settings ([`config`](crate::config)) through [`Transport`], never the
@@ -18,13 +19,15 @@ use ureq::http::{Method, Response};
 use crate::config::{Options, Shared};
 use crate::error::{Error, TransportError};
 
+mod answered;
 pub(crate) mod inflate;
 mod redirect;
 mod request;
 mod response;
 mod url;
 
-pub(crate) use response::{read_checked_json, read_json, request_id, shown, snippet};
+pub(crate) use answered::{read_answer, read_checked_answer};
+pub(crate) use response::{read_checked_json, read_json, shown, snippet};
 
 /// The settings one call is sent with: what every clone of the client shares and what its
 /// scope changed.

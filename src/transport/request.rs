@@ -13,8 +13,8 @@ use super::url::api_path;
 use super::{Call, Outgoing, Replay, Reply, Transport, method_name};
 use crate::config::finite;
 use crate::error::{ApiError, Error, Result, TransportError};
-use crate::retry::gate::Closed;
 use crate::observe::{Ended, Try};
+use crate::retry::gate::Closed;
 use crate::retry::{RetryPolicy, may_wait};
 
 /// Why one attempt failed: a transport error the retry rules judge, or an error that ends the

@@ -42,7 +42,7 @@ pub(super) fn api_error(
 ) -> ApiError {
     let status = response.status().as_u16();
     let headers = response.headers();
-    let request_id = request_id(headers, secret);
+    let request_id = crate::answer::request_id(headers, secret);
     let retry_after = retry::retry_after(headers);
     let mut raw = Vec::new();
     let _ = response
@@ -89,19 +89,6 @@ pub(super) fn api_error(
             attempts,
         },
     }
-}
-
-/// The request id an answer names, under any of the usual header names, redacted.
-pub(crate) fn request_id(headers: &http::HeaderMap, secret: &str) -> Option<String> {
-    [
-        "x-request-id",
-        "request-id",
-        "x-openrouter-request-id",
-        "cf-ray",
-    ]
-    .iter()
-    .find_map(|name| headers.get(*name)?.to_str().ok())
-    .map(|id| redact(id, secret))
 }
 
 /// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
