@@ -20,8 +20,8 @@ use crate::proxy::{Proxies, ProxyChoice};
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{Call, Replay, Transport, read_checked_answer};
-use crate::userinfo::hide_userinfo;
 use crate::trust::TlsRoots;
+use crate::userinfo::hide_userinfo;
 
 /// A blocking client for the OpenRouter Files API.
 ///
