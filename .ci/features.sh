@@ -44,5 +44,6 @@ cargo test --quiet --test trust --features platform-roots
 cargo test --quiet --test trust --no-default-features --features native-tls,platform-roots
 echo "unit and wire tests on native-tls alone"
 cargo test --quiet --no-default-features --features native-tls --lib --test wire
-echo "every test and doctest without TLS (plain http only; https and root certificates refused)"
-cargo test --quiet -p openrouter-files --no-default-features
+echo "every unit and integration test without TLS (plain http only; https and root certificates"
+echo "refused). Not the doc examples: they show the production https URL, which needs TLS."
+cargo test --quiet -p openrouter-files --no-default-features --lib --tests

@@ -98,7 +98,8 @@ fn absurd_retry_after_values_end_every_operation_at_once_with_the_saturated_wait
 
 #[test]
 fn every_header_value_is_checked_when_the_client_is_built() {
-    let keyed = || FilesClient::builder().api_key(KEY);
+    // An http base URL, so the checks hold in a build without TLS too.
+    let keyed = || FilesClient::builder().api_key(KEY).base_url("http://h/api");
     let refused = |builder: openrouter_files::FilesClientBuilder| {
         let err = builder.build().unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err:?}");
