@@ -152,6 +152,19 @@ pub enum Error {
     /// batch's shared `Retry-After` pause.
     #[error("cancelled: the batch stopped before this request was sent")]
     Cancelled,
+    /// An upload's answer was lost after the server may have stored it, and several files in
+    /// the workspace could be it: none was taken, and the upload was not sent again. See
+    /// [`FilesClient::upload_detailed`](crate::FilesClient::upload_detailed).
+    #[error("the answer to the upload of {filename:?} was lost and {} stored files may be it: {}", candidates.len(), candidates.join(", "))]
+    LostUpload {
+        /// The name the upload was sent with.
+        filename: String,
+        /// The ids of the files that may be the upload.
+        candidates: Vec<String>,
+        /// The failure that lost the answer.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {

@@ -7,6 +7,7 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use ureq::http::Method;
 
@@ -15,6 +16,7 @@ use crate::codec::multipart::{FilePart, guess_content_type};
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
 use crate::progress::{ExactLen, Progress};
+use crate::recover::{self, Search, Uploaded};
 use crate::transport::{Call, Outgoing, Replay, read_checked_answer};
 
 /// What to upload, and how to report progress.
@@ -53,6 +55,9 @@ pub struct Upload<'a> {
     source: Source<'a>,
     content_type: Option<String>,
     progress: Option<UploadProgress<'a>>,
+    find_lost: bool,
+    /// Files the caller accounts for, never taken for this upload when its answer is lost.
+    pub(crate) known: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
 }
 
 /// An upload's progress callback. The mutex is never contended (an upload is sent by value);
@@ -120,7 +125,17 @@ impl<'a> Upload<'a> {
             source,
             content_type: None,
             progress: None,
+            find_lost: true,
+            known: None,
         }
+    }
+
+    /// Whether to look for the file when the upload's answer is lost after the body was sent
+    /// (default: yes). See [`FilesClient::upload_detailed`]. Without it, such an upload is an
+    /// error and never sent again.
+    pub fn find_lost(mut self, find: bool) -> Self {
+        self.find_lost = find;
+        self
     }
 
     /// Sends the file under another name.
@@ -181,14 +196,46 @@ impl<'a> Upload<'a> {
 impl FilesClient {
     /// Uploads a file and returns its metadata. The body streams in constant memory with an
     /// exact `Content-Length`; empty files and files over [`FilesClient::upload_limit`] are
-    /// refused before anything is sent.
+    /// refused before anything is sent. An answer lost after the body was sent is looked for
+    /// as [`FilesClient::upload_detailed`] says.
     pub fn upload(&self, upload: Upload<'_>) -> Result<FileMetadata> {
+        self.upload_detailed(upload).map(|u| u.file)
+    }
+
+    /// [`FilesClient::upload`], saying whether the server confirmed the upload or its answer
+    /// was lost and the file was found in the workspace ([`Uploaded::found`]).
+    ///
+    /// When the answer may have been lost after the server stored the file (the body was
+    /// sent, then a reset, a timeout, or a 5xx other than 503), the client lists the
+    /// workspace once for files created since the attempt began (less
+    /// [`LOST_UPLOAD_CLOCK_SKEW`](crate::LOST_UPLOAD_CLOCK_SKEW)) with the size sent and the
+    /// name sent or its base name. Exactly one: it is the upload. None: the upload is sent
+    /// again when its source can be read again (a path or bytes) and the retry policy allows,
+    /// else the error is returned. Several: [`Error::LostUpload`], listing them. Turn it off
+    /// with [`Upload::find_lost`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")] {
+    /// # use openrouter_files::{FilesClient, Upload, emulator::{Emulator, Fault, Route}};
+    /// let server = Emulator::start()?;
+    /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
+    /// // The server stores the file, then a gateway answers 502.
+    /// server.inject(Fault::StatusAfterRunning(502).on(Route::Upload), 1);
+    /// let uploaded = client.upload_detailed(Upload::bytes("notes.md", "# Notes\n"))?;
+    /// assert!(uploaded.found);
+    /// assert_eq!(client.list().files().count(), 1); // stored once, not twice
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upload_detailed(&self, upload: Upload<'_>) -> Result<Uploaded> {
         let len = upload.checked_len(self.shared.upload_limit)?;
         let Upload {
             filename,
             mut source,
             content_type,
             progress,
+            find_lost,
+            known,
         } = upload;
         let content_type = content_type.unwrap_or_else(|| guess_content_type(&filename).into());
         let part = FilePart::new(&filename, &content_type);
@@ -230,8 +277,38 @@ impl FilesClient {
             replay,
             identity: false,
         };
-        let reply = self.transport().execute(&call, Some(&mut next_body))?;
-        read_checked_answer(reply, "upload", crate::client::file_object)
+        let policy = self.options.retry;
+        let rounds = match replay {
+            Replay::Upload => policy.max_retries().saturating_add(1),
+            _ => 1,
+        };
+        let known = known.unwrap_or(&|_| false);
+        let mut round = 0;
+        loop {
+            round += 1;
+            let started = SystemTime::now();
+            let error = match self
+                .transport()
+                .execute(&call, Some(&mut next_body))
+                .and_then(|reply| read_checked_answer(reply, "upload", crate::client::file_object))
+            {
+                Ok(file) => return Ok(Uploaded { file, found: false }),
+                Err(error) if find_lost && recover::may_have_stored(&error) => error,
+                Err(error) => return Err(error),
+            };
+            let wait = policy.delay(round - 1, None).filter(|_| round < rounds);
+            match recover::search(self, &filename, len, started, known, error) {
+                Ok(Search::Found(file)) => return Ok(Uploaded { file, found: true }),
+                Ok(Search::NotStored(error)) => match wait {
+                    Some(wait) => {
+                        log::debug!("the upload of {filename} was not stored; sending it again");
+                        std::thread::sleep(wait);
+                    }
+                    None => return Err(error),
+                },
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// Uploads the file at `path` under its own name. Shorthand for

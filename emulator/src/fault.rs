@@ -34,6 +34,13 @@ pub enum Fault {
     },
     /// Closes the connection without answering; the operation does not run.
     DropConnection,
+    /// Runs the operation (an upload stores its file, a delete deletes), then throws its
+    /// answer away and closes the connection: the answer lost to a reset after the server
+    /// acted, which a client cannot tell from a request that never arrived.
+    DropAfterRunning,
+    /// Runs the operation (an upload stores its file), then answers this status with the
+    /// spec's error body instead of its answer: a gateway's 502 after the server acted.
+    StatusAfterRunning(u16),
 }
 
 /// One operation of the API, to aim a fault at with [`Fault::on`].

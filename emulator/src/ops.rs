@@ -109,6 +109,7 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let route = route(request.method, &segments);
     let mut truncate = None;
+    let mut after = None;
     // Taken in its own statement: the lock must be released before a delay sleeps.
     let fault = lock(&shared.faults).next(route);
     match fault {
@@ -124,6 +125,9 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         Some(Fault::Delay(delay)) => std::thread::sleep(delay),
         Some(Fault::DropConnection) => return Answer::Drop,
         Some(Fault::TruncateDownload { after_bytes }) => truncate = Some(after_bytes),
+        Some(fault @ (Fault::DropAfterRunning | Fault::StatusAfterRunning(_))) => {
+            after = Some(fault);
+        }
         None => {}
     }
     match request.header("Authorization") {
@@ -157,27 +161,45 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         }
         Err(answer) => return answer,
     };
-    let layout = Layout::of(shared.config.version, scope.provider.as_deref());
     let id = segments
         .get(1)
         .map(|s| percent_decode(s))
         .unwrap_or_default();
+    let answer = run(shared, request, route, &scope, &params, &id, truncate);
+    match after {
+        Some(Fault::DropAfterRunning) => Answer::Drop,
+        Some(Fault::StatusAfterRunning(status)) => Answer::error(status, standard_message(status)),
+        _ => answer,
+    }
+}
+
+/// Runs one operation of the API and answers it.
+fn run(
+    shared: &Shared,
+    request: &mut Request<'_>,
+    route: Route,
+    scope: &Scope,
+    params: &[(String, String)],
+    id: &str,
+    truncate: Option<u64>,
+) -> Answer {
+    let layout = Layout::of(shared.config.version, scope.provider.as_deref());
     match route {
-        Route::List => list(shared, &scope, &layout, &params),
-        Route::Upload => upload(shared, request, &scope, &layout),
-        Route::Retrieve => match lock(&shared.store).get(&scope, &id) {
+        Route::List => list(shared, scope, &layout, params),
+        Route::Upload => upload(shared, request, scope, &layout),
+        Route::Retrieve => match lock(&shared.store).get(scope, id) {
             Some(file) => Answer::Json(200, layout.file(file)),
             None => Answer::error(404, "Resource not found"),
         },
         Route::Delete => {
-            if lock(&shared.store).remove(&scope, &id) {
-                Answer::Json(200, layout.deleted(&id))
+            if lock(&shared.store).remove(scope, id) {
+                Answer::Json(200, layout.deleted(id))
             } else {
                 Answer::error(404, "Resource not found")
             }
         }
         Route::Download => {
-            let file = lock(&shared.store).get(&scope, &id).cloned();
+            let file = lock(&shared.store).get(scope, id).cloned();
             match file {
                 None => Answer::error(404, "Resource not found"),
                 Some(f) if !f.downloadable => {
