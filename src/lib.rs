@@ -113,6 +113,7 @@ mod completion;
 mod config;
 mod download;
 mod error;
+mod filter;
 pub mod guide;
 mod list;
 mod model;
@@ -141,6 +142,7 @@ pub use config::{
 };
 pub use download::Download;
 pub use error::{ApiError, ApiErrorKind, Error, Result, TransportError};
+pub use filter::{FileFilter, parse_size, parse_time};
 pub use list::{Files, ListPosition, ListRequest, Pages};
 pub use model::{FileDeleted, FileMetadata, OpenAiFields, Order, Page, Provider, Shape};
 pub use observe::{Attempt, Observer};

@@ -7,6 +7,7 @@
 //! [`FilesClientBuilder::max_idle_connections`](crate::FilesClientBuilder::max_idle_connections)
 //! idle (32 by default), so N workers use N TCP connections for the whole batch.
 
+mod existing;
 mod report;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -137,6 +138,7 @@ pub struct Batch<'a> {
     client: &'a FilesClient,
     concurrency: usize,
     stop_on_error: bool,
+    skip_existing: bool,
     cancel: Option<&'a AtomicBool>,
     progress: Option<ProgressCallback<'a>>,
 }
@@ -146,6 +148,7 @@ impl std::fmt::Debug for Batch<'_> {
         f.debug_struct("Batch")
             .field("concurrency", &self.concurrency)
             .field("stop_on_error", &self.stop_on_error)
+            .field("skip_existing", &self.skip_existing)
             .field("cancel", &self.cancel)
             .finish_non_exhaustive()
     }
@@ -172,6 +175,7 @@ impl FilesClient {
             client: self,
             concurrency: DEFAULT_CONCURRENCY,
             stop_on_error: false,
+            skip_existing: false,
             cancel: None,
             progress: None,
         }
@@ -193,6 +197,15 @@ impl<'a> Batch<'a> {
     /// [`Outcome::Skipped`] (default: go on).
     pub fn stop_on_error(mut self, stop: bool) -> Self {
         self.stop_on_error = stop;
+        self
+    }
+
+    /// Leaves out of [`Batch::upload_paths`] each file the workspace already holds under the
+    /// same name with the same size: such an item is [`Outcome::Existing`] with the stored
+    /// file, and nothing is sent for it. The workspace is listed once, before the first
+    /// upload (default: off). Progress counts only the files to send.
+    pub fn skip_existing(mut self, skip: bool) -> Self {
+        self.skip_existing = skip;
         self
     }
 
@@ -241,6 +254,14 @@ impl<'a> Batch<'a> {
             .into_iter()
             .map(|p| p.as_ref().to_path_buf())
             .collect();
+        if self.skip_existing {
+            let client = self.client;
+            let batch = Batch {
+                skip_existing: false,
+                ..self
+            };
+            return existing::skip(client, paths, |to_send| batch.upload_paths(to_send));
+        }
         // Only what can be sent: the items refused before sending move no bytes.
         let limit = self.client.shared.upload_limit;
         let total = paths

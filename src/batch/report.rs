@@ -15,13 +15,17 @@ pub enum Outcome<T> {
     /// [`Batch::stop_on_error`](crate::Batch::stop_on_error), the caller's
     /// [`Batch::cancel_flag`](crate::Batch::cancel_flag), or a panicking callback).
     Skipped,
+    /// Nothing was sent: the workspace already holds this file (a file of the same name and
+    /// size, with [`Batch::skip_existing`](crate::Batch::skip_existing)); the value is that
+    /// file. Counts as a success.
+    Existing(T),
 }
 
 impl<T> Outcome<T> {
-    /// The value, if the item succeeded.
+    /// The value, if the item succeeded (or was [`Outcome::Existing`]).
     pub fn done(&self) -> Option<&T> {
         match self {
-            Outcome::Done(value) => Some(value),
+            Outcome::Done(value) | Outcome::Existing(value) => Some(value),
             _ => None,
         }
     }
@@ -34,15 +38,15 @@ impl<T> Outcome<T> {
         }
     }
 
-    /// True if the item succeeded.
+    /// True if the item succeeded (or was [`Outcome::Existing`]).
     pub fn is_done(&self) -> bool {
-        matches!(self, Outcome::Done(_))
+        matches!(self, Outcome::Done(_) | Outcome::Existing(_))
     }
 
     /// `Ok` for a success, `Err(Some(error))` for a failure, `Err(None)` for a skipped item.
     pub fn into_result(self) -> Result<T, Option<Error>> {
         match self {
-            Outcome::Done(value) => Ok(value),
+            Outcome::Done(value) | Outcome::Existing(value) => Ok(value),
             Outcome::Failed(error) => Err(Some(error)),
             Outcome::Skipped => Err(None),
         }
