@@ -385,6 +385,19 @@ impl<'a> Batch<'a> {
         )
     }
 
+    /// [`Batch::run`] for operations that move bytes themselves: `op` gets a callback that
+    /// counts bytes sent, and `bytes_total` is the total progress announces.
+    pub(crate) fn run_counting<I: Sync, T: Send>(
+        self,
+        inputs: Vec<I>,
+        bytes_total: Option<u64>,
+        op: impl Fn(&FilesClient, &I, &(dyn Fn(u64) + Sync)) -> Result<T> + Sync,
+    ) -> BatchReport<I, T> {
+        self.execute(inputs, bytes_total, false, |worker, input| {
+            op(worker.client, input, &|bytes| worker.add_bytes(bytes))
+        })
+    }
+
     /// The one runner every method uses.
     ///
     /// `one_call`: each item is one request (and its retries), so one stopped at the gate

@@ -1,0 +1,335 @@
+//! What a sync will do: the local folder walked, compared with the manifest (size and mtime as
+//! a quick check, SHA-256 to confirm), and the pending intents of an interrupted run resolved
+//! by looking for their files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use super::manifest::Manifest;
+use crate::client::FilesClient;
+use crate::error::{Error, Result};
+use crate::model::FileMetadata;
+use crate::recover::{self, Search};
+
+/// One step of a [`SyncPlan`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SyncAction {
+    /// Upload a local file that is new or changed; `replaces` is the id of the previous
+    /// upload of a changed file, deleted once the new one is stored.
+    Upload {
+        /// The path relative to the folder, with `/` separators (also the name it is sent as).
+        path: String,
+        /// The file on disk.
+        local: PathBuf,
+        /// Its size now.
+        size: u64,
+        /// The id it replaces, for a changed file.
+        replaces: Option<String>,
+    },
+    /// Delete a file the manifest owns whose local path is gone (with
+    /// [`FolderSync::delete`](crate::FolderSync::delete)).
+    Delete {
+        /// The local path that is gone.
+        path: String,
+        /// The id to delete.
+        id: String,
+    },
+    /// Delete a previous upload of a changed file that an interrupted run left.
+    DeleteReplaced {
+        /// The id to delete.
+        id: String,
+    },
+    /// An upload an interrupted run began is stored: record it, send nothing.
+    Adopt {
+        /// The local path.
+        path: String,
+        /// The stored file found.
+        file: Box<FileMetadata>,
+    },
+    /// An upload an interrupted run began was not stored: forget the intent, send nothing
+    /// (the file is then planned like any other).
+    Abandon {
+        /// The local path.
+        path: String,
+    },
+    /// A file whose mtime changed but whose content did not: record the new mtime only.
+    Touch {
+        /// The local path.
+        path: String,
+        /// The new mtime, in nanoseconds since the Unix epoch.
+        mtime_ns: u64,
+    },
+}
+
+impl SyncAction {
+    /// True for the steps that send a write to the workspace (uploads and deletes).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            SyncAction::Upload { .. }
+                | SyncAction::Delete { .. }
+                | SyncAction::DeleteReplaced { .. }
+        )
+    }
+}
+
+/// What [`FolderSync::plan`](crate::FolderSync::plan) found to do; show it, then hand it to
+/// [`FolderSync::apply`](crate::FolderSync::apply).
+#[derive(Debug)]
+pub struct SyncPlan {
+    pub(crate) manifest: Manifest,
+    pub(crate) actions: Vec<SyncAction>,
+    pub(crate) unchanged: usize,
+}
+
+impl SyncPlan {
+    /// The steps, in the order they are applied: manifest-only steps, leftover deletions,
+    /// uploads (in path order), then deletions of files whose local path is gone.
+    pub fn actions(&self) -> &[SyncAction] {
+        &self.actions
+    }
+
+    /// How many local files are already stored as they are.
+    pub fn unchanged(&self) -> usize {
+        self.unchanged
+    }
+
+    /// The bytes the uploads will send.
+    pub fn upload_bytes(&self) -> u64 {
+        self.actions
+            .iter()
+            .map(|a| match a {
+                SyncAction::Upload { size, .. } => *size,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// True when applying the plan would send no write.
+    pub fn is_write_free(&self) -> bool {
+        !self.actions.iter().any(SyncAction::writes)
+    }
+}
+
+/// A regular file under the folder.
+pub(crate) struct LocalFile {
+    pub(crate) path: String,
+    pub(crate) local: PathBuf,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: u64,
+}
+
+/// Every regular file under `root`, in path order, leaving out `skip` (the manifest and its
+/// temporary file). Symbolic links are followed only when asked; a name that is not UTF-8 is
+/// an error, since it could not be sent or recorded faithfully.
+pub(crate) fn walk(root: &Path, follow_symlinks: bool, skip: &[PathBuf]) -> Result<Vec<LocalFile>> {
+    let mut files = Vec::new();
+    let mut dirs = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(dir.clone(), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir.clone(), e))?;
+            let local = entry.path();
+            let name = entry.file_name().into_string().map_err(|name| {
+                Error::InvalidInput(format!(
+                    "{}: a name that is not UTF-8 ({name:?}) cannot be synced",
+                    dir.display()
+                ))
+            })?;
+            let path = format!("{prefix}{name}");
+            let kind = entry.file_type().map_err(|e| Error::io(local.clone(), e))?;
+            let meta = if kind.is_symlink() {
+                if !follow_symlinks {
+                    continue;
+                }
+                match std::fs::metadata(&local) {
+                    Ok(meta) => meta,
+                    Err(_) => continue, // a dangling link names nothing to upload
+                }
+            } else {
+                entry.metadata().map_err(|e| Error::io(local.clone(), e))?
+            };
+            if meta.is_dir() {
+                dirs.push((local, format!("{path}/")));
+            } else if meta.is_file() && !skip.iter().any(|s| same_file(s, &local)) {
+                files.push(LocalFile {
+                    path,
+                    local,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(meta.modified().ok()),
+                });
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// A modification time in nanoseconds since the epoch (0 when unknown or before it).
+pub(crate) fn mtime_ns(time: Option<SystemTime>) -> u64 {
+    time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Seconds since the epoch now.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The SHA-256 of the file at `path`, in lower-case hex.
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| Error::io(path.to_path_buf(), e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io(path.to_path_buf(), e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Plans a sync of `files` against `manifest`: resolves pending intents (one listing, only
+/// when there are some), then compares each file with its entry.
+pub(crate) fn plan(
+    client: &FilesClient,
+    manifest: Manifest,
+    files: Vec<LocalFile>,
+    delete: bool,
+) -> Result<SyncPlan> {
+    let mut actions = Vec::new();
+    for (path, intent) in &manifest.intents {
+        let since = UNIX_EPOCH + Duration::from_secs(intent.started);
+        let gone = Error::InvalidInput(format!("an interrupted upload of {path}"));
+        let owned = |id: &str| manifest.owns(id);
+        match recover::search(client, &intent.name, intent.size, since, &owned, gone) {
+            Ok(Search::Found(file)) => actions.push(SyncAction::Adopt {
+                path: path.clone(),
+                file: Box::new(file),
+            }),
+            Ok(Search::NotStored(_)) => actions.push(SyncAction::Abandon { path: path.clone() }),
+            // A listing that failed hands back the placeholder: say what failed instead.
+            Err(Error::InvalidInput(_)) => {
+                return Err(Error::InvalidInput(format!(
+                    "could not look for the interrupted upload of {path}: the listing failed"
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let adopted_ids: BTreeMap<String, String> = actions
+        .iter()
+        .filter_map(|a| match a {
+            SyncAction::Adopt { path, file } => Some((path.clone(), file.id.clone())),
+            _ => None,
+        })
+        .collect();
+    let adopted = |path: &str| adopted_ids.get(path).cloned();
+    let mut uploads = Vec::new();
+    let mut touches = Vec::new();
+    let mut unchanged = 0;
+    for file in &files {
+        // An adopted intent is compared by content: it uploaded what it had hashed.
+        let adopted_id = adopted(&file.path);
+        let known = match (&adopted_id, manifest.entries.get(&file.path)) {
+            (Some(id), _) => manifest
+                .intents
+                .get(&file.path)
+                .map(|i| (id.clone(), i.size, None, i.sha256.clone())),
+            (None, Some(e)) => Some((e.id.clone(), e.size, Some(e.mtime_ns), e.sha256.clone())),
+            (None, None) => None,
+        };
+        let upload = |replaces| SyncAction::Upload {
+            path: file.path.clone(),
+            local: file.local.clone(),
+            size: file.size,
+            replaces,
+        };
+        let Some((id, size, mtime, sha256)) = known else {
+            uploads.push(upload(None));
+            continue;
+        };
+        if size == file.size && mtime == Some(file.mtime_ns) {
+            unchanged += 1;
+        } else if size == file.size && sha256_file(&file.local)? == sha256 {
+            unchanged += 1;
+            touches.push(SyncAction::Touch {
+                path: file.path.clone(),
+                mtime_ns: file.mtime_ns,
+            });
+        } else {
+            uploads.push(upload(Some(id)));
+        }
+    }
+    actions.extend(touches);
+    // An adopted upload replaces the entry it found: the old id is deleted like a leftover.
+    let replaced_by_adoption: Vec<String> = actions
+        .iter()
+        .filter_map(|a| match a {
+            SyncAction::Adopt { path, file } => manifest
+                .entries
+                .get(path)
+                .filter(|e| e.id != file.id)
+                .map(|e| e.id.clone()),
+            _ => None,
+        })
+        .collect();
+    actions.extend(
+        manifest
+            .orphans
+            .iter()
+            .cloned()
+            .chain(replaced_by_adoption)
+            .map(|id| SyncAction::DeleteReplaced { id }),
+    );
+    actions.extend(uploads);
+    if delete {
+        let local: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let owned_paths: BTreeSet<&String> = manifest
+            .entries
+            .keys()
+            .chain(manifest.intents.keys())
+            .collect();
+        for path in owned_paths {
+            if local.contains(path.as_str()) {
+                continue;
+            }
+            let current =
+                adopted(path).or_else(|| manifest.entries.get(path).map(|e| e.id.clone()));
+            if let Some(id) = current {
+                actions.push(SyncAction::Delete {
+                    path: path.clone(),
+                    id,
+                });
+            }
+        }
+    }
+    Ok(SyncPlan {
+        manifest,
+        actions,
+        unchanged,
+    })
+}
