@@ -114,13 +114,15 @@ pub enum Command {
     /// Download files: to standard output (not a terminal), to a file, or into a directory
     Get(Get),
     /// Print each file's metadata as one JSON line
-    Info(Ids),
+    Info(crate::job_args::Info),
     /// Delete files; prints each deleted id
-    Rm(Ids),
+    Rm(crate::job_args::Rm),
     /// Print the JSON content part that names each file in a completion request (nothing is
     /// sent); send that request with the header `x-openrouter-file-ids: openrouter`, or
     /// OpenRouter passes the id to the upstream provider
     Ref(Ref),
+    /// Sync a local folder to the workspace, one way, recorded in a manifest
+    Sync(crate::job_args::Sync),
     /// Run the local emulator of the Files API until stopped; prints its base URL and key
     #[cfg(feature = "emulator")]
     Emulator(Emulator),
@@ -142,6 +144,8 @@ pub struct Ls {
     /// Sort order (desc: provider storage only)
     #[arg(long, value_enum)]
     pub order: Option<Order>,
+    #[command(flatten)]
+    pub summary: crate::job_args::LsSummary,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -160,12 +164,15 @@ pub struct Put {
     pub name: Option<String>,
     #[command(flatten)]
     pub transfer: Transfer,
+    #[command(flatten)]
+    pub folders: crate::job_args::PutFolders,
 }
 
 #[derive(Debug, Args)]
 pub struct Get {
-    /// Files to download; `-` reads ids from standard input, one per line
-    #[arg(required = true, value_name = "ID")]
+    /// Files to download; `-` reads ids from standard input, one per line (or select them
+    /// with the filters below)
+    #[arg(value_name = "ID")]
     pub ids: Vec<String>,
     /// Save the file to PATH (one file), atomically
     #[arg(short, long, value_name = "PATH", conflicts_with = "dir")]
@@ -175,6 +182,8 @@ pub struct Get {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub transfer: Transfer,
+    #[command(flatten)]
+    pub named: crate::job_args::GetByName,
 }
 
 /// Options of the commands that move file contents.
@@ -187,13 +196,6 @@ pub struct Transfer {
     /// Go on with the other files after one fails, then exit 5 with a summary
     #[arg(long)]
     pub continue_on_error: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct Ids {
-    /// File ids; `-` reads ids from standard input, one per line
-    #[arg(required = true, value_name = "ID")]
-    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,9 +6,11 @@ mod commands;
 mod failure;
 mod ids;
 mod interrupt;
+mod job_args;
 mod network;
 mod output;
 mod report;
+mod summary;
 mod text;
 mod verbose;
 

@@ -41,6 +41,11 @@ impl Report {
         }
     }
 
+    /// Whether output is JSON lines (`--json`).
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     /// Prints `failure` on standard error: `openrouter-files: ITEM: MESSAGE`, or one JSON
     /// object with `--json`.
     pub fn error(&self, failure: &Failure) {

@@ -55,7 +55,7 @@ use crate::recover::may_have_stored;
 use crate::upload::Upload;
 pub use manifest::ManifestEntry;
 use manifest::{Manifest, Record};
-pub use plan::{SyncAction, SyncPlan};
+pub use plan::{LocalFile, SyncAction, SyncPlan, walk_folder};
 use plan::{mtime_ns, sha256_file, unix_now};
 
 /// What one applied [`SyncAction`] did.

@@ -117,17 +117,41 @@ impl SyncPlan {
     }
 }
 
-/// A regular file under the folder.
-pub(crate) struct LocalFile {
-    pub(crate) path: String,
-    pub(crate) local: PathBuf,
-    pub(crate) size: u64,
-    pub(crate) mtime_ns: u64,
+/// A regular file found under a folder by [`walk_folder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LocalFile {
+    /// The path relative to the folder, with `/` separators.
+    pub path: String,
+    /// The file on disk.
+    pub local: PathBuf,
+    /// Its size.
+    pub size: u64,
+    /// Its modification time, in nanoseconds since the Unix epoch (0 when unknown).
+    pub mtime_ns: u64,
 }
 
-/// Every regular file under `root`, in path order, leaving out `skip` (the manifest and its
-/// temporary file). Symbolic links are followed only when asked; a name that is not UTF-8 is
-/// an error, since it could not be sent or recorded faithfully.
+/// Every regular file under `root`, in path order: what a sync of `root` would consider.
+/// Symbolic links are left out unless `follow_symlinks` (a dangling one is left out anyway); a
+/// name that is not UTF-8 is [`Error::InvalidInput`], since it could not be sent or recorded
+/// faithfully.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("walk-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(dir.join("sub"))?;
+/// # std::fs::write(dir.join("a.txt"), "a")?;
+/// # std::fs::write(dir.join("sub/b.txt"), "bb")?;
+/// let files = openrouter_files::sync::walk_folder(&dir, false)?;
+/// let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+/// assert_eq!(paths, ["a.txt", "sub/b.txt"]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn walk_folder(root: &Path, follow_symlinks: bool) -> Result<Vec<LocalFile>> {
+    walk(root, follow_symlinks, &[])
+}
+
+/// [`walk_folder`], leaving out `skip` (the manifest and its temporary file).
 pub(crate) fn walk(root: &Path, follow_symlinks: bool, skip: &[PathBuf]) -> Result<Vec<LocalFile>> {
     let mut files = Vec::new();
     let mut dirs = vec![(root.to_path_buf(), String::new())];

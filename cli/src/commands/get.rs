@@ -5,9 +5,13 @@ use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use openrouter_files::{Download, Error, FilesClient};
+use std::collections::HashMap;
 
+use openrouter_files::{Download, Error, FileMetadata, FilesClient};
+
+use super::select::{self, Targets};
 use super::transfer::{self, Job, Plan};
+use super::{dry_run, get_named};
 use crate::args::Get;
 use crate::failure::{Exit, Failure, Tally};
 use crate::ids::ids;
@@ -24,8 +28,16 @@ pub fn get(
     report: &Report,
     out: &mut Out,
 ) -> Result<(), Failure> {
+    let chosen = select::targets(client, &args.ids, &args.named.select, false, "get")?;
+    let known: HashMap<String, FileMetadata> = match &chosen {
+        Targets::Files(files) => files.iter().map(|f| (f.id.clone(), f.clone())).collect(),
+        Targets::Ids(_) => HashMap::new(),
+    };
+    if matches!(&chosen, Targets::Files(files) if files.is_empty()) {
+        return Ok(()); // the filters selected nothing
+    }
     let mut wanted = Vec::new();
-    for id in ids(&args.ids) {
+    for id in ids(&chosen.ids()) {
         wanted.push(id?);
         if wanted.len() > MAX_IDS {
             return Err(Failure::usage(format!("get takes at most {MAX_IDS} ids")));
@@ -38,6 +50,9 @@ pub fn get(
             };
             check_file_target(path)?;
             vec![(id.clone(), path.clone())]
+        }
+        (None, Some(dir)) if args.named.by_name => {
+            get_named::by_name(client, dir, &wanted, &known)?
         }
         (None, Some(dir)) => {
             if !dir.is_dir() {
@@ -55,8 +70,15 @@ pub fn get(
             let [id] = wanted.as_slice() else {
                 return Err(Failure::usage("several files need -d DIR to be saved into"));
             };
+            if args.named.dry_run.dry_run {
+                return dry_run::transfer(out, report.json(), "download", id, "-", None);
+            }
             return to_stdout(client, id, report, out);
         }
+    };
+    let Some(targets) = get_named::prepare(client, targets, &args.named, &known, report, out)?
+    else {
+        return Ok(());
     };
     interrupt::watch();
     for (_, target) in &targets {

@@ -2,32 +2,45 @@
 
 use openrouter_files::FilesClient;
 
+use super::dry_run;
+use super::select::{Targets, targets};
 use crate::failure::{Failure, Tally};
 use crate::ids::ids;
+use crate::job_args::{Info, Rm};
 use crate::output::Out;
 use crate::report::Report;
 use crate::text::answer_line;
 
 pub fn info(
     client: &FilesClient,
-    args: &[String],
+    args: &Info,
     report: &Report,
     out: &mut Out,
 ) -> Result<(), Failure> {
-    each_id(args, "retrieved", report, out, |id, out| {
-        let meta = client.retrieve(id)?;
-        out.line(&answer_line(&meta, meta.request_id()))
-    })
+    match targets(client, &args.ids, &args.select, false, "info")? {
+        // The listing gave the metadata already.
+        Targets::Files(files) => files
+            .iter()
+            .try_for_each(|f| out.line(&answer_line(f, f.request_id()))),
+        Targets::Ids(ids) => each_id(&ids, "retrieved", report, out, |id, out| {
+            let meta = client.retrieve(id)?;
+            out.line(&answer_line(&meta, meta.request_id()))
+        }),
+    }
 }
 
 pub fn rm(
     client: &FilesClient,
-    args: &[String],
+    args: &Rm,
     json: bool,
     report: &Report,
     out: &mut Out,
 ) -> Result<(), Failure> {
-    each_id(args, "deleted", report, out, |id, out| {
+    let chosen = targets(client, &args.ids, &args.select, args.all, "rm")?;
+    if args.dry_run.dry_run {
+        return dry_run::deletes(&chosen, json, out);
+    }
+    each_id(&chosen.ids(), "deleted", report, out, |id, out| {
         let gone = client.delete(id)?;
         // The id asked for, which the server confirmed deleting: not whatever id its answer
         // names, which a script would take for the deleted one.

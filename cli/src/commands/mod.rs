@@ -1,12 +1,17 @@
 //! The commands, and the client they share.
 
+mod dry_run;
 #[cfg(feature = "emulator")]
 mod emulator;
 mod get;
+mod get_named;
 mod items;
 mod ls;
 mod put;
+mod put_folder;
 mod reference;
+mod select;
+mod sync;
 mod transfer;
 
 use clap::CommandFactory;
@@ -30,9 +35,10 @@ pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
         Command::Ls(args) => ls::ls(&client(global)?, args, global.json, &mut out),
         Command::Put(args) => put::put(&client(global)?, args, report, &mut out),
         Command::Get(args) => get::get(&client(global)?, args, report, &mut out),
-        Command::Info(args) => items::info(&client(global)?, &args.ids, report, &mut out),
-        Command::Rm(args) => items::rm(&client(global)?, &args.ids, global.json, report, &mut out),
+        Command::Info(args) => items::info(&client(global)?, args, report, &mut out),
+        Command::Rm(args) => items::rm(&client(global)?, args, global.json, report, &mut out),
         Command::Ref(args) => reference::reference(args, &mut out),
+        Command::Sync(args) => sync::sync(&client(global)?, args, global.json, report, &mut out),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::emulator(args, &mut out),
         Command::Completions { shell } => {

@@ -9,6 +9,7 @@ use openrouter_files::{FilesClient, Upload};
 use tempfile::NamedTempFile;
 
 use super::transfer::{self, Job, Plan};
+use super::{dry_run, put_folder};
 use crate::args::Put;
 use crate::failure::{Failure, Tally};
 use crate::interrupt;
@@ -20,6 +21,18 @@ use crate::text::answer_line;
 struct Item {
     path: PathBuf,
     name: Option<String>,
+}
+
+impl Item {
+    /// The name the file is stored under.
+    fn stored_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    }
 }
 
 pub fn put(
@@ -48,7 +61,9 @@ pub fn put(
     let limit = client.upload_limit();
     let mut tally = Tally::default();
     let mut batch = Vec::new();
-    for path in args.paths.iter().filter(|p| !is_stdin(p)) {
+    let folders = &args.folders;
+    let paths = put_folder::expand(&args.paths, folders, is_stdin)?;
+    for path in paths.iter().filter(|p| !is_stdin(p)) {
         let label = path.display().to_string();
         match check_file(path, limit) {
             Ok(size) => batch.push(Job {
@@ -83,6 +98,18 @@ pub fn put(
     } else {
         None
     };
+    if folders.skip_existing {
+        batch = put_folder::skip_existing(client, batch, |item| item.stored_name(), report, out)?;
+    }
+    if folders.dry_run.dry_run {
+        for job in &batch {
+            let name = job.task.stored_name();
+            dry_run::transfer(out, report.json(), "upload", &job.label, &name, job.size)?;
+        }
+        drop(spooled);
+        return Ok(());
+    }
+    let recursive = folders.recursive;
     let plan = Plan {
         jobs: args.transfer.jobs.into(),
         keep_going: args.transfer.continue_on_error,
@@ -100,9 +127,18 @@ pub fn put(
             if let Some(name) = &item.name {
                 upload = upload.filename(name);
             }
-            Ok(client.upload(upload)?)
+            let meta = client.upload(upload)?;
+            Ok((meta, item.path.clone()))
         },
-        |meta| report.suspend(|| out.line(&answer_line(&meta, meta.request_id()))),
+        |(meta, path)| {
+            // With -r, each line also says which local file it came from.
+            let line = if recursive {
+                put_folder::with_path(&meta, &path, false)
+            } else {
+                answer_line(&meta, meta.request_id())
+            };
+            report.suspend(|| out.line(&line))
+        },
     );
     drop(spooled);
     result
@@ -112,6 +148,11 @@ pub fn put(
 /// empty, at most `limit` bytes.
 fn check_file(path: &Path, limit: u64) -> Result<u64, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| Failure::usage(format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(Failure::usage(
+            "a directory: use -r (--recursive) to upload the files it holds",
+        ));
+    }
     if !meta.is_file() {
         return Err(Failure::usage("not a regular file"));
     }

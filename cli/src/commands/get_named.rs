@@ -1,0 +1,149 @@
+//! `get -d DIR --by-name`, `get --skip-existing` and `get --dry-run`: files saved under their
+//! own (made safe, made unique) names inside DIR, targets that already hold the file left
+//! out, and the downloads printed instead of made.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use openrouter_files::{FileMetadata, FilesClient};
+
+use super::dry_run;
+use crate::failure::{Exit, Failure};
+use crate::job_args::GetByName;
+use crate::output::Out;
+use crate::report::Report;
+
+/// The longest name saved (bytes); the library's temporary file adds about 30 to it, and most
+/// file systems allow 255.
+const MAX_NAME: usize = 200;
+
+/// The metadata of `id`: from the listing when it was selected there, else retrieved.
+fn metadata(
+    client: &FilesClient,
+    known: &HashMap<String, FileMetadata>,
+    id: &str,
+) -> Result<FileMetadata, Failure> {
+    match known.get(id) {
+        Some(meta) => Ok(meta.clone()),
+        None => client.retrieve(id).map_err(|e| Failure::from(e).about(id)),
+    }
+}
+
+/// A stored name as one safe file name: `/`, `\` and control characters become `_`, a name
+/// that is empty, `.` or `..` becomes the id, and a long one is cut (on a character boundary).
+pub fn safe_name(name: &str, id: &str) -> String {
+    let mut safe: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if safe.is_empty() || safe == "." || safe == ".." {
+        safe = id.replace(['/', '\\', '.'], "_");
+    }
+    while safe.len() > MAX_NAME {
+        safe.pop();
+    }
+    safe
+}
+
+/// `name` with `(id)` before its extension, for a second file of the same name.
+fn unique_name(name: &str, id: &str) -> String {
+    let id = safe_name(id, "file");
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({id}).{ext}"),
+        _ => format!("{name} ({id})"),
+    }
+}
+
+/// The targets `DIR/<name>` of `ids`, creating DIR when missing. Names are made safe and
+/// unique (ignoring case, for file systems that do): nothing is written outside DIR, and no
+/// file of this run overwrites another.
+pub fn by_name(
+    client: &FilesClient,
+    dir: &Path,
+    ids: &[String],
+    known: &HashMap<String, FileMetadata>,
+) -> Result<Vec<(String, PathBuf)>, Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::new(
+            Exit::Usage,
+            "local",
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let mut used = HashSet::new();
+    let mut targets = Vec::new();
+    for id in ids {
+        let meta = metadata(client, known, id)?;
+        let mut name = safe_name(&meta.filename, id);
+        if !used.insert(name.to_lowercase()) {
+            name = safe_name(&unique_name(&name, id), id);
+            used.insert(name.to_lowercase());
+        }
+        targets.push((id.clone(), dir.join(name)));
+    }
+    Ok(targets)
+}
+
+/// `targets` less those already holding the file (with `--skip-existing`: a regular file of
+/// the stored size); with `--dry-run`, prints each download and returns None.
+pub fn prepare(
+    client: &FilesClient,
+    targets: Vec<(String, PathBuf)>,
+    args: &GetByName,
+    known: &HashMap<String, FileMetadata>,
+    report: &Report,
+    out: &mut Out,
+) -> Result<Option<Vec<(String, PathBuf)>>, Failure> {
+    let mut kept = Vec::new();
+    for (id, target) in targets {
+        if args.skip_existing {
+            let on_disk = std::fs::metadata(&target).ok().filter(|m| m.is_file());
+            if let Some(on_disk) = on_disk {
+                let meta = metadata(client, known, &id)?;
+                if on_disk.len() == meta.size_bytes {
+                    report.error(
+                        &Failure::new(
+                            Exit::Other,
+                            "skipped",
+                            format!("{} exists with the file's size", target.display()),
+                        )
+                        .about(&id),
+                    );
+                    continue;
+                }
+            }
+        }
+        kept.push((id, target));
+    }
+    if !args.dry_run.dry_run {
+        return Ok(Some(kept));
+    }
+    for (id, target) in &kept {
+        let to = target.display().to_string();
+        dry_run::transfer(out, report.json(), "download", id, &to, None)?;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_would_leave_the_folder_are_made_safe() {
+        assert_eq!(safe_name("report.pdf", "id1"), "report.pdf");
+        assert_eq!(safe_name("../../etc/passwd", "id1"), ".._.._etc_passwd");
+        assert_eq!(safe_name("..", "or_file_1"), "or_file_1");
+        assert_eq!(safe_name("", "or_file_1"), "or_file_1");
+        assert_eq!(safe_name("a\\b\nc", "x"), "a_b_c");
+        assert!(safe_name(&"é".repeat(300), "x").len() <= MAX_NAME);
+        assert_eq!(unique_name("a.txt", "or_2"), "a (or_2).txt");
+        assert_eq!(unique_name(".env", "or_2"), ".env (or_2)");
+    }
+}
