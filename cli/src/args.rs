@@ -11,7 +11,8 @@ const EXAMPLES: &str = "Examples:
   openrouter-files ls | head -3                  # the first three files
   openrouter-files get ID -o out.bin             # download one file
   openrouter-files ls | cut -f1 | openrouter-files rm -    # delete every file
-  openrouter-files emulator --port 0             # a local Files API for tests";
+  openrouter-files emulator --port 0             # a local Files API for tests
+  openrouter-files sync ./docs --manifest docs.jsonl --delete   # mirror a folder, exactly";
 
 /// A command-line tool for the OpenRouter Files API, and a local emulator of the API.
 ///
@@ -134,6 +135,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = crate::job_args::LS_EXAMPLES)]
 pub struct Ls {
     /// Files per request (1-1000); every page is listed
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -155,6 +157,7 @@ pub enum Order {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = crate::job_args::PUT_EXAMPLES)]
 pub struct Put {
     /// Files to upload; `-` reads standard input (give it a name with --name)
     #[arg(required = true, value_name = "PATH")]
@@ -169,6 +172,7 @@ pub struct Put {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = crate::job_args::GET_EXAMPLES)]
 pub struct Get {
     /// Files to download; `-` reads ids from standard input, one per line (or select them
     /// with the filters below)

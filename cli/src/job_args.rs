@@ -8,6 +8,22 @@ use std::time::SystemTime;
 use clap::Args;
 use openrouter_files::{FileFilter, parse_size, parse_time};
 
+/// `ls --help`'s examples.
+pub const LS_EXAMPLES: &str = "Examples:
+  openrouter-files ls --name '*.csv' --before 30d -H --summarize   # old CSVs, and their total
+  openrouter-files ls --mime image/ --min-size 1M                   # images of 1 MiB or more";
+
+/// `put --help`'s examples.
+pub const PUT_EXAMPLES: &str = "Examples:
+  openrouter-files put report.pdf data.csv
+  openrouter-files put -r ./docs --skip-existing     # every file under ./docs not yet stored
+  openrouter-files put -r ./docs --dry-run           # what would be uploaded";
+
+/// `get --help`'s examples.
+pub const GET_EXAMPLES: &str = "Examples:
+  openrouter-files get ID -o out.bin
+  openrouter-files get --name '*.pdf' -d ./pdfs --by-name --skip-existing   # by name, once";
+
 /// Filters on the listing, combined with AND.
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Selection (combined with AND)")]

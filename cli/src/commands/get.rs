@@ -52,7 +52,7 @@ pub fn get(
             vec![(id.clone(), path.clone())]
         }
         (None, Some(dir)) if args.named.by_name => {
-            get_named::by_name(client, dir, &wanted, &known)?
+            get_named::by_name(client, dir, &wanted, &known, args.named.dry_run.dry_run)?
         }
         (None, Some(dir)) => {
             if !dir.is_dir() {

@@ -60,7 +60,7 @@ fn unique_name(name: &str, id: &str) -> String {
     }
 }
 
-/// The targets `DIR/<name>` of `ids`, creating DIR when missing. Names are made safe and
+/// The targets `DIR/<name>` of `ids`, creating DIR when missing (unless `preview`). Names are made safe and
 /// unique (ignoring case, for file systems that do): nothing is written outside DIR, and no
 /// file of this run overwrites another.
 pub fn by_name(
@@ -68,14 +68,17 @@ pub fn by_name(
     dir: &Path,
     ids: &[String],
     known: &HashMap<String, FileMetadata>,
+    preview: bool,
 ) -> Result<Vec<(String, PathBuf)>, Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::new(
-            Exit::Usage,
-            "local",
-            format!("cannot create {}: {e}", dir.display()),
-        )
-    })?;
+    if !preview {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::new(
+                Exit::Usage,
+                "local",
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })?;
+    }
     let mut used = HashSet::new();
     let mut targets = Vec::new();
     for id in ids {
