@@ -13,8 +13,8 @@ use crate::model::FileMetadata;
 /// keeps every file.
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::FilesClient;
+/// # use openrouter_files_emulator::Emulator;
 /// let server = Emulator::builder()
 ///     .seed_file("a.csv", b"1,2\n".to_vec())
 ///     .seed_file("notes [draft].md", b"# hi\n".to_vec())
@@ -32,7 +32,6 @@ use crate::model::FileMetadata;
 /// // Glob metacharacters in a name are escaped with a backslash.
 /// let draft = FileFilter::new().name(r"notes \[draft\].md")?;
 /// assert_eq!(draft.select(client.list().files()).count(), 1);
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default)]

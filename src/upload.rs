@@ -215,8 +215,8 @@ impl FilesClient {
     /// with [`Upload::find_lost`].
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
-    /// # use openrouter_files::{FilesClient, Upload, emulator::{Emulator, Fault, Route}};
+    /// # use openrouter_files::{FilesClient, Upload};
+    /// # use openrouter_files_emulator::{Emulator, Fault, Route};
     /// let server = Emulator::start()?;
     /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
     /// // The server stores the file, then a gateway answers 502.
@@ -224,7 +224,6 @@ impl FilesClient {
     /// let uploaded = client.upload_detailed(Upload::bytes("notes.md", "# Notes\n"))?;
     /// assert!(uploaded.found);
     /// assert_eq!(client.list().files().count(), 1); // stored once, not twice
-    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn upload_detailed(&self, upload: Upload<'_>) -> Result<Uploaded> {

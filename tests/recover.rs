@@ -4,8 +4,8 @@
 mod common;
 
 use common::{client_for, fast_retries, temp_dir, text};
-use openrouter_files::emulator::{Emulator, Fault, Route};
 use openrouter_files::{Error, FilesClient, Upload};
+use openrouter_files_emulator::{Emulator, Fault, Route};
 
 fn retrying_client(emulator: &Emulator) -> FilesClient {
     client_for(emulator).with_retry(fast_retries(2))

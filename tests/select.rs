@@ -4,8 +4,8 @@
 mod common;
 
 use common::{client_for, temp_dir, text};
-use openrouter_files::emulator::Emulator;
 use openrouter_files::{FileFilter, FilesClient, Outcome};
+use openrouter_files_emulator::Emulator;
 
 const ODD_NAMES: [&str; 8] = [
     "plain.csv",

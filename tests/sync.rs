@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{TestDir, client_for, temp_dir, text};
-use openrouter_files::emulator::{Emulator, Fault, Route};
 use openrouter_files::{FilesClient, FolderSync, SyncAction, SyncPlan, Upload};
+use openrouter_files_emulator::{Emulator, Fault, Route};
 
 /// The stored files as name → (id, size).
 fn remote(client: &FilesClient) -> BTreeMap<String, (String, u64)> {

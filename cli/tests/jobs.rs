@@ -6,7 +6,7 @@
 mod common;
 
 use common::{json_lines, run, seeded};
-use openrouter_files::emulator::Emulator;
+use openrouter_files_emulator::Emulator;
 
 /// The requests that would change the workspace.
 fn writes(emulator: &Emulator) -> Vec<String> {

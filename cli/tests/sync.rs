@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{KEY, emulator, json_lines, run};
-use openrouter_files::emulator::Emulator;
+use openrouter_files_emulator::Emulator;
 
 /// The stored files by name; fails on a name stored twice.
 fn stored(emulator: &Emulator) -> BTreeMap<String, u64> {
@@ -115,8 +115,8 @@ fn a_sync_killed_at_random_moments_and_rerun_stores_each_file_exactly_once() {
         // Between some rounds, the server holds a lost answer too.
         if round % 2 == 1 {
             emulator.inject(
-                openrouter_files::emulator::Fault::DropAfterRunning
-                    .on(openrouter_files::emulator::Route::Upload),
+                openrouter_files_emulator::Fault::DropAfterRunning
+                    .on(openrouter_files_emulator::Route::Upload),
                 1,
             );
         }

@@ -74,8 +74,8 @@ pub type SyncReport = BatchReport<SyncAction, SyncDone>;
 /// A sync of a local folder to the workspace, made by [`FilesClient::sync`].
 ///
 /// ```
-/// # #[cfg(feature = "emulator")] {
-/// # use openrouter_files::{FilesClient, emulator::Emulator};
+/// # use openrouter_files::FilesClient;
+/// # use openrouter_files_emulator::Emulator;
 /// # let server = Emulator::start()?;
 /// # let client = FilesClient::builder().api_key(server.api_key()).base_url(server.base_url()).build()?;
 /// # let dir = std::env::temp_dir().join(format!("sync-doc-{}", std::process::id()));
@@ -91,7 +91,6 @@ pub type SyncReport = BatchReport<SyncAction, SyncDone>;
 /// // Nothing changed: nothing to do.
 /// assert!(client.sync(&dir, &manifest).plan()?.actions().is_empty());
 /// # std::fs::remove_dir_all(&dir)?; std::fs::remove_file(&manifest)?;
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct FolderSync<'a> {
