@@ -99,7 +99,13 @@ pub(crate) fn search(
     let mut found = match candidates(client, name, size, since, known) {
         Ok(found) => found,
         Err(search) => {
-            log::debug!("could not look for the lost upload of {name}: {search}");
+            // Only the kind of failure: an error's text may quote a server's body.
+            let why = search
+                .status()
+                .map_or_else(|| "no usable answer".to_string(), |s| format!("HTTP {s}"));
+            log::debug!(
+                "could not look for the lost upload of {name} ({why}); not sending it again"
+            );
             return Err(error);
         }
     };

@@ -214,6 +214,12 @@ impl FilesClient {
     /// else the error is returned. Several: [`Error::LostUpload`], listing them. Turn it off
     /// with [`Upload::find_lost`].
     ///
+    /// The search cannot tell the upload from another file of the same name and size created
+    /// in that window (the API keeps no checksum): if the request never reached the server and
+    /// such a file exists, that file is returned as found. When you upload one name and size
+    /// repeatedly on purpose, turn the search off ([`FilesClient::sync`] leaves out the files
+    /// its manifest owns instead).
+    ///
     /// ```
     /// # use openrouter_files::{FilesClient, Upload};
     /// # use openrouter_files_emulator::{Emulator, Fault, Route};

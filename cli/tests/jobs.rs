@@ -5,18 +5,8 @@
 
 mod common;
 
-use common::{json_lines, run, seeded};
+use common::{json_lines, run, seeded, writes};
 use openrouter_files_emulator::Emulator;
-
-/// The requests that would change the workspace.
-fn writes(emulator: &Emulator) -> Vec<String> {
-    emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
 
 const ODD: [&str; 6] = [
     "plain.csv",

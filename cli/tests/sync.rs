@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{KEY, emulator, json_lines, run};
+use common::{KEY, emulator, json_lines, run, writes};
 use openrouter_files_emulator::Emulator;
 
 /// The stored files by name; fails on a name stored twice.
@@ -28,15 +28,6 @@ fn stored(emulator: &Emulator) -> BTreeMap<String, u64> {
         );
     }
     map
-}
-
-fn writes(emulator: &Emulator) -> Vec<String> {
-    emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
 }
 
 /// A small deterministic generator (xorshift), so a failing seed can be run again.

@@ -959,3 +959,111 @@ fn batches_of_malformed_answers_report_every_item_in_order_exactly_and_in_bounde
     let run = format!("{batches} batches (the slowest for its bound {elapsed:?} of {bound:?})");
     rig.conclude(&run, started, &outcomes);
 }
+
+/// What the generated lost-answer cases inject before an upload.
+const LOST_FAULTS: [&str; 6] = [
+    "none",
+    "drop-after",
+    "500-after",
+    "502-after",
+    "drop-before",
+    "503",
+];
+
+#[test]
+fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() {
+    use openrouter_files_emulator::{Emulator, Fault, Route};
+    let (cases, seed) = settings();
+    let mut rng = Rng(seed ^ 0x1057);
+    let emulator = Emulator::start().unwrap();
+    let client = FilesClient::builder()
+        .api_key(emulator.api_key())
+        .base_url(emulator.base_url())
+        .retry(fast_retries(2))
+        .build()
+        .unwrap();
+    for case in 0..cases.min(120) {
+        let name = format!("case {case} {}.txt", rng.pick(&["a", "b*", "[c]", "d é"]));
+        let size = 1 + rng.below(64);
+        // Decoys: a file of the same name and size makes the upload ambiguous; the others must
+        // never be taken for it.
+        let ambiguous = rng.below(8) == 0;
+        if ambiguous {
+            emulator
+                .seed_file_in(
+                    openrouter_files_emulator::DEFAULT_WORKSPACE,
+                    &name,
+                    &vec![b'y'; size],
+                )
+                .unwrap();
+        }
+        if rng.below(2) == 0 {
+            emulator
+                .seed_file_in(
+                    openrouter_files_emulator::DEFAULT_WORKSPACE,
+                    &name,
+                    &vec![b'z'; size + 1],
+                )
+                .unwrap();
+            emulator
+                .seed_file_in(
+                    openrouter_files_emulator::DEFAULT_WORKSPACE,
+                    &format!("other {name}"),
+                    &vec![b'z'; size],
+                )
+                .unwrap();
+        }
+        let fault = rng.pick(&LOST_FAULTS);
+        match fault {
+            "drop-after" => emulator.inject(Fault::DropAfterRunning.on(Route::Upload), 1),
+            "500-after" => emulator.inject(Fault::StatusAfterRunning(500).on(Route::Upload), 1),
+            "502-after" => emulator.inject(Fault::StatusAfterRunning(502).on(Route::Upload), 1),
+            "drop-before" => emulator.inject(Fault::DropConnection.on(Route::Upload), 1),
+            "503" => emulator.inject(Fault::status(503).on(Route::Upload), 1),
+            _ => {}
+        }
+        let lost = fault.ends_with("-after");
+        let result = client.upload_detailed(Upload::bytes(name.clone(), vec![b'x'; size]));
+        let matching: Vec<_> = client
+            .list()
+            .files()
+            .map(|f| f.unwrap())
+            .filter(|f| f.filename == name && f.size_bytes == size as u64)
+            .collect();
+        let context = format!("case {case} (seed {seed}): {fault}, ambiguous {ambiguous}");
+        let decoys = usize::from(ambiguous);
+        // Stored exactly once (retried when it was not stored, never twice), but for the
+        // search's documented limit below.
+        let taken_for_decoy = fault == "drop-before" && ambiguous;
+        assert_eq!(
+            matching.len(),
+            decoys + usize::from(!taken_for_decoy),
+            "stored once: {context}"
+        );
+        match result {
+            // Dropped before storing, with one recent file of the same name and size: the
+            // documented limit of the search (by time, name and size) takes that file for it.
+            Ok(uploaded) if taken_for_decoy => {
+                assert!(uploaded.found, "{context}");
+                assert_eq!(uploaded.file.id, matching[0].id, "{context}");
+            }
+            Ok(uploaded) => {
+                assert!(!(lost && ambiguous), "took a guess: {context}");
+                assert_eq!(uploaded.found, lost, "{context}");
+                assert!(
+                    matching.iter().any(|f| f.id == uploaded.file.id),
+                    "{context}"
+                );
+            }
+            Err(Error::LostUpload { candidates, .. }) => {
+                assert!(lost && ambiguous, "{context}");
+                let mut ids: Vec<_> = matching.iter().map(|f| f.id.clone()).collect();
+                let mut listed = candidates.clone();
+                ids.sort();
+                listed.sort();
+                assert_eq!(listed, ids, "every candidate named: {context}");
+            }
+            Err(other) => panic!("{context}: {other}"),
+        }
+    }
+}

@@ -168,3 +168,13 @@ pub fn seeded(files: &[(&str, Vec<u8>)]) -> (Emulator, Vec<String>) {
     let ids = listed_ids(&emulator);
     (emulator, ids)
 }
+
+/// The requests that would change the workspace (every method but GET), as `METHOD PATH`.
+pub fn writes(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
