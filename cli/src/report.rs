@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::failure::Failure;
-use crate::text::{hide, json_line};
+use crate::text::{clean, hide, json_line};
 
 /// The name errors are prefixed with.
 pub const NAME: &str = "openrouter-files";
@@ -62,6 +62,19 @@ impl Report {
         let line = hide(&line, self.secret.as_deref());
         // Not `eprintln!`, which panics when standard error is closed: the exit status says
         // what happened even when nobody can read why.
+        self.bars
+            .suspend(|| drop(writeln!(io::stderr().lock(), "{line}")));
+    }
+
+    /// Prints a note about `item` on standard error (`openrouter-files: ITEM: MESSAGE`, or
+    /// `{"notice":…,"item":…}` with `--json`), such as a file left out; not an error.
+    pub fn notice(&self, item: &str, message: &str) {
+        let line = if self.json {
+            json_line(&serde_json::json!({"notice": clean(message), "item": clean(item)}))
+        } else {
+            format!("{NAME}: {}: {}", clean(item), clean(message))
+        };
+        let line = hide(&line, self.secret.as_deref());
         self.bars
             .suspend(|| drop(writeln!(io::stderr().lock(), "{line}")));
     }

@@ -110,14 +110,8 @@ pub fn prepare(
             if let Some(on_disk) = on_disk {
                 let meta = metadata(client, known, &id)?;
                 if on_disk.len() == meta.size_bytes {
-                    report.error(
-                        &Failure::new(
-                            Exit::Other,
-                            "skipped",
-                            format!("{} exists with the file's size", target.display()),
-                        )
-                        .about(&id),
-                    );
+                    let note = format!("skipped: {} exists with the file's size", target.display());
+                    report.notice(&id, &note);
                     continue;
                 }
             }

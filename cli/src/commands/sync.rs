@@ -71,7 +71,7 @@ pub fn sync(
         }
     }
     if !json {
-        report.suspend(|| eprintln_quiet(&format!("{unchanged} unchanged")));
+        report.notice("sync", &format!("{unchanged} unchanged"));
     }
     tally.finish("done", 0)
 }
@@ -136,18 +136,11 @@ fn summary(plan: &SyncPlan, report: &Report, mood: &str) -> Result<(), Failure> 
         .filter(|a| matches!(a, SyncAction::Upload { .. }))
         .count();
     let deletes = plan.actions().iter().filter(|a| a.writes()).count() - uploads;
-    report.suspend(|| {
-        eprintln_quiet(&format!(
-            "{uploads} files ({} bytes) {mood} uploaded, {deletes} {mood} deleted, {} unchanged",
-            plan.upload_bytes(),
-            plan.unchanged()
-        ))
-    });
+    let counts = format!(
+        "{uploads} files ({} bytes) {mood} uploaded, {deletes} {mood} deleted, {} unchanged",
+        plan.upload_bytes(),
+        plan.unchanged()
+    );
+    report.notice("sync", &counts);
     Ok(())
-}
-
-/// A line on standard error that is dropped when standard error is closed.
-fn eprintln_quiet(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "openrouter-files: {line}");
 }
