@@ -53,22 +53,25 @@ pub(crate) fn candidates(
     since: SystemTime,
     known: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<FileMetadata>> {
-    let earliest = since
-        .checked_sub(LOST_UPLOAD_CLOCK_SKEW)
-        .unwrap_or(SystemTime::UNIX_EPOCH);
     let mut found = Vec::new();
     for file in client.list() {
         let file = file?;
-        let recent = file.created().is_some_and(|t| t >= earliest);
-        if recent
-            && same_upload_name(&file.filename, name)
-            && file.size_bytes == size
-            && !known(&file.id)
-        {
+        if may_be(&file, name, size, since) && !known(&file.id) {
             found.push(file);
         }
     }
     Ok(found)
+}
+
+/// Whether `file` may be the upload of `name` (`size` bytes) begun at `since`: created since
+/// then (less [`LOST_UPLOAD_CLOCK_SKEW`]), of that size, with that name or its base name.
+pub(crate) fn may_be(file: &FileMetadata, name: &str, size: u64, since: SystemTime) -> bool {
+    let earliest = since
+        .checked_sub(LOST_UPLOAD_CLOCK_SKEW)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    file.size_bytes == size
+        && same_upload_name(&file.filename, name)
+        && file.created().is_some_and(|t| t >= earliest)
 }
 
 /// Whether a file stored as `stored` may be the upload sent as `sent`: the same name, or the

@@ -282,3 +282,27 @@ fn a_manifest_inside_the_folder_is_not_synced() {
     }
     assert_eq!(remote(&s.client).keys().collect::<Vec<_>>(), ["a.txt"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn followed_links_are_synced_and_a_link_back_up_does_not_loop() {
+    let s = setup("sync-links");
+    write(&s.dir, "sub/a.txt", b"a");
+    let outside = temp_dir("sync-links-outside");
+    write(&outside, "b.txt", b"bb");
+    std::os::unix::fs::symlink(&*outside, s.dir.join("linked")).unwrap();
+    std::os::unix::fs::symlink(&*s.dir, s.dir.join("sub/up")).unwrap();
+    let plain = s.plan(false);
+    assert_eq!(plain.actions().len(), 1, "links left out by default");
+    let followed = s.job(false).follow_symlinks(true).plan().unwrap();
+    let mut paths: Vec<&str> = followed
+        .actions()
+        .iter()
+        .map(|a| match a {
+            SyncAction::Upload { path, .. } => path.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["linked/b.txt", "sub/a.txt"], "each file once");
+}

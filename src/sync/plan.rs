@@ -14,7 +14,7 @@ use super::manifest::Manifest;
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
-use crate::recover::{self, Search};
+use crate::recover;
 
 /// One step of a [`SyncPlan`].
 #[derive(Debug, Clone, PartialEq)]
@@ -153,9 +153,24 @@ pub fn walk_folder(root: &Path, follow_symlinks: bool) -> Result<Vec<LocalFile>>
 
 /// [`walk_folder`], leaving out `skip` (the manifest and its temporary file).
 pub(crate) fn walk(root: &Path, follow_symlinks: bool, skip: &[PathBuf]) -> Result<Vec<LocalFile>> {
+    // Compared by canonical path, and only for entries of the same file name.
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .collect();
+    let is_skipped = |local: &Path| {
+        skip.iter().any(|s| {
+            s.file_name() == local.file_name() && local.canonicalize().is_ok_and(|l| l == *s)
+        })
+    };
+    // Folders already walked, so links that lead back up (followed only when asked) end.
+    let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
     let mut dirs = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = dirs.pop() {
+        if follow_symlinks && !seen.insert(dir.canonicalize().unwrap_or_else(|_| dir.clone())) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(dir.clone(), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(dir.clone(), e))?;
@@ -181,7 +196,7 @@ pub(crate) fn walk(root: &Path, follow_symlinks: bool, skip: &[PathBuf]) -> Resu
             };
             if meta.is_dir() {
                 dirs.push((local, format!("{path}/")));
-            } else if meta.is_file() && !skip.iter().any(|s| same_file(s, &local)) {
+            } else if meta.is_file() && !is_skipped(&local) {
                 files.push(LocalFile {
                     path,
                     local,
@@ -193,13 +208,6 @@ pub(crate) fn walk(root: &Path, follow_symlinks: bool, skip: &[PathBuf]) -> Resu
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// A modification time in nanoseconds since the epoch (0 when unknown or before it).
@@ -245,23 +253,35 @@ pub(crate) fn plan(
     delete: bool,
 ) -> Result<SyncPlan> {
     let mut actions = Vec::new();
+    // One listing resolves every pending intent: found once, adopted; not found, abandoned;
+    // found several times, the sync stops and names them (guessing could lose a file).
+    let listed: Vec<FileMetadata> = if manifest.intents.is_empty() {
+        Vec::new()
+    } else {
+        client.list().into_iter().collect::<Result<_>>()?
+    };
     for (path, intent) in &manifest.intents {
         let since = UNIX_EPOCH + Duration::from_secs(intent.started);
-        let gone = Error::InvalidInput(format!("an interrupted upload of {path}"));
-        let owned = |id: &str| manifest.owns(id);
-        match recover::search(client, &intent.name, intent.size, since, &owned, gone) {
-            Ok(Search::Found(file)) => actions.push(SyncAction::Adopt {
+        let mut found: Vec<&FileMetadata> = listed
+            .iter()
+            .filter(|f| recover::may_be(f, &intent.name, intent.size, since))
+            .filter(|f| !manifest.owns(&f.id))
+            .collect();
+        match found.len() {
+            0 => actions.push(SyncAction::Abandon { path: path.clone() }),
+            1 => actions.push(SyncAction::Adopt {
                 path: path.clone(),
-                file: Box::new(file),
+                file: Box::new(found.remove(0).clone()),
             }),
-            Ok(Search::NotStored(_)) => actions.push(SyncAction::Abandon { path: path.clone() }),
-            // A listing that failed hands back the placeholder: say what failed instead.
-            Err(Error::InvalidInput(_)) => {
-                return Err(Error::InvalidInput(format!(
-                    "could not look for the interrupted upload of {path}: the listing failed"
-                )));
+            _ => {
+                return Err(Error::LostUpload {
+                    filename: intent.name.clone(),
+                    candidates: found.iter().map(|f| f.id.clone()).collect(),
+                    source: Box::new(Error::InvalidInput(format!(
+                        "an interrupted sync began uploading {path} and recorded no result"
+                    ))),
+                });
             }
-            Err(e) => return Err(e),
         }
     }
     let adopted_ids: BTreeMap<String, String> = actions
