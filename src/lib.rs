@@ -65,6 +65,12 @@
 //!   private CA, [`FilesClientBuilder::proxy`] (and the environment's proxies, read as curl
 //!   reads them), the request id and headers of every result ([`ResponseInfo`]), and an
 //!   [`Observer`] of every try (see `docs/company-network.md`).
+//! - [`FilesClient::sync`] ([`FolderSync`]): a one-way sync of a local folder, planned and
+//!   shown before it is applied, exact across re-runs and interruptions (see [`sync`] for the
+//!   manifest); [`Batch::skip_existing`] for plain uploads that may already be there.
+//! - [`FileFilter`]: name globs, MIME prefixes, dates and sizes, on the lazy file iterator.
+//! - [`FilesClient::upload_detailed`]: an upload whose answer was lost is looked for rather
+//!   than sent twice ([`Uploaded::found`]).
 //! - [`Error`]: the API's answers ([`ApiError`]), and what is refused before sending
 //!   ([`Error::InvalidInput`]).
 //!
