@@ -305,11 +305,11 @@ impl FilesClient {
             match recover::search(self, &filename, len, started, known, error) {
                 Ok(Search::Found(file)) => return Ok(Uploaded { file, found: true }),
                 Ok(Search::NotStored(error)) => match wait {
-                    Some(wait) => {
+                    // In a batch, through its shared pause, which ends when the batch stops.
+                    Some(wait) if self.transport().pause(wait, false, None) => {
                         log::debug!("the upload of {filename} was not stored; sending it again");
-                        std::thread::sleep(wait);
                     }
-                    None => return Err(error),
+                    _ => return Err(error),
                 },
                 Err(error) => return Err(error),
             }

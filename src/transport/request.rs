@@ -210,7 +210,7 @@ impl Transport<'_> {
     /// Waits `wait` before a retry; in a batch, through its shared pause, which a server's
     /// `Retry-After` (`asked`) closes for every worker. False when the call should end with
     /// what it got instead: the batch stopped, or the pause would outlast the deadline.
-    fn pause(&self, wait: Duration, asked: bool, deadline: Option<Instant>) -> bool {
+    pub(crate) fn pause(&self, wait: Duration, asked: bool, deadline: Option<Instant>) -> bool {
         match &self.options.gate {
             Some(gate) => {
                 if asked {
