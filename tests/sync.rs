@@ -306,3 +306,20 @@ fn followed_links_are_synced_and_a_link_back_up_does_not_loop() {
     paths.sort();
     assert_eq!(paths, ["linked/b.txt", "sub/a.txt"], "each file once");
 }
+
+#[test]
+fn an_empty_file_fails_its_item_and_the_rest_is_synced() {
+    let s = setup("sync-empty");
+    write(&s.dir, "empty.txt", b"");
+    write(&s.dir, "full.txt", b"x");
+    let report = s.job(false).apply(s.plan(false));
+    let failed: Vec<_> = report
+        .failed()
+        .map(|(a, e)| (a.clone(), e.to_string()))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].1.contains("empty.txt"), "{failed:?}");
+    assert_eq!(remote(&s.client).keys().collect::<Vec<_>>(), ["full.txt"]);
+    let manifest = std::fs::read_to_string(&s.manifest).unwrap();
+    assert!(!manifest.contains("empty.txt"), "{manifest}");
+}

@@ -320,6 +320,14 @@ fn upload(
     add_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<SyncDone> {
     let meta = std::fs::metadata(local).map_err(|e| Error::io(local.to_path_buf(), e))?;
+    // Refused before anything is recorded or sent, as the upload itself would refuse it.
+    let limit = client.upload_limit();
+    if meta.len() == 0 || meta.len() > limit {
+        return Err(Error::InvalidInput(format!(
+            "{path} is {} bytes; the API takes 1 to {limit}",
+            meta.len()
+        )));
+    }
     let sha256 = sha256_file(local)?;
     lock(manifest).append(Record::Intent {
         path: path.to_string(),
