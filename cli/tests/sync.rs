@@ -81,7 +81,7 @@ fn a_sync_killed_at_random_moments_and_rerun_stores_each_file_exactly_once() {
     let local = folder(dir.path(), 300, &mut rng);
     let (d, m) = (dir.path().to_str().unwrap(), manifest.to_str().unwrap());
     let mut kills = 0;
-    for round in 0..6 {
+    for round in 0..8 {
         let mut child = common::process(emulator.base_url())
             .args(["-q", "sync", d, "--manifest", m, "-j", "4"])
             .stdout(std::process::Stdio::null())
