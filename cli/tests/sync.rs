@@ -192,3 +192,19 @@ fn changed_added_and_removed_files_with_delete() {
     let ids = common::listed_ids(&emulator);
     assert!(ids.contains(&foreign["id"].as_str().unwrap().to_string()));
 }
+
+#[test]
+fn a_missing_folder_is_a_usage_error_and_sends_nothing() {
+    let emulator = emulator();
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch.path().join("nope");
+    let manifest = scratch.path().join("m.jsonl");
+    let out = run(
+        &emulator,
+        &sync_args(missing.to_str().unwrap(), manifest.to_str().unwrap(), &[]),
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("not a folder"), "{}", out.stderr);
+    assert!(emulator.requests().is_empty());
+    assert!(!manifest.exists());
+}

@@ -25,6 +25,12 @@ pub fn sync(
             .follow_symlinks(args.follow_symlinks)
             .concurrency(args.jobs.into())
     };
+    if !args.dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "sync: {} is not a folder",
+            args.dir.display()
+        )));
+    }
     let plan = job().plan()?;
     if args.dry_run.dry_run {
         for action in plan.actions() {
