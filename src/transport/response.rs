@@ -91,21 +91,20 @@ pub(super) fn api_error(
     }
 }
 
-/// The start of a body, lossily decoded, for error messages, with `secret` removed (also a
-/// start of it that the cut left at the end), trimmed.
+/// The start of a body, lossily decoded, for error messages, with `secret` removed, and also a
+/// start of it at the end (the cut, or the server's own body, can stop partway through the
+/// key), trimmed.
 pub(crate) fn snippet(raw: &[u8], secret: &str) -> String {
     shown(raw, secret).trim().to_string()
 }
 
-/// [`snippet`] without the trimming, for server text whose spaces matter (an id).
+/// [`snippet`] without the trimming, for server text whose spaces matter (an id). A start of
+/// the key before trailing white space is removed too.
 pub(crate) fn shown(raw: &[u8], secret: &str) -> String {
     let cut = &raw[..raw.len().min(SNIPPET_LIMIT)];
     let text = String::from_utf8_lossy(cut);
-    if cut.len() < raw.len() {
-        redact_cut(&text, secret)
-    } else {
-        redact(&text, secret)
-    }
+    let body = text.trim_end();
+    redact_cut(body, secret) + &text[body.len()..]
 }
 
 /// Reads a 2xx body (at most 64 MiB) to the end, so the connection can be reused, with lone
@@ -142,4 +141,31 @@ pub(crate) fn read_checked_json<T: DeserializeOwned>(
     let value: serde_json::Value = serde_json::from_slice(&raw).map_err(decode)?;
     check(&value).map_err(|why| decode(serde::de::Error::custom(why)))?;
     T::deserialize(value).map_err(decode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-or-v1-0123456789abcdef";
+
+    #[test]
+    fn a_body_that_ends_partway_through_the_key_keeps_no_start_of_it() {
+        for body in [
+            "{\"oops\": \"sk-or-v1-0123",
+            "{\"oops\": \"sk-or-v1-0123\n  ",
+            "sk-or-v1-0123456789abcde",
+        ] {
+            for shown in [snippet(body.as_bytes(), KEY), shown(body.as_bytes(), KEY)] {
+                assert!(!shown.contains("sk-or-v1-0"), "{body:?} gave {shown:?}");
+                assert!(shown.contains("[redacted]"), "{body:?} gave {shown:?}");
+            }
+        }
+        assert_eq!(snippet(b"  plain text  ", KEY), "plain text");
+        assert_eq!(
+            shown(b"id sk", KEY),
+            "id sk",
+            "two characters are no start of a key"
+        );
+    }
 }
