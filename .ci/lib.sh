@@ -33,3 +33,34 @@ spec_path() {
   fi
   echo "$path"
 }
+
+# Conformance tools. Each installs into the directory $1 unless it is already there, so
+# .ci/tools.sh can install them all in the background while CI builds, and a suite run on its
+# own installs what it needs itself. The official SDKs' versions: each API version with the
+# Python and npm packages that speak it (the newest for 2026-08-22, older ones for 2026-07-19).
+SDK_PAIRS=(
+  "2026-08-22 openrouter==1.3.84 @openrouter/sdk@1.3.19"
+  "2026-07-19 openrouter==1.0.22 @openrouter/sdk@1.0.17"
+)
+
+install_python() { # DIR PACKAGE [IMPORT]
+  if [ -x "$1/bin/python" ] && [ -f "$1/.installed" ]; then return 0; fi
+  rm -rf "$1"
+  python3 -m venv "$1"
+  "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+  touch "$1/.installed"
+}
+
+install_npm() { # DIR PACKAGE
+  if [ -f "$1/.installed" ]; then return 0; fi
+  rm -rf "$1"
+  mkdir -p "$1"
+  (cd "$1" && npm init -y > /dev/null && npm install --silent --no-audit --no-fund "$2" > /dev/null)
+  touch "$1/.installed"
+}
+
+# The directory a suite keeps tool $1 in: under $CI_TOOLS when CI installed them beforehand,
+# else under the suite's own temp dir $work.
+tool_dir() {
+  echo "${CI_TOOLS:-$work}/$1"
+}

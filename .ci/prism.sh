@@ -13,8 +13,9 @@ work=$(mktemp -d)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-(cd "$work" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @stoplight/prism-cli@5.16.0 >/dev/null)
-prism="$work/node_modules/.bin/prism"
+prism_dir=$(tool_dir prism)
+install_npm "$prism_dir" '@stoplight/prism-cli@5.16.0'
+prism="$prism_dir/node_modules/.bin/prism"
 
 for version in 2026-07-19 2026-08-22; do
   spec=$(spec_path "$version")

@@ -10,8 +10,8 @@ work=$(mktemp -d)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+venv=$(tool_dir schemathesis)
+install_python "$venv" 'schemathesis==4.32.5'
 
 # The emulator as users run it: the CLI's `emulator` subcommand. cargo metadata knows where it
 # is built (CARGO_TARGET_DIR, relative or not, or target/).
@@ -28,7 +28,7 @@ for version in 2026-07-19 2026-08-22; do
   wait_for_line "$log" '^api_key'
   key=$(awk '/^api_key/ {print $2}' "$log")
   echo "schemathesis: $version against the emulator on port $port"
-  (cd "$work" && "$work/venv/bin/schemathesis" run "$spec" \
+  (cd "$work" && "$venv/bin/schemathesis" run "$spec" \
       --url "http://127.0.0.1:$port/api/v1" \
       --header "Authorization: Bearer $key" \
       --mode positive \
