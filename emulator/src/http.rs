@@ -1,6 +1,8 @@
-//! The emulator's socket layer: an accept thread, one thread per connection up to a cap,
-//! timeouts on every socket, requests read by [`request`](super::request), and answers written
-//! straight to the socket, so faults can cut a body short or close without answering.
+//! The emulator's socket layer: an accept thread, one thread per connection up to a cap (where
+//! an idle or too slow connection gives way to a new one), timeouts and a pace on every socket,
+//! requests read by [`request`](super::request), and answers written straight to the socket,
+//! so faults can cut a body short or close without answering. A connection closed while its
+//! client may still be sending lingers first, so the client reads its answer.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -8,22 +10,38 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Shared, lock};
 use crate::journal::LoggedRequest;
 use crate::ops::{self, Answer};
+use crate::pace::{self, Activity, Phase, Rules};
 use crate::render::error;
 use crate::request::{Body, Framing, Head, HeadError, Inbound, framing, read_head};
 
-/// The live connections: counts, the cap, and a handle on each socket to close it at stop.
+/// After an answer sent while the client may still be sending, how long the server goes on
+/// reading and discarding, in all and between two reads, and how much at most (nginx's
+/// `lingering_time` and `lingering_timeout`; the size covers any upload the API accepts).
+const LINGER_TIME: Duration = Duration::from_secs(10);
+const LINGER_IDLE: Duration = Duration::from_secs(2);
+const LINGER_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The live connections: counts, the cap, and a handle on each socket to close it at stop or
+/// when it gives way to a new one.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
     accepted: AtomicUsize,
     active: AtomicUsize,
     next_id: AtomicU64,
     stopping: AtomicBool,
-    live: Mutex<HashMap<u64, TcpStream>>,
+    live: Mutex<HashMap<u64, Live>>,
+}
+
+/// A served connection's socket and what it is doing.
+#[derive(Debug)]
+struct Live {
+    stream: TcpStream,
+    activity: Arc<Activity>,
 }
 
 impl Connections {
@@ -32,29 +50,56 @@ impl Connections {
         self.accepted.load(Ordering::SeqCst)
     }
 
-    /// Takes a slot for `stream` when fewer than `cap` connections are being served.
-    fn admit(self: &Arc<Self>, stream: &TcpStream, cap: usize) -> Option<Slot> {
-        let taken = self
-            .active
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < cap).then_some(n + 1)
-            });
-        taken.ok()?;
+    /// Takes a slot for `stream` when fewer than `cap` connections are being served, or when
+    /// one of them gives way ([`pace::victim`]: lingering, idle, or slower than the rate
+    /// rule): that one is closed, and until its thread has ended the count may pass the cap,
+    /// never twice it.
+    fn admit(self: &Arc<Self>, stream: &TcpStream, cap: usize, rules: &Rules) -> Option<Slot> {
+        let take = |limit: usize| {
+            self.active
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n < limit).then_some(n + 1)
+                })
+                .is_ok()
+        };
+        if !take(cap) {
+            self.shed(rules)?;
+            if !take(cap.saturating_mul(2)) {
+                return None;
+            }
+        }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let activity = Arc::new(Activity::default());
         if let Ok(handle) = stream.try_clone() {
-            lock(&self.live).insert(id, handle);
+            let live = Live {
+                stream: handle,
+                activity: Arc::clone(&activity),
+            };
+            lock(&self.live).insert(id, live);
         }
         Some(Slot {
             connections: Arc::clone(self),
             id,
+            activity,
         })
+    }
+
+    /// Closes the live connection that gives way first, if one may.
+    fn shed(&self, rules: &Rules) -> Option<()> {
+        let mut live = lock(&self.live);
+        let id = pace::victim(live.iter().map(|(id, l)| (*id, &*l.activity)), rules)?;
+        let victim = live.remove(&id)?;
+        drop(live);
+        log::info!("emulator: a slow or idle connection gave way to a new one");
+        let _ = victim.stream.shutdown(Shutdown::Both);
+        Some(())
     }
 
     /// Stops accepting (the caller wakes the accept thread) and closes every live connection.
     pub(crate) fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        for (_, stream) in std::mem::take(&mut *lock(&self.live)) {
-            let _ = stream.shutdown(Shutdown::Both);
+        for (_, live) in std::mem::take(&mut *lock(&self.live)) {
+            let _ = live.stream.shutdown(Shutdown::Both);
         }
     }
 }
@@ -63,6 +108,7 @@ impl Connections {
 struct Slot {
     connections: Arc<Connections>,
     id: u64,
+    activity: Arc<Activity>,
 }
 
 impl Drop for Slot {
@@ -105,7 +151,8 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, port: u16) {
         connections.accepted.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(shared.config.write_timeout));
-        let Some(slot) = connections.admit(&stream, shared.config.max_connections) else {
+        let rules = shared.config.rules();
+        let Some(slot) = connections.admit(&stream, shared.config.max_connections, &rules) else {
             refuse(stream, "Too many connections");
             continue;
         };
@@ -114,8 +161,9 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, port: u16) {
         let spawned = thread::Builder::new()
             .name(format!("emu-{port}-conn"))
             .spawn(move || {
+                let activity = Arc::clone(&slot.activity);
                 let _slot = slot;
-                serve(&for_thread, stream);
+                serve(&for_thread, stream, activity);
             });
         if let Err(e) = spawned {
             log::warn!("emulator: cannot start a connection thread: {e}");
@@ -138,43 +186,80 @@ fn refuse(mut stream: TcpStream, message: &str) {
     let _ = stream.shutdown(Shutdown::Write);
 }
 
+/// What follows a request on its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// The next request.
+    Serve,
+    /// Close now: the client sent all it had, or nothing more will come.
+    Close,
+    /// Close after [`linger`]: the client may still be sending.
+    Linger,
+}
+
 /// Serves requests on one connection until it closes, idles out or errs.
-fn serve(shared: &Shared, stream: TcpStream) {
-    let mut conn = Inbound::new(stream);
-    loop {
-        let head = match read_head(&mut conn, shared.config.read_timeout) {
+fn serve(shared: &Shared, stream: TcpStream, activity: Arc<Activity>) {
+    let mut conn = Inbound::new(stream, shared.config.rules(), activity);
+    let next = loop {
+        let head = match read_head(&mut conn) {
             Ok(head) => head,
-            Err(HeadError::Closed) => break,
+            Err(HeadError::Closed) => break Next::Close,
             Err(HeadError::TooLarge) => {
                 simple(&mut conn, 431, "Request header fields too large");
-                break;
+                break Next::Linger;
             }
             Err(HeadError::Malformed) => {
                 simple(&mut conn, 400, "Malformed request");
-                break;
+                break Next::Linger;
             }
             Err(HeadError::TimedOut) => {
                 simple(&mut conn, 408, "Request timeout");
-                break;
+                break Next::Close;
             }
         };
-        let _ = conn
-            .stream
-            .set_read_timeout(Some(shared.config.read_timeout));
-        if !serve_one(shared, &mut conn, &head) {
-            break;
+        match serve_one(shared, &mut conn, &head) {
+            Next::Serve => {}
+            next => break next,
         }
+    };
+    if next == Next::Linger && !conn.ended {
+        linger(&mut conn);
     }
     let _ = conn.stream.shutdown(Shutdown::Both);
 }
 
-/// Serves one request whose head is read; false when the connection must close after it.
-fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
+/// Half-closes, then reads and discards what the client still sends, for a bounded time and
+/// size, so a client still sending a body it was answered early for (413, 401) reads that
+/// answer instead of losing it to a reset (RFC 9112 §9.6; nginx `lingering_close`).
+fn linger(conn: &mut Inbound) {
+    conn.activity.set(Phase::Lingering, Instant::now(), 0);
+    if conn.stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let until = Instant::now() + LINGER_TIME;
+    let mut discarded = 0u64;
+    let mut buf = [0u8; 16 * 1024];
+    while discarded < LINGER_BYTES {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || conn.stream.set_read_timeout(Some(left.min(LINGER_IDLE))).is_err() {
+            break;
+        }
+        match conn.stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => discarded += n as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+}
+
+/// Serves one request whose head is read; says what follows it.
+fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> Next {
     let framing = match framing(&head.headers) {
         Ok(framing) => framing,
         Err((status, message)) => {
             simple(conn, status, message);
-            return false;
+            return Next::Linger;
         }
     };
     let target = origin_form(&head.target);
@@ -200,8 +285,17 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
             body: &mut body,
         },
     );
-    let keep = body.drain() && head.keep_alive() && !matches!(answer, Answer::Drop);
+    let read_whole = body.drain();
+    let keep = read_whole && head.keep_alive() && !matches!(answer, Answer::Drop);
     let request_bytes = body.bytes_read();
+    conn.activity.enter(Phase::Busy);
+    let after = if keep {
+        Next::Serve
+    } else if read_whole || matches!(answer, Answer::Drop) {
+        Next::Close
+    } else {
+        Next::Linger
+    };
     let delivery = Delivery {
         keep,
         http10: head.http10,
@@ -224,7 +318,10 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> bool {
             0
         },
     });
-    write_answer(conn, answer, delivery).is_ok() && keep
+    match write_answer(conn, answer, delivery) {
+        Ok(()) => after,
+        Err(_) => Next::Close,
+    }
 }
 
 /// The path and query of a request target; an absolute-form target (`http://host/path`),

@@ -52,11 +52,13 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod dir;
 mod fault;
 mod http;
 mod journal;
 mod multipart;
 mod ops;
+mod pace;
 mod range;
 mod render;
 mod request;
@@ -98,6 +100,15 @@ pub const DEFAULT_REQUEST_LOG_LIMIT: usize = 1000;
 /// [`EmulatorBuilder::write_timeout`] set others.
 pub const DEFAULT_SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The least average rate, in bytes per second, a request (head and body) must keep once
+/// [`DEFAULT_RATE_GRACE`] has passed, unless [`EmulatorBuilder::min_rate`] sets another: Apache
+/// `mod_reqtimeout`'s `body=20,MinRate=500`.
+pub const DEFAULT_MIN_RATE: u64 = 500;
+
+/// How long a request may take before the rate rule applies, unless
+/// [`EmulatorBuilder::min_rate`] sets another.
+pub const DEFAULT_RATE_GRACE: Duration = Duration::from_secs(20);
+
 /// Which published version of the Files API the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -129,9 +140,24 @@ pub(crate) struct Config {
     latency: Duration,
     read_timeout: Duration,
     write_timeout: Duration,
+    min_rate: u64,
+    rate_grace: Duration,
+    request_timeout: Option<Duration>,
     max_connections: usize,
     request_log_limit: usize,
     storage_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The limits requests are read under.
+    pub(crate) fn rules(&self) -> pace::Rules {
+        pace::Rules {
+            read_timeout: self.read_timeout,
+            min_rate: self.min_rate,
+            grace: self.rate_grace,
+            request_timeout: self.request_timeout,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -145,6 +171,9 @@ impl std::fmt::Debug for Config {
             .field("latency", &self.latency)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
+            .field("min_rate", &self.min_rate)
+            .field("rate_grace", &self.rate_grace)
+            .field("request_timeout", &self.request_timeout)
             .field("max_connections", &self.max_connections)
             .field("request_log_limit", &self.request_log_limit)
             .field("storage_dir", &self.storage_dir)
@@ -164,6 +193,9 @@ impl Default for EmulatorBuilder {
                 latency: Duration::ZERO,
                 read_timeout: DEFAULT_SOCKET_TIMEOUT,
                 write_timeout: DEFAULT_SOCKET_TIMEOUT,
+                min_rate: DEFAULT_MIN_RATE,
+                rate_grace: DEFAULT_RATE_GRACE,
+                request_timeout: None,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
                 storage_dir: None,
@@ -267,9 +299,40 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The rate rule (default [`DEFAULT_MIN_RATE`] bytes per second after
+    /// [`DEFAULT_RATE_GRACE`]): a request may take `grace`, plus one second for every
+    /// `bytes_per_second` bytes of its head and body received, before the next byte must
+    /// have come; past that it is answered 408 and its connection closed (Apache
+    /// `mod_reqtimeout`'s `MinRate`). A trickle of a few bytes a second thus holds a
+    /// connection for about `grace`, never for as long as it likes; a fair upload of any size
+    /// is never cut. `0` turns the rule off (the read timeout still bounds every wait).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openrouter_files_emulator::Emulator;
+    ///
+    /// let strict = Emulator::builder().min_rate(10_000, Duration::from_secs(5)).start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn min_rate(mut self, bytes_per_second: u64, grace: Duration) -> Self {
+        self.config.min_rate = bytes_per_second;
+        self.config.rate_grace = grace;
+        self
+    }
+
+    /// The longest a whole request (head and body) may take to arrive, whatever its rate
+    /// (default: none, the rate rule bounds it); past it, 408.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.request_timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
+        self
+    }
+
     /// How many connections are served at once, each on its own thread (default
-    /// [`DEFAULT_MAX_CONNECTIONS`]). A connection past the cap is answered 503 at once and
-    /// closed.
+    /// [`DEFAULT_MAX_CONNECTIONS`]). When all are taken, a new connection is served in place
+    /// of one that gives way: one lingering after its answer, else the one idle the longest
+    /// between requests, else the request slowest below the rate rule (each at least a second
+    /// into what it is doing); when none may, the new connection is answered 503 at once and
+    /// closed. Slow clients thus never lock well-behaved ones out.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.config.max_connections = n.max(1);
         self
@@ -439,30 +502,17 @@ impl Emulator {
         filename: &str,
         mut source: impl io::Read,
     ) -> io::Result<String> {
-        let path = lock(&self.shared.store).temp_path();
-        let seeded = self.seed_from(workspace, filename, &mut source, &path);
-        // Gone once stored; a seed that failed leaves no partial bytes taking the disk.
-        let _ = std::fs::remove_file(&path);
-        seeded
-    }
-
-    /// Writes `source` to `path`, then stores it as `filename` in `workspace`.
-    fn seed_from(
-        &self,
-        workspace: &str,
-        filename: &str,
-        source: &mut dyn io::Read,
-        path: &std::path::Path,
-    ) -> io::Result<String> {
-        let mut file = lock(&self.shared.store).create_file(path)?;
-        io::copy(source, &mut file)?;
-        let mime = sniff::detect(path)?.unwrap_or("application/octet-stream");
+        // The temporary file is removed when `temp` is dropped, unless stored: a seed that
+        // failed leaves no partial bytes taking the disk.
+        let (temp, mut file) = lock(&self.shared.store).temp()?;
+        io::copy(&mut source, &mut file)?;
+        let mime = sniff::detect(&file)?.unwrap_or("application/octet-stream");
         let scope = Scope {
             workspace: workspace.to_string(),
             provider: None,
         };
         let mut store = lock(&self.shared.store);
-        let file = store.insert(scope, filename.to_string(), mime.to_string(), path, true)?;
+        let file = store.insert(scope, filename.to_string(), mime.to_string(), &temp, true)?;
         Ok(file.id)
     }
 

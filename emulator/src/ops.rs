@@ -3,7 +3,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -11,7 +10,7 @@ use super::{ApiVersion, Shared, lock, range, sniff};
 use crate::fault::{Fault, Route};
 use crate::multipart::{self, MultipartError, MultipartReader};
 use crate::render::{Layout, error, standard_message};
-use crate::store::{DEFAULT_WORKSPACE, Scope, StoredFile, decode_cursor, encode_cursor};
+use crate::store::{DEFAULT_WORKSPACE, Scope, StoredFile, Temp, decode_cursor, encode_cursor};
 use crate::wire::is_uuid;
 
 const API_PREFIX: &str = "/api/v1";
@@ -429,14 +428,21 @@ fn upload(shared: &Shared, request: &mut Request<'_>, scope: &Scope, layout: &La
     if declared > shared.config.upload_limit.saturating_add(MAX_FIELD_BYTES) {
         return Answer::error(413, "Request payload too large");
     }
-    let temp = lock(&shared.store).temp_path();
-    let answer = match receive_file(shared, request.body, &boundary, &temp) {
-        Ok((filename, size)) if size > 0 => store_upload(shared, scope, layout, filename, &temp),
+    // Made when the file part arrives; removed when dropped, unless stored.
+    let mut temp = None;
+    let create = || {
+        let (made, file) = lock(&shared.store).temp()?;
+        temp = Some(made);
+        Ok(file)
+    };
+    match receive_file(shared, request.body, &boundary, create) {
+        Ok((filename, size)) if size > 0 => match &temp {
+            Some(temp) => store_upload(shared, scope, layout, filename, temp),
+            None => Answer::error(500, "The upload was received but not kept"),
+        },
         Ok(_) => Answer::error(400, "File is empty"),
         Err(e) => refusal(e),
-    };
-    let _ = std::fs::remove_file(&temp);
-    answer
+    }
 }
 
 /// The answer to a form that could not be received.
@@ -464,12 +470,12 @@ fn refusal(error: FormError) -> Answer {
     }
 }
 
-/// Streams the one `file` part to `temp`; returns its filename and size.
+/// Streams the one `file` part to the file `create` makes; returns its filename and size.
 fn receive_file(
     shared: &Shared,
     body: &mut dyn Read,
     boundary: &str,
-    temp: &Path,
+    mut create: impl FnMut() -> io::Result<File>,
 ) -> Result<(String, u64), FormError> {
     let mut parts = MultipartReader::new(body, boundary);
     parts.skip_preamble()?;
@@ -491,9 +497,7 @@ fn receive_file(
             if received.is_some() {
                 return Err(FormError::TwoFiles);
             }
-            let file = lock(&shared.store)
-                .create_file(temp)
-                .map_err(FormError::Storage)?;
+            let file = create().map_err(FormError::Storage)?;
             let mut sink = Limited {
                 inner: ToDisk::new(io::BufWriter::with_capacity(256 * 1024, file)),
                 written: 0,
@@ -519,9 +523,12 @@ fn store_upload(
     scope: &Scope,
     layout: &Layout,
     filename: String,
-    temp: &Path,
+    temp: &Temp,
 ) -> Answer {
-    let mime = match sniff::detect(temp) {
+    let detected = lock(&shared.store)
+        .open_temp(temp)
+        .and_then(|file| sniff::detect(&file));
+    let mime = match detected {
         Ok(Some(mime)) => mime,
         Ok(None) if shared.config.accept_any_content => "application/octet-stream",
         Ok(None) => {
@@ -547,7 +554,7 @@ fn download(
     truncate: Option<u64>,
 ) -> Answer {
     // An open file keeps its bytes even if a delete removes the path meanwhile.
-    let Ok(data) = File::open(&file.path) else {
+    let Ok(data) = lock(&shared.store).open(file) else {
         return Answer::error(500, "File vanished");
     };
     let size = file.size_bytes;
@@ -747,8 +754,8 @@ mod tests {
         // A small file fails when it is flushed at the end, a large one while it is copied.
         for size in [10, 1024 * 1024] {
             let body = form(&[("\"full.txt\"", &"x".repeat(size))]);
-            let Err(error) = receive_file(&shared, &mut &body[..], "b", Path::new("/dev/full"))
-            else {
+            let full = || File::options().write(true).open("/dev/full");
+            let Err(error) = receive_file(&shared, &mut &body[..], "b", full) else {
                 panic!("{size} bytes written to /dev/full");
             };
             let Answer::Json(status, value) = refusal(error) else {
@@ -759,11 +766,10 @@ mod tests {
             assert!(message.contains("No space left on device"), "{message}");
         }
         let body = form(&[("\"cut.txt\"", "some text")]);
-        let temp = lock(&shared.store).temp_path();
-        let Err(error) = receive_file(&shared, &mut &body[..body.len() - 12], "b", &temp) else {
+        let create = || Ok(lock(&shared.store).temp()?.1);
+        let Err(error) = receive_file(&shared, &mut &body[..body.len() - 12], "b", create) else {
             panic!("a body cut short was received");
         };
-        let _ = std::fs::remove_file(&temp);
         let Answer::Json(status, value) = refusal(error) else {
             panic!("not JSON");
         };

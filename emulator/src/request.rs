@@ -1,10 +1,14 @@
 //! Reading requests off a socket: a buffered connection, request heads parsed by `httparse`
 //! within a deadline and a size cap, and bodies framed by `Content-Length` or chunked coding
-//! (chunk sizes parsed by `httparse`), every part of them bounded.
+//! (chunk sizes parsed by `httparse`), every part of them bounded, in size and in time: every
+//! read waits at most the read timeout, and a request must keep the [`Rules`]' pace.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::pace::{Activity, Phase, Rules};
 
 /// The largest request head (request line and headers) read; past it, 431.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -17,22 +21,92 @@ const MAX_CHUNK_LINE: usize = 4 * 1024;
 const DRAIN_LIMIT: u64 = 64 * 1024;
 const BUFFER_BYTES: usize = 64 * 1024;
 
-/// A socket and the bytes read from it but not used yet.
+/// A socket and the bytes read from it but not used yet, read under the [`Rules`].
 pub(super) struct Inbound {
     pub(super) stream: TcpStream,
     buf: Box<[u8]>,
     start: usize,
     end: usize,
+    rules: Rules,
+    /// When the current request began (its first byte) and how many bytes it has sent.
+    request: Option<(Instant, u64)>,
+    /// The whole head must arrive by then.
+    head_deadline: Option<Instant>,
+    /// The client ended the stream, or a read failed or timed out: nothing more will come.
+    pub(super) ended: bool,
+    pub(super) activity: Arc<Activity>,
 }
 
 impl Inbound {
-    pub(super) fn new(stream: TcpStream) -> Inbound {
+    pub(super) fn new(stream: TcpStream, rules: Rules, activity: Arc<Activity>) -> Inbound {
         Inbound {
             stream,
             buf: vec![0; BUFFER_BYTES].into_boxed_slice(),
             start: 0,
             end: 0,
+            rules,
+            request: None,
+            head_deadline: None,
+            ended: false,
+            activity,
         }
+    }
+
+    /// Starts waiting for the next request: its clock starts with its first byte (now, if
+    /// some are buffered already).
+    fn next_request(&mut self) {
+        let now = Instant::now();
+        self.request = (!self.buffered().is_empty()).then_some((now, 0));
+        let phase = if self.request.is_some() {
+            Phase::Receiving
+        } else {
+            Phase::Idle
+        };
+        self.activity.set(phase, now, 0);
+    }
+
+    /// How long the next read may wait: the read timeout, cut by the head's deadline and the
+    /// request's pace; zero when a deadline has passed.
+    fn wait(&self) -> Duration {
+        let now = Instant::now();
+        let mut wait = self.rules.read_timeout;
+        let paced = self
+            .request
+            .and_then(|(started, bytes)| self.rules.deadline(started, bytes));
+        for deadline in [self.head_deadline, paced].into_iter().flatten() {
+            wait = wait.min(deadline.saturating_duration_since(now));
+        }
+        wait
+    }
+
+    /// Reads from the socket under the rules, keeping the request's clock.
+    fn read_paced(&mut self, at: usize) -> io::Result<usize> {
+        let wait = self.wait();
+        if wait.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the request did not arrive in time",
+            ));
+        }
+        self.stream.set_read_timeout(Some(wait))?;
+        self.activity.enter(if self.request.is_some() {
+            Phase::Receiving
+        } else {
+            Phase::Idle
+        });
+        let read = loop {
+            match self.stream.read(&mut self.buf[at..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        if let Ok(n) = read {
+            let (started, bytes) = self.request.get_or_insert((Instant::now(), 0));
+            *bytes += n as u64;
+            self.activity.set(Phase::Busy, *started, *bytes);
+        }
+        self.ended |= !matches!(read, Ok(n) if n > 0);
+        read
     }
 
     fn buffered(&self) -> &[u8] {
@@ -53,16 +127,9 @@ impl Inbound {
         if self.end == self.buf.len() {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "buffer full"));
         }
-        loop {
-            match self.stream.read(&mut self.buf[self.end..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(n);
-                }
-            }
-        }
+        let n = self.read_paced(self.end)?;
+        self.end += n;
+        Ok(n)
     }
 
     /// Reads into `out`, from the buffer first; an end of stream is an error here, because
@@ -127,9 +194,17 @@ pub(super) enum HeadError {
     TimedOut,
 }
 
-/// Reads one request head; the whole head must arrive within `timeout` of the call.
-pub(super) fn read_head(conn: &mut Inbound, timeout: Duration) -> Result<Head, HeadError> {
-    let deadline = Instant::now() + timeout;
+/// Reads one request head; the whole head must arrive within the read timeout of the call,
+/// and keep the request's pace.
+pub(super) fn read_head(conn: &mut Inbound) -> Result<Head, HeadError> {
+    conn.next_request();
+    conn.head_deadline = Some(Instant::now() + conn.rules.read_timeout);
+    let head = read_head_by_deadline(conn);
+    conn.head_deadline = None;
+    head
+}
+
+fn read_head_by_deadline(conn: &mut Inbound) -> Result<Head, HeadError> {
     loop {
         if !conn.buffered().is_empty() {
             let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -166,15 +241,6 @@ pub(super) fn read_head(conn: &mut Inbound, timeout: Duration) -> Result<Head, H
             }
         }
         let started = !conn.buffered().is_empty();
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(if started {
-                HeadError::TimedOut
-            } else {
-                HeadError::Closed
-            });
-        }
-        let _ = conn.stream.set_read_timeout(Some(left));
         match conn.fill() {
             Ok(0) => return Err(HeadError::Closed),
             Ok(_) => {}
@@ -282,7 +348,8 @@ impl<'a> Body<'a> {
         self.read
     }
 
-    fn is_done(&self) -> bool {
+    /// Whether the body has been read to its end.
+    pub(super) fn is_done(&self) -> bool {
         match self.framing {
             Framing::Length(_) => self.left == 0,
             Framing::Chunked => self.chunk == Chunk::Done,

@@ -3,8 +3,7 @@
 //! stream, and the structure of text is judged on its first [`TEXT_WINDOW`] bytes.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
-use std::path::Path;
+use std::io::{self, BufReader, Read, Seek};
 
 use memchr::memmem;
 
@@ -13,20 +12,27 @@ const SCAN_CHUNK: usize = 64 * 1024;
 /// How much of a text file its lines are read from to tell CSV, NDJSON and Markdown apart.
 pub(crate) const TEXT_WINDOW: usize = 1024 * 1024;
 
-/// The MIME type the API would report for the file at `path`, or None when the API would
+/// The MIME type the API would report for `file` (read from its start, as often as needed),
+/// or None when the API would
 /// refuse it.
-pub(crate) fn detect(path: &Path) -> io::Result<Option<&'static str>> {
+pub(crate) fn detect(file: &File) -> io::Result<Option<&'static str>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
-    File::open(path)?
+    rewind(file)?
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)?;
     if let Some(mime) = binary_type(&head) {
         return Ok(Some(mime));
     }
     if head.starts_with(b"PK\x03\x04") {
-        return office_type(path);
+        return office_type(file);
     }
-    text_type(path)
+    text_type(file)
+}
+
+/// `file` positioned at its start, to read once more.
+fn rewind(mut file: &File) -> io::Result<&File> {
+    file.seek(io::SeekFrom::Start(0))?;
+    Ok(file)
 }
 
 fn binary_type(head: &[u8]) -> Option<&'static str> {
@@ -58,7 +64,7 @@ fn binary_type(head: &[u8]) -> Option<&'static str> {
 
 /// DOCX, XLSX and PPTX are ZIP archives told apart by the folder their main part lives in;
 /// the names are searched for in a stream, so any size of archive takes constant memory.
-fn office_type(path: &Path) -> io::Result<Option<&'static str>> {
+fn office_type(file: &File) -> io::Result<Option<&'static str>> {
     const PARTS: [(&[u8], &str); 3] = [
         (
             b"word/document.xml",
@@ -75,7 +81,7 @@ fn office_type(path: &Path) -> io::Result<Option<&'static str>> {
     ];
     let overlap = PARTS.iter().map(|(n, _)| n.len()).max().unwrap_or(0) - 1;
     let mut found = [false; 3];
-    let mut file = File::open(path)?;
+    let mut file = rewind(file)?;
     let mut buf = vec![0u8; SCAN_CHUNK + overlap];
     let mut kept = 0;
     loop {
@@ -100,18 +106,18 @@ fn office_type(path: &Path) -> io::Result<Option<&'static str>> {
 /// UTF-8 text, reported by its structure. Validity and whole-document JSON stream over the
 /// file; lines are judged within the first [`TEXT_WINDOW`] bytes (a line cut by the window's
 /// end is left out, unless it is the only one).
-fn text_type(path: &Path) -> io::Result<Option<&'static str>> {
-    if !is_utf8_text(path)? {
+fn text_type(file: &File) -> io::Result<Option<&'static str>> {
+    if !is_utf8_text(file)? {
         return Ok(None);
     }
     let whole_json =
-        serde_json::from_reader::<_, serde::de::IgnoredAny>(BufReader::new(File::open(path)?))
+        serde_json::from_reader::<_, serde::de::IgnoredAny>(BufReader::new(rewind(file)?))
             .is_ok();
     if whole_json {
         return Ok(Some("application/json"));
     }
     let mut window = Vec::with_capacity(SCAN_CHUNK);
-    File::open(path)?
+    rewind(file)?
         .take(TEXT_WINDOW as u64 + 1)
         .read_to_end(&mut window)?;
     let cut = window.len() > TEXT_WINDOW;
@@ -159,8 +165,8 @@ fn looks_like_markdown(line: &str) -> bool {
 }
 
 /// True when the whole file is valid UTF-8 without NUL bytes.
-fn is_utf8_text(path: &Path) -> io::Result<bool> {
-    let mut file = File::open(path)?;
+fn is_utf8_text(file: &File) -> io::Result<bool> {
+    let mut file = rewind(file)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry = 0usize;
     loop {
@@ -193,7 +199,7 @@ mod tests {
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let path = std::env::temp_dir().join(format!("sniff-{}-{n}", std::process::id()));
         std::fs::write(&path, bytes).unwrap();
-        let got = detect(&path).unwrap();
+        let got = detect(&File::open(&path).unwrap()).unwrap();
         std::fs::remove_file(&path).unwrap();
         got
     }

@@ -1,9 +1,12 @@
 //! The emulator's file store: records in creation order, scoped by workspace and provider, with
-//! their bytes on disk in a private temporary directory.
+//! their bytes on disk in a private directory held open ([`StorageDir`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::dir::{StorageDir, random_name};
 
 /// The workspace a key uses when a request names none.
 pub const DEFAULT_WORKSPACE: &str = "00000000-0000-4000-8000-000000000000";
@@ -19,7 +22,6 @@ pub(crate) struct StoredFile {
     pub(crate) size_bytes: u64,
     pub(crate) created_at: i64,
     pub(crate) downloadable: bool,
-    pub(crate) path: PathBuf,
 }
 
 /// Where a file lives: a workspace, and the provider storage it was put in (None: OpenRouter's).
@@ -29,9 +31,23 @@ pub(crate) struct Scope {
     pub(crate) provider: Option<String>,
 }
 
+/// An upload's or a seed's bytes on their way in: a file of the store's directory under an
+/// unpredictable name, removed when this is dropped unless [`Store::insert`] took it.
+pub(crate) struct Temp {
+    dir: Arc<StorageDir>,
+    name: String,
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        // Gone already when stored (renamed) or when the server stopped.
+        let _ = self.dir.remove(&self.name);
+    }
+}
+
 /// All files, in creation order.
 pub(crate) struct Store {
-    dir: PathBuf,
+    dir: Arc<StorageDir>,
     /// The server stopped: its directory is gone and no file may be made.
     closed: bool,
     next_seq: u64,
@@ -40,14 +56,12 @@ pub(crate) struct Store {
     by_id: HashMap<String, u64>,
 }
 
-static STORE_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl Store {
     /// Creates an empty store with its own directory under `parent` (default: the system temp
     /// dir), which must exist.
     pub(crate) fn new(parent: Option<&Path>, id_prefix: &'static str) -> std::io::Result<Store> {
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let dir = own_dir(&parent).map_err(|e| {
+        let dir = StorageDir::create(&parent).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
                 format!(
@@ -57,7 +71,7 @@ impl Store {
             )
         })?;
         Ok(Store {
-            dir,
+            dir: Arc::new(dir),
             closed: false,
             next_seq: 1,
             id_prefix,
@@ -66,60 +80,74 @@ impl Store {
         })
     }
 
-    /// The store's own directory.
+    /// The path of the store's own directory.
     pub(crate) fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
-    /// Creates the file at `path` (a [`Store::temp_path`]) for incoming bytes, unless the store
-    /// is closed: under the store's lock, so no file appears while [`Store::close`] empties the
+    /// A new file for incoming bytes, under a fresh unpredictable name, unless the store is
+    /// closed: under the store's lock, so no file appears while [`Store::close`] empties the
     /// directory.
-    pub(crate) fn create_file(&self, path: &Path) -> std::io::Result<std::fs::File> {
+    pub(crate) fn temp(&self) -> std::io::Result<(Temp, File)> {
         if self.closed {
             return Err(std::io::Error::other("the emulator has stopped"));
         }
-        std::fs::File::create(path)
+        loop {
+            let name = random_name(".incoming-");
+            match self.dir.create_new(&name) {
+                Ok(file) => {
+                    let dir = Arc::clone(&self.dir);
+                    return Ok((Temp { dir, name }, file));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Opens `temp` again for reading (to tell its type).
+    pub(crate) fn open_temp(&self, temp: &Temp) -> std::io::Result<File> {
+        self.dir.open(&temp.name)
+    }
+
+    /// Opens a stored file's bytes for reading.
+    pub(crate) fn open(&self, file: &StoredFile) -> std::io::Result<File> {
+        self.dir.open(&file.id)
     }
 
     /// Removes the store's directory with every file in it, now, and refuses new files: the
     /// server stopped. (Serving threads can outlive the server for a while, and the process
     /// may end before they do, so the directory cannot wait for the store to be dropped.)
     pub(crate) fn close(&mut self) {
-        self.closed = true;
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.closed {
+            self.closed = true;
+            self.dir.remove_all();
+        }
     }
 
-    /// A fresh path in the store's directory for incoming bytes.
-    pub(crate) fn temp_path(&self) -> PathBuf {
-        static N: AtomicU64 = AtomicU64::new(0);
-        self.dir
-            .join(format!("incoming-{}", N.fetch_add(1, Ordering::SeqCst)))
-    }
-
-    /// Takes ownership of the bytes at `path` and records them as a new file.
+    /// Takes ownership of the bytes in `temp` and records them as a new file.
     pub(crate) fn insert(
         &mut self,
         scope: Scope,
         filename: String,
         mime_type: String,
-        path: &Path,
+        temp: &Temp,
         downloadable: bool,
     ) -> std::io::Result<StoredFile> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let id = format!("{}{}", self.id_prefix, file_id_suffix(seq));
-        let stored_path = self.dir.join(&id);
-        std::fs::rename(path, &stored_path)?;
+        let size_bytes = self.dir.open(&temp.name)?.metadata()?.len();
+        self.dir.rename(&temp.name, &id)?;
         let file = StoredFile {
             seq,
             id: id.clone(),
             scope,
             filename,
             mime_type,
-            size_bytes: std::fs::metadata(&stored_path)?.len(),
+            size_bytes,
             created_at: crate::wire::now_unix(),
             downloadable,
-            path: stored_path,
         };
         self.by_id.insert(id, seq);
         self.files.insert(seq, file.clone());
@@ -139,7 +167,7 @@ impl Store {
         };
         self.by_id.remove(id);
         if let Some(file) = self.files.remove(&seq) {
-            let _ = std::fs::remove_file(file.path);
+            let _ = self.dir.remove(&file.id);
         }
         true
     }
@@ -190,33 +218,6 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// Makes a new directory of the store's own in `parent`, by an absolute path (it stays right if
-/// the process changes its working directory), readable by this user only. A name already
-/// taken (an earlier process's with the same id, or one planted in a shared temp dir, maybe a
-/// symlink) is skipped, never used: the store removes its directory when dropped.
-fn own_dir(parent: &Path) -> std::io::Result<PathBuf> {
-    let parent = std::path::absolute(parent)?;
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    for _ in 0..10_000 {
-        let dir = parent.join(format!(
-            "openrouter-files-emulator-{}-{}",
-            std::process::id(),
-            STORE_COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        match builder.create(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::new(
-        std::io::ErrorKind::AlreadyExists,
-        "every name tried was taken",
-    ))
 }
 
 /// 24 characters in the style of the API's ids (`011CNha8iCJcU1wXNR6q4V8w`): eight from the
@@ -314,37 +315,25 @@ mod tests {
         );
     }
 
-    /// A directory with the name a store would pick may already be there: left by an earlier
-    /// process with the same id (a container's), or planted in a shared temp dir (a symlink
-    /// to someone's files). A store never writes into one, and never removes one.
+    /// A store's directory name cannot be guessed ahead (a planted one is never taken), and a
+    /// closed store removes its own directory only.
     #[test]
-    fn a_store_never_takes_over_a_directory_that_already_exists() {
+    fn store_directories_have_unpredictable_names_and_close_removes_only_them() {
         let parent = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
         std::fs::create_dir_all(&parent).unwrap();
-        let next = STORE_COUNTER.load(Ordering::SeqCst);
-        // Other tests make stores meanwhile: every name this one could pick is taken.
-        let taken: Vec<PathBuf> = (next..next + 256)
-            .map(|n| {
-                let dir = parent.join(format!(
-                    "openrouter-files-emulator-{}-{n}",
-                    std::process::id()
-                ));
-                std::fs::create_dir(&dir).unwrap();
-                std::fs::write(dir.join("precious"), b"not the store's").unwrap();
-                dir
-            })
-            .collect();
-        let store = Store::new(Some(&parent), "x_").unwrap();
-        let own = store.dir().to_path_buf();
-        drop(store);
-        let kept = taken.iter().filter(|d| d.join("precious").exists()).count();
+        std::fs::write(parent.join("precious"), b"not the store's").unwrap();
+        let a = Store::new(Some(&parent), "x_").unwrap();
+        let b = Store::new(Some(&parent), "x_").unwrap();
+        let (a_dir, b_dir) = (a.dir().to_path_buf(), b.dir().to_path_buf());
+        let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert_ne!(a_dir, b_dir);
+        assert!(!name(&a_dir).contains(&std::process::id().to_string()));
+        drop(a);
+        drop(b);
+        let left: Vec<_> = std::fs::read_dir(&parent).unwrap().flatten().collect();
         let _ = std::fs::remove_dir_all(&parent);
-        assert!(!taken.contains(&own), "the store took over {own:?}");
-        assert_eq!(
-            kept,
-            taken.len(),
-            "a dropped store removed what was not its own"
-        );
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].file_name(), "precious");
     }
 
     #[test]

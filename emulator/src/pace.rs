@@ -1,0 +1,197 @@
+//! How fast a client must send: the rules a request's head and body are read under (a wait
+//! between reads, a minimum average rate after a grace period, a whole-request time), what each
+//! connection is doing right now, and which connection gives way when all are taken.
+//!
+//! The rate rule is Apache `mod_reqtimeout`'s `MinRate`: a request may take the grace period,
+//! plus one second for every `min_rate` bytes it has sent, so a trickle of a few bytes a
+//! second fails in about the grace period, while a large upload at a fair rate never does.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A connection younger than this in what it is doing (idle, or sending a request) is never
+/// shed, so a client that has only just connected is not taken for a slow one.
+pub(crate) const SHED_MIN_AGE: Duration = Duration::from_secs(1);
+
+/// The limits a request is read under.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    /// The longest wait for one read (and for an idle kept-alive connection).
+    pub(crate) read_timeout: Duration,
+    /// The least average rate, in bytes per second, a request must keep after `grace`
+    /// (0: no rate rule).
+    pub(crate) min_rate: u64,
+    /// How long a request may take before the rate rule applies.
+    pub(crate) grace: Duration,
+    /// The longest a whole request (head and body) may take to arrive, whatever its rate.
+    pub(crate) request_timeout: Option<Duration>,
+}
+
+impl Rules {
+    /// When a request that started at `started` and has sent `bytes` so far must have sent
+    /// its next byte (None: no rule but the wait between reads).
+    pub(crate) fn deadline(&self, started: Instant, bytes: u64) -> Option<Instant> {
+        let by_rate = (self.min_rate > 0).then(|| {
+            let earned = Duration::from_secs_f64(bytes as f64 / self.min_rate as f64);
+            started + self.grace.saturating_add(earned)
+        });
+        let whole = self.request_timeout.map(|t| started + t);
+        match (by_rate, whole) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// What a connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    /// Waiting for the first byte of a request.
+    Idle = 0,
+    /// Waiting for more bytes of a request it has started.
+    Receiving = 1,
+    /// Working on a request or writing its answer: never shed.
+    Busy = 2,
+    /// Reading what a client still sends after its answer, before closing: shed first.
+    Lingering = 3,
+}
+
+/// What a connection is doing, shared between its thread and the accept thread.
+#[derive(Debug)]
+pub(crate) struct Activity {
+    phase: AtomicU8,
+    /// Milliseconds since [`epoch`] at which the phase's request (or idleness) began.
+    since_ms: AtomicU64,
+    /// Bytes of the current request received so far.
+    bytes: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            phase: AtomicU8::new(Phase::Busy as u8),
+            since_ms: AtomicU64::new(millis(Instant::now())),
+            bytes: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Activity {
+    /// Records the phase, and when the request (or the idleness) began with its bytes so far.
+    pub(crate) fn set(&self, phase: Phase, since: Instant, bytes: u64) {
+        self.since_ms.store(millis(since), Ordering::Relaxed);
+        self.bytes.store(bytes, Ordering::Relaxed);
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// Only the phase changes.
+    pub(crate) fn enter(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Idle,
+            1 => Phase::Receiving,
+            3 => Phase::Lingering,
+            _ => Phase::Busy,
+        }
+    }
+
+    /// How readily this connection gives way to a new one now, when all are taken: None for
+    /// never; otherwise smaller first. Lingering first, then idle ones (longest idle first),
+    /// then requests slower than the rate rule (slowest first).
+    fn shed_rank(&self, now: Instant, rules: &Rules) -> Option<(u8, u64)> {
+        let since = self.since_ms.load(Ordering::Relaxed);
+        let age_ms = millis(now).saturating_sub(since);
+        let old = Duration::from_millis(age_ms) >= SHED_MIN_AGE;
+        match self.phase() {
+            Phase::Lingering => Some((0, u64::MAX - age_ms)),
+            Phase::Idle if old => Some((1, u64::MAX - age_ms)),
+            Phase::Receiving if old && rules.min_rate > 0 => {
+                let rate = self.bytes.load(Ordering::Relaxed) * 1000 / age_ms.max(1);
+                (rate < rules.min_rate).then_some((2, rate))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The connection, of `live`, that gives way first to a new one, if any may.
+pub(crate) fn victim<'a, K: Copy + 'a>(
+    live: impl Iterator<Item = (K, &'a Activity)>,
+    rules: &Rules,
+) -> Option<K> {
+    let now = Instant::now();
+    live.filter_map(|(key, activity)| Some((activity.shed_rank(now, rules)?, key)))
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, key)| key)
+}
+
+/// Milliseconds since the first call in this process: a clock cheap to keep in an atomic.
+fn millis(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    at.saturating_duration_since(epoch).as_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: Rules = Rules {
+        read_timeout: Duration::from_secs(30),
+        min_rate: 500,
+        grace: Duration::from_secs(20),
+        request_timeout: None,
+    };
+
+    #[test]
+    fn each_byte_sent_buys_time_at_the_minimum_rate() {
+        let start = Instant::now();
+        assert_eq!(RULES.deadline(start, 0), Some(start + Duration::from_secs(20)));
+        assert_eq!(
+            RULES.deadline(start, 5_000),
+            Some(start + Duration::from_secs(30))
+        );
+        let whole = Rules {
+            request_timeout: Some(Duration::from_secs(25)),
+            ..RULES
+        };
+        assert_eq!(
+            whole.deadline(start, 5_000),
+            Some(start + Duration::from_secs(25))
+        );
+        let off = Rules {
+            min_rate: 0,
+            ..RULES
+        };
+        assert_eq!(off.deadline(start, 0), None);
+    }
+
+    #[test]
+    fn lingering_then_idle_then_the_slowest_give_way_and_busy_ones_never() {
+        let long_ago = Instant::now()
+            .checked_sub(Duration::from_secs(5))
+            .unwrap_or_else(Instant::now);
+        let make = |phase, since, bytes| {
+            let activity = Activity::default();
+            activity.set(phase, since, bytes);
+            activity
+        };
+        let busy = make(Phase::Busy, long_ago, 0);
+        let fast = make(Phase::Receiving, long_ago, 1_000_000);
+        let slow = make(Phase::Receiving, long_ago, 100);
+        let slower = make(Phase::Receiving, long_ago, 10);
+        let fresh = make(Phase::Idle, Instant::now(), 0);
+        let idle = make(Phase::Idle, long_ago, 0);
+        let lingering = make(Phase::Lingering, Instant::now(), 0);
+        let pick = |set: &[(u8, &Activity)]| victim(set.iter().map(|(k, a)| (*k, *a)), &RULES);
+        assert_eq!(pick(&[(0, &busy), (1, &fast), (2, &fresh)]), None);
+        assert_eq!(pick(&[(0, &busy), (1, &slow), (2, &slower)]), Some(2));
+        assert_eq!(pick(&[(1, &slower), (2, &idle)]), Some(2));
+        assert_eq!(pick(&[(1, &idle), (2, &lingering)]), Some(2));
+    }
+}
