@@ -93,11 +93,8 @@ mod unix {
         /// Creates a new file named `name` for reading and writing, private to this user; an
         /// entry already there, a symlink included, is an error.
         pub(crate) fn create_new(&self, name: &str) -> io::Result<File> {
-            let flags = OFlags::RDWR
-                | OFlags::CREATE
-                | OFlags::EXCL
-                | OFlags::NOFOLLOW
-                | OFlags::CLOEXEC;
+            let flags =
+                OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let fd = rustix::fs::openat(&self.dir, name, flags, Mode::RUSR | Mode::WUSR)?;
             Ok(File::from(fd))
         }

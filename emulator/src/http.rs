@@ -241,7 +241,12 @@ fn linger(conn: &mut Inbound) {
     let mut buf = [0u8; 16 * 1024];
     while discarded < LINGER_BYTES {
         let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || conn.stream.set_read_timeout(Some(left.min(LINGER_IDLE))).is_err() {
+        if left.is_zero()
+            || conn
+                .stream
+                .set_read_timeout(Some(left.min(LINGER_IDLE)))
+                .is_err()
+        {
             break;
         }
         match conn.stream.read(&mut buf) {

@@ -165,7 +165,6 @@ mod tests {
             size_bytes: 3,
             created_at: 0,
             downloadable: false,
-            path: "/nonexistent".into(),
         }
     }
 

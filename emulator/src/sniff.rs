@@ -111,8 +111,7 @@ fn text_type(file: &File) -> io::Result<Option<&'static str>> {
         return Ok(None);
     }
     let whole_json =
-        serde_json::from_reader::<_, serde::de::IgnoredAny>(BufReader::new(rewind(file)?))
-            .is_ok();
+        serde_json::from_reader::<_, serde::de::IgnoredAny>(BufReader::new(rewind(file)?)).is_ok();
     if whole_json {
         return Ok(Some("application/json"));
     }

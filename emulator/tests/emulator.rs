@@ -1861,21 +1861,23 @@ fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let refused = held
-        .iter()
-        .filter(|s| {
-            s.set_read_timeout(Some(Duration::from_millis(100)))
-                .unwrap();
-            let mut buf = [0u8; 12];
-            matches!((&**s).read(&mut buf), Ok(12) if &buf == b"HTTP/1.1 503")
-        })
-        .count();
-    assert_eq!(refused, HELD - CAP, "exactly the connections past the cap");
-    assert!(
-        emulator_threads(port) <= CAP + 1,
-        "{}",
-        emulator_threads(port)
-    );
+    // Each is answered 503, or closed having given way to a newer one (idle for a second
+    // while all were taken), or served: exactly the cap of them.
+    let (mut refused, mut gave_way, mut served) = (0, 0, 0);
+    for s in &held {
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 12];
+        match (&*s).read(&mut buf) {
+            Ok(12) if &buf == b"HTTP/1.1 503" => refused += 1,
+            Ok(0) => gave_way += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => served += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(served, CAP, "{refused} refused, {gave_way} gave way");
+    assert_eq!(refused + gave_way, HELD - CAP);
+    wait_for_threads(port, CAP + 1, 20);
     drop(held);
     wait_for_threads(port, 1, 20);
     assert_eq!(raw.get("/files").0, 200);
