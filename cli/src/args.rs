@@ -247,14 +247,26 @@ pub struct Emulator {
     /// Answer byte-range requests (206), with Accept-Ranges, ETag and Last-Modified
     #[arg(long)]
     pub range_requests: bool,
-    /// Connections served at once, each on its own thread; one more is answered 503
-    /// [default: 256]
+    /// Connections served at once, each on its own thread; one more takes the place of an idle
+    /// or too slow one, or is answered 503 [default: 256]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
     /// How long a socket may wait for the client, reading or writing, in milliseconds
     /// [default: 30000]
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout_ms: Option<u64>,
+    /// The least average rate a request (head and body) must keep after the grace, in bytes
+    /// per second; slower is answered 408 (0: no rate rule) [default: 500]
+    #[arg(long, value_name = "BYTES_PER_SEC")]
+    pub min_body_rate: Option<u64>,
+    /// How long a request may take before the rate rule applies, in milliseconds
+    /// [default: 20000]
+    #[arg(long, value_name = "MS")]
+    pub rate_grace_ms: Option<u64>,
+    /// The longest a whole request may take to arrive, in milliseconds; longer is answered
+    /// 408 [default: none]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: Option<u64>,
     /// Wait this long before every answer, in milliseconds (a network's round trip)
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,

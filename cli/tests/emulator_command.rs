@@ -353,6 +353,9 @@ fn the_emulator_command_takes_the_connection_and_timing_options() {
         "--seed-files",
         "--max-connections",
         "--read-timeout-ms",
+        "--min-body-rate",
+        "--rate-grace-ms",
+        "--request-timeout-ms",
         "--latency-ms",
         "--range-requests",
         "--request-log-limit",
@@ -361,6 +364,43 @@ fn the_emulator_command_takes_the_connection_and_timing_options() {
             help.contains(option),
             "{option} missing from emulator --help"
         );
+    }
+}
+
+/// Issue 19, item 1: the rate rule and the whole-request time are the command's options too.
+#[test]
+fn the_emulator_command_takes_the_request_pace_options() {
+    // A body declared 1000 bytes long of which 10 come, then nothing: the read timeout (30 s
+    // by default) would wait; each rule answers 408 well before it.
+    let stalled = |base_url: &str, key: &str| {
+        let started = Instant::now();
+        let answer = raw(
+            base_url,
+            &format!(
+                "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+                 Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n\
+                 --b\r\nConte"
+            ),
+        );
+        (answer, started.elapsed())
+    };
+    for options in [
+        &["--min-body-rate", "1000", "--rate-grace-ms", "300"][..],
+        &["--min-body-rate=0", "--request-timeout-ms=500"][..],
+    ] {
+        let (mut child, _, base_url, key) = start_emulator(options);
+        let (answer, took) = stalled(&base_url, &key);
+        stop(&mut child);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{options:?}: {answer}");
+        assert!(took < Duration::from_secs(20), "{options:?}: {took:?}");
+    }
+    for bad in [
+        "--request-timeout-ms=0",
+        "--min-body-rate=x",
+        "--rate-grace-ms=-1",
+    ] {
+        let out = ran(bare().args(["emulator", bad]));
+        assert_eq!(out.code, Some(2), "{bad}: {out:?}");
     }
 }
 

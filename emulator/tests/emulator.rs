@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{raw_agent, temp_dir, text};
+use common::{connect, raw_agent, read_status, temp_dir, text};
 use openrouter_files_emulator::{ApiVersion, Emulator, Fault, Route};
 use serde_json::Value;
 
@@ -637,33 +637,6 @@ fn raw_exchange(addr: std::net::SocketAddr, raw: &[u8], close_after: bool) -> Op
         let _ = stream.shutdown(std::net::Shutdown::Write);
     }
     read_status(&mut stream)
-}
-
-/// A connection to `addr` whose reads give up after 10 s.
-fn connect(addr: std::net::SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-}
-
-/// Reads one answer's status line; None when the connection ends first.
-fn read_status(stream: &mut TcpStream) -> Option<u16> {
-    let mut got = Vec::new();
-    let mut byte = [0u8; 1];
-    while !got.ends_with(b"\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => got.push(byte[0]),
-            Ok(_) => return None,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                panic!("no answer and no close within the timeout")
-            }
-            Err(_) => return None,
-        }
-    }
-    let line = String::from_utf8_lossy(&got);
-    line.split(' ').nth(1)?.parse().ok()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -4,47 +4,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{raw_agent, text};
+use common::{connect, raw_agent, read_status, text, upload_head};
 use openrouter_files_emulator::Emulator;
-
-/// A connection to `addr` whose reads give up after 15 s.
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .unwrap();
-    stream
-}
-
-/// Reads one answer's status line; None when the connection ends (or resets) first.
-fn read_status(stream: &mut TcpStream) -> Option<u16> {
-    let mut got = Vec::new();
-    let mut byte = [0u8; 1];
-    while !got.ends_with(b"\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => got.push(byte[0]),
-            Ok(_) => return None,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                panic!("no answer and no close within the timeout")
-            }
-            Err(_) => return None,
-        }
-    }
-    let line = String::from_utf8_lossy(&got);
-    line.split(' ').nth(1)?.parse().ok()
-}
-
-/// The head of an upload of `len` body bytes.
-fn upload_head(key: &str, len: u64) -> String {
-    format!(
-        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {len}\r\n\r\n"
-    )
-}
 
 /// An upload that sends its head, then one body byte every `every`, for at most `for_at_most`
 /// or until the server closes.

@@ -32,6 +32,19 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
         let timeout = Duration::from_millis(ms);
         builder = builder.read_timeout(timeout).write_timeout(timeout);
     }
+    if args.min_body_rate.is_some() || args.rate_grace_ms.is_some() {
+        let rate = args
+            .min_body_rate
+            .unwrap_or(openrouter_files_emulator::DEFAULT_MIN_RATE);
+        let grace = args.rate_grace_ms.map_or(
+            openrouter_files_emulator::DEFAULT_RATE_GRACE,
+            Duration::from_millis,
+        );
+        builder = builder.min_rate(rate, grace);
+    }
+    if let Some(ms) = args.request_timeout_ms {
+        builder = builder.request_timeout(Some(Duration::from_millis(ms)));
+    }
     if args.latency_ms > 0 {
         builder = builder.latency(Duration::from_millis(args.latency_ms));
     }

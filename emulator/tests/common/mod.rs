@@ -52,3 +52,79 @@ impl Drop for TestDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// splitmix64: a small seeded generator, so a failing case of a generated suite can be
+/// replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..high`.
+    pub fn range(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low).max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// How many cases a generated suite runs (`EMULATOR_HOSTILE_CASES`, else `default`) and its
+/// seed (`EMULATOR_HOSTILE_SEED`, else the clock's), printed so a failure can be replayed.
+pub fn settings(suite: &str, default: usize) -> (usize, u64) {
+    let cases = std::env::var("EMULATOR_HOSTILE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    let seed = std::env::var("EMULATOR_HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    eprintln!("{suite}: {cases} cases, EMULATOR_HOSTILE_SEED={seed}");
+    (cases, seed)
+}
+
+/// A connection to `addr` whose reads give up after 15 s.
+pub fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    stream
+}
+
+/// Reads one answer's status line; None when the connection ends (or resets) first.
+pub fn read_status(stream: &mut std::net::TcpStream) -> Option<u16> {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n") {
+        match std::io::Read::read(stream, &mut byte) {
+            Ok(1) => got.push(byte[0]),
+            Ok(_) => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                panic!("no answer and no close within the timeout")
+            }
+            Err(_) => return None,
+        }
+    }
+    let line = String::from_utf8_lossy(&got);
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+/// The head of an upload of `len` body bytes.
+pub fn upload_head(key: &str, len: u64) -> String {
+    format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {len}\r\n\r\n"
+    )
+}

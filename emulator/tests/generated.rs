@@ -1,0 +1,304 @@
+//! Seeded randomized suites against the emulator, for the attack classes of issue 19: bodies
+//! trickled at random rates and sizes while the connections are all taken, early error
+//! answers with random amounts of body still to come, and the storage directory swapped for a
+//! symlink at random moments of concurrent uploads. Each is bounded in count and time, and
+//! asserts: nothing lost, nothing left, others keep being served. `EMULATOR_HOSTILE_CASES`
+//! sets the size of a run and `EMULATOR_HOSTILE_SEED` its seed; a failure names its case.
+
+mod common;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{Rng, connect, raw_agent, read_status, settings, text, upload_head};
+use openrouter_files_emulator::Emulator;
+use serde_json::Value;
+
+/// An upload of `bytes` named `name` by a well-behaved client; the status and the answer.
+fn upload(server: &Emulator, name: &str, bytes: &[u8]) -> (u16, Value) {
+    let mut body = format!(
+        "--gb\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--gb--\r\n");
+    let mut resp = raw_agent()
+        .post(format!("{}/files", server.base_url()))
+        .header("Authorization", format!("Bearer {}", server.api_key()))
+        .header("Content-Type", "multipart/form-data; boundary=gb")
+        .send(&body[..])
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The ids and sizes the server lists (one page of up to 1000).
+fn listed(server: &Emulator) -> Vec<(String, u64)> {
+    let mut resp = raw_agent()
+        .get(format!("{}/files?limit=1000", server.base_url()))
+        .header("Authorization", format!("Bearer {}", server.api_key()))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let page: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let id = f["id"].as_str().unwrap().to_string();
+            (
+                id,
+                f["bytes"]
+                    .as_u64()
+                    .or(f["size_bytes"].as_u64())
+                    .unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The entries of `dir`.
+fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+/// A client that sends an upload's head, then `per_tick` body bytes every `tick` until
+/// `for_at_most` has passed or the server closes; then reads what it was answered (None: a
+/// close without an answer, as when it gave way to another connection).
+fn trickler(
+    addr: SocketAddr,
+    key: &str,
+    declared: u64,
+    per_tick: usize,
+    tick: Duration,
+    for_at_most: Duration,
+) -> JoinHandle<Option<u16>> {
+    let head = upload_head(key, declared);
+    std::thread::spawn(move || {
+        let mut stream = connect(addr);
+        let started = Instant::now();
+        let mut body =
+            b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.txt\"\r\n\r\n"
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(b'x'));
+        let mut open = stream.write_all(head.as_bytes()).is_ok();
+        while open && started.elapsed() < for_at_most {
+            let chunk: Vec<u8> = body.by_ref().take(per_tick).collect();
+            open = stream.write_all(&chunk).is_ok();
+            std::thread::sleep(tick);
+        }
+        read_status(&mut stream)
+    })
+}
+
+/// Trickled uploads at random rates (all below the rate rule) and sizes hold every
+/// connection; a well-behaved client is served at once all the same, each trickle ends in a
+/// 408 or a close within its bound, and the trickles leave nothing in the storage.
+#[test]
+fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
+    let (cases, seed) = settings("trickle", 4);
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let cap = rng.range(2, 6) as usize;
+        let min_rate = rng.range(400, 4000);
+        let grace = Duration::from_millis(rng.range(1200, 3000));
+        let server = Emulator::builder()
+            .max_connections(cap)
+            .min_rate(min_rate, grace)
+            .start()
+            .unwrap();
+        let addr = server.addr();
+        let trickles: Vec<_> = (0..cap + rng.range(0, 3) as usize)
+            .map(|_| {
+                let tick = Duration::from_millis(rng.range(50, 300));
+                // Bytes a second, below half the minimum rate.
+                let rate = rng.range(1, min_rate / 2);
+                let per_tick = (rate * tick.as_millis() as u64 / 1000).max(1) as usize;
+                let declared = rng.range(1_000, 500_000);
+                trickler(addr, server.api_key(), declared, per_tick, tick, grace * 3)
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1200));
+        let bytes = text(rng.range(1, 50_000) as usize);
+        let (status, answer) = upload(&server, "good.txt", &bytes);
+        assert_eq!(status, 200, "case {case} (seed {seed}): {answer}");
+        for t in trickles {
+            let answered = t.join().unwrap();
+            assert!(
+                matches!(answered, None | Some(408) | Some(503)),
+                "case {case} (seed {seed}): a trickle got {answered:?}"
+            );
+        }
+        let files = listed(&server);
+        assert_eq!(files.len(), 1, "case {case} (seed {seed}): {files:?}");
+        assert_eq!(files[0].0, answer["id"].as_str().unwrap());
+        assert_eq!(
+            entries(&server.storage_path()),
+            1,
+            "case {case}: stray bytes"
+        );
+    }
+}
+
+/// Early answers (413 over the limit, declared or found while reading; 401; 400 for a body
+/// that is not a form; 404) with a random amount of body still to come, sent after a random
+/// pause, in random pieces, with a length or chunked: the client sends it all and reads its
+/// answer, the server stays up, and no temporary file is left.
+#[test]
+fn early_errors_with_random_remaining_bodies_reach_the_client() {
+    let (cases, seed) = settings("early errors", 24);
+    let server = Emulator::builder().upload_limit(1000).start().unwrap();
+    let key = server.api_key().to_string();
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let size = rng.range(1, 4_000_000) as usize;
+        let chunked = rng.chance(30);
+        let kind = rng.range(0, 4);
+        let (path, auth, content_type, expected) = match kind {
+            0 => (
+                "/files",
+                key.as_str(),
+                "multipart/form-data; boundary=b",
+                413,
+            ),
+            1 => ("/files", "wrong", "multipart/form-data; boundary=b", 401),
+            2 => ("/files", key.as_str(), "text/plain", 400),
+            _ => ("/nowhere", key.as_str(), "text/plain", 404),
+        };
+        let mut body =
+            b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.txt\"\r\n\r\n"
+                .to_vec();
+        body.resize(size.max(body.len() + 1001), b'y');
+        let framing = if chunked {
+            "Transfer-Encoding: chunked".to_string()
+        } else {
+            format!("Content-Length: {}", body.len())
+        };
+        let mut stream = connect(server.addr());
+        stream
+            .set_write_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /api/v1{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {auth}\r\nContent-Type: {content_type}\r\n{framing}\r\n\r\n"
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.range(0, 300)));
+        let mut sent = Ok(());
+        let mut rest = &body[..];
+        while sent.is_ok() && !rest.is_empty() {
+            let n = (rng.range(1, 256 * 1024) as usize).min(rest.len());
+            sent = if chunked {
+                write!(stream, "{n:x}\r\n")
+                    .and_then(|()| stream.write_all(&rest[..n]))
+                    .and_then(|()| stream.write_all(b"\r\n"))
+            } else {
+                stream.write_all(&rest[..n])
+            };
+            rest = &rest[n..];
+        }
+        if chunked && sent.is_ok() {
+            sent = stream.write_all(b"0\r\n\r\n");
+        }
+        let what =
+            format!("case {case} (seed {seed}): {expected}, {size} bytes, chunked {chunked}");
+        assert!(sent.is_ok(), "{what}: the body could not be sent: {sent:?}");
+        assert_eq!(read_status(&mut stream), Some(expected), "{what}");
+        assert_eq!(
+            entries(&server.storage_path()),
+            0,
+            "{what}: a file was left"
+        );
+    }
+    assert!(listed(&server).is_empty());
+}
+
+/// Concurrent uploads while the storage directory is swapped for a symlink to a folder of
+/// links (and maybe swapped back) at random moments: every upload is stored and listed with
+/// its size, nothing outside the storage is written or removed, and the server leaves no
+/// bytes behind when dropped.
+#[cfg(unix)]
+#[test]
+fn storage_swapped_for_a_symlink_at_random_moments_is_never_written_through() {
+    use std::os::unix::fs::symlink;
+    let (cases, seed) = settings("storage races", 6);
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let parent = common::temp_dir("race");
+        let victims = common::temp_dir("race-victims");
+        let decoys = parent.join("decoys");
+        std::fs::create_dir(&decoys).unwrap();
+        for n in 0..200 {
+            let victim = victims.join(format!("v{n}"));
+            std::fs::write(&victim, b"precious").unwrap();
+            for name in [format!("incoming-{n}"), format!(".incoming-{n}")] {
+                symlink(&victim, decoys.join(name)).unwrap();
+            }
+        }
+        let server = Emulator::builder().storage_dir(&*parent).start().unwrap();
+        let own = server.storage_path();
+        let moved = parent.join("moved");
+        let uploads = rng.range(2, 8) as usize;
+        let sizes: Vec<usize> = (0..uploads)
+            .map(|_| rng.range(1, 300_000) as usize)
+            .collect();
+        let swap_at = Duration::from_millis(rng.range(0, 150));
+        let swap_back = rng.chance(50);
+        let stored = std::thread::scope(|scope| {
+            let workers: Vec<_> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, size)| {
+                    let server = &server;
+                    scope.spawn(move || upload(server, &format!("u{i}.txt"), &text(*size)))
+                })
+                .collect();
+            std::thread::sleep(swap_at);
+            std::fs::rename(&own, &moved).unwrap();
+            symlink(&decoys, &own).unwrap();
+            let answers: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+            if swap_back {
+                std::fs::remove_file(&own).unwrap();
+                std::fs::rename(&moved, &own).unwrap();
+            }
+            answers
+        });
+        let what = format!("case {case} (seed {seed}), swap back {swap_back}");
+        let mut expected: Vec<(String, u64)> = stored
+            .iter()
+            .zip(&sizes)
+            .map(|((status, answer), size)| {
+                assert_eq!(*status, 200, "{what}: {answer}");
+                (answer["id"].as_str().unwrap().to_string(), *size as u64)
+            })
+            .collect();
+        let mut files = listed(&server);
+        expected.sort();
+        files.sort();
+        assert_eq!(files, expected, "{what}: lost or changed uploads");
+        let real = if swap_back { &own } else { &moved };
+        assert_eq!(
+            entries(real),
+            uploads,
+            "{what}: bytes not where they belong"
+        );
+        drop(server);
+        assert_eq!(entries(&victims), 200, "{what}");
+        for n in 0..200 {
+            let bytes = std::fs::read(victims.join(format!("v{n}"))).unwrap();
+            assert_eq!(bytes, b"precious", "{what}: v{n} written through a link");
+        }
+        assert_eq!(entries(&decoys), 400, "{what}: a decoy link was removed");
+        if swap_back {
+            assert!(!own.exists(), "{what}: the storage was left");
+        } else {
+            assert_eq!(entries(&moved), 0, "{what}: uploads left behind");
+        }
+    }
+}
