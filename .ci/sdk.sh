@@ -3,7 +3,8 @@
 # packages, pinned (the newest for the 2026-08-22 document, the older ones for 2026-07-19), are
 # installed in a temp dir and driven through all five operations against the emulator speaking
 # the matching version (.ci/sdk/python_sdk.py, .ci/sdk/node_sdk.mjs). Any SDK validation error,
-# crash or mismatch fails CI.
+# crash or mismatch fails CI. The upload limit is small (1,000 bytes) so that a 3 MB upload is
+# answered 413 while the SDK is still sending it: the SDK must read that answer, not a reset.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=.ci/lib.sh
@@ -12,7 +13,7 @@ work=$(mktemp -d)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-upload_limit=100000
+upload_limit=1000
 seed_size=4096
 # version  python-package  npm-package
 pairs=(

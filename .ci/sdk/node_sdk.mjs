@@ -108,6 +108,13 @@ e = await expectError(
   "413",
 );
 check(e.error.code === 413, "413 body");
+// Far over the limit: answered while the SDK is still sending, which it must read all the same.
+e = await expectError(
+  errors.PayloadTooLargeResponseError,
+  () => upload("huge.txt", new Uint8Array(3_000_000).fill(120)),
+  "413 for 3 MB",
+);
+check(e.error.code === 413, "413 body for 3 MB");
 
 // Provider storage answers in the provider's shape (current version only).
 if (CURRENT) {

@@ -115,6 +115,13 @@ e = expect_error(
     "413",
 )
 check(e.data.error.code == 413, "413 body")
+# Far over the limit: answered while the SDK is still sending, which it must read all the same.
+e = expect_error(
+    errors.PayloadTooLargeResponseError,
+    lambda: files.upload(file={"file_name": "huge.txt", "content": b"x" * 3_000_000}),
+    "413 for 3 MB",
+)
+check(e.data.error.code == 413, "413 body for 3 MB")
 
 # Provider storage answers in the provider's shape (current version only).
 if CURRENT:

@@ -21,14 +21,42 @@
 //! # How it serves
 //!
 //! Each connection gets its own thread, up to [`EmulatorBuilder::max_connections`] (default
-//! 256); one more is answered 503 at once and closed, and an accept error (out of file
-//! descriptors, a thread that cannot start) costs that one connection, never the server. A
-//! slow or idle client holds only its own thread, and every socket has read and write timeouts
-//! ([`EmulatorBuilder::read_timeout`]). Request heads are parsed with `httparse`, bodies come by
+//! 256), and an accept error (out of file descriptors, a thread that cannot start) costs that
+//! one connection, never the server. Request heads are parsed with `httparse`, bodies come by
 //! `Content-Length` or chunked, and uploads stream to disk ([`EmulatorBuilder::storage_dir`];
 //! a full disk is answered 507): memory stays bounded whatever the clients send. The log of
 //! [`Emulator::requests`] keeps the last [`DEFAULT_REQUEST_LOG_LIMIT`] requests (configurable);
 //! totals are counters.
+//!
+//! # Slow, idle and hostile clients
+//!
+//! - **Every wait is bounded.** Each read and write waits at most the socket timeouts
+//!   ([`EmulatorBuilder::read_timeout`], [`EmulatorBuilder::write_timeout`]); a request head
+//!   must arrive whole within the read timeout.
+//! - **A request must keep a pace.** After a grace of [`DEFAULT_RATE_GRACE`], a request's head
+//!   and body must average at least [`DEFAULT_MIN_RATE`] bytes a second (Apache
+//!   `mod_reqtimeout`'s `MinRate`), else it is answered 408 and its connection closed, so a body
+//!   trickled a byte at a time holds its connection for about the grace, not for ever
+//!   ([`EmulatorBuilder::min_rate`]); [`EmulatorBuilder::request_timeout`] adds a bound on the
+//!   whole request.
+//! - **Slow clients never lock others out.** When every connection is taken, a new one is
+//!   served in place of one that gives way: a connection lingering after its answer, else the
+//!   one idle the longest between requests, else the request slowest below the rate rule
+//!   (each at least a second into what it is doing). Only when none may is the new
+//!   connection answered 503 at once and closed.
+//! - **Early answers are read.** An answer sent while the client is still sending its body
+//!   (413 over the limit, 401, 400, 404) is followed by a *lingering close* (RFC 9112 §9.6,
+//!   nginx `lingering_close`): the server half-closes, then reads and discards what still
+//!   comes for up to 10 s in all (2 s between reads, 256 MiB at most) before it closes, so the
+//!   client reads the answer instead of a connection reset.
+//! - **Storage is never reached through a link.** The storage directory is a new one of the
+//!   emulator's own, made private to this user and held open as a directory handle; on Unix
+//!   every file in it is created relative to that handle with `O_CREAT | O_EXCL | O_NOFOLLOW`
+//!   under an unpredictable name, opened with `O_NOFOLLOW`, and removed with `unlinkat`, entry
+//!   by entry, never recursively and never through a link. A directory swapped for a symlink
+//!   while the server runs (by another user who can write its parent) changes nothing: uploads
+//!   still go to the directory that was made, nothing outside it is written, and on drop it is
+//!   emptied (and removed, when its name still is its own).
 //!
 //! Beyond the API, `GET /_emulator/stats` (no auth) answers
 //! `{"connections": N, "requests": M}`, for programs that run the emulator in another process,
@@ -223,9 +251,10 @@ impl EmulatorBuilder {
     /// The directory under which uploaded bytes are kept (default: [`std::env::temp_dir`]).
     ///
     /// It must exist: [`start`](EmulatorBuilder::start) fails, naming it, when it does not or
-    /// is not a directory. The emulator makes a new subdirectory of its own there (on Unix
-    /// readable by this user only; never one already there), by an absolute path, and removes
-    /// only that, at once, when it is dropped. Point it at a larger disk when tests upload many
+    /// is not a directory. The emulator makes a new subdirectory of its own there, under an
+    /// unpredictable name (on Unix readable by this user only; never one already there), holds
+    /// it open, makes every file relative to that handle without following links, and empties
+    /// and removes only that, at once, when it is dropped. Point it at a larger disk when tests upload many
     /// large files; an upload that finds the disk full is answered `507 Insufficient Storage`.
     ///
     /// ```
@@ -286,7 +315,8 @@ impl EmulatorBuilder {
 
     /// How long a socket may wait for the client (default [`DEFAULT_SOCKET_TIMEOUT`]): an idle
     /// kept-alive connection closes after it, a request head must arrive whole within it (408
-    /// otherwise), and a body that stalls that long fails its request (408).
+    /// otherwise), and a body that stalls that long fails its request (408). A body that keeps
+    /// coming, but too slowly, is bounded by the rate rule ([`EmulatorBuilder::min_rate`]).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.config.read_timeout = timeout.max(Duration::from_millis(1));
         self
