@@ -120,7 +120,8 @@ fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
                 // Bytes a second, below half the minimum rate.
                 let rate = rng.range(1, min_rate / 2);
                 let per_tick = (rate * tick.as_millis() as u64 / 1000).max(1) as usize;
-                let declared = rng.range(1_000, 500_000);
+                // Longer than it can send in its time: it never ends its body.
+                let declared = rng.range(1_000, 500_000).max(rate * 10 + 10_000);
                 trickler(addr, server.api_key(), declared, per_tick, tick, grace * 3)
             })
             .collect();
