@@ -16,18 +16,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 /// Download targets, by directory, files to remove outright (a spooled standard input), and
-/// directories to remove with what they hold (the `emulator` command's storage).
+/// removals to run (the `emulator` command's storage, emptied through its directory handle).
 #[derive(Default)]
 struct Leftovers {
     targets: BTreeMap<PathBuf, BTreeSet<OsString>>,
     files: BTreeSet<PathBuf>,
-    dirs: BTreeSet<PathBuf>,
+    actions: Vec<Box<dyn Fn() + Send>>,
 }
 
 static LEFTOVERS: Mutex<Leftovers> = Mutex::new(Leftovers {
     targets: BTreeMap::new(),
     files: BTreeSet::new(),
-    dirs: BTreeSet::new(),
+    actions: Vec::new(),
 });
 
 fn leftovers() -> std::sync::MutexGuard<'static, Leftovers> {
@@ -95,21 +95,21 @@ pub fn temporary_file(path: &Path) {
     leftovers().files.insert(path.to_path_buf());
 }
 
-/// Registers `dir`, a directory to remove with everything in it if the process is interrupted.
+/// Registers `action`, a removal to run if the process is interrupted (before the files).
 #[cfg(feature = "emulator")]
-pub fn temporary_dir(dir: &Path) {
-    leftovers().dirs.insert(dir.to_path_buf());
+pub fn on_interrupt(action: impl Fn() + Send + 'static) {
+    leftovers().actions.push(Box::new(action));
 }
 
-/// Removes the temporary files of the registered targets, the registered files and the
-/// registered directories.
+/// Runs the registered removals, then removes the registered files and the temporary files
+/// of the registered targets.
 fn sweep() {
     let leftovers = leftovers();
+    for action in &leftovers.actions {
+        action();
+    }
     for file in &leftovers.files {
         let _ = std::fs::remove_file(file);
-    }
-    for dir in &leftovers.dirs {
-        remove_dir(dir);
     }
     let pid = format!(".{}-", std::process::id());
     for (dir, names) in &leftovers.targets {
@@ -130,24 +130,6 @@ fn sweep() {
     }
 }
 
-/// Removes `dir` with everything in it, even while another thread of this process (the
-/// emulator's, serving an upload) goes on creating files in it: `dir` is first renamed, so a
-/// file created by its path after that fails instead of landing in a directory being emptied
-/// (which `remove_dir_all` would then fail to remove).
-fn remove_dir(dir: &Path) {
-    let mut doomed = dir.as_os_str().to_os_string();
-    doomed.push(format!(".removing-{}", std::process::id()));
-    let doomed = PathBuf::from(doomed);
-    match std::fs::rename(dir, &doomed) {
-        Ok(()) => {
-            let _ = std::fs::remove_dir_all(&doomed);
-        }
-        Err(_) => {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
 /// The target name (or the start of it that the library kept) of the library's temporary
 /// file `file_name` (`.NAME.PID-DIGITS.part`) when `pid` (`.PID-`) is this process's.
 fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
@@ -160,40 +142,6 @@ fn temporary_of<'a>(file_name: &'a str, pid: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_directory_is_removed_whole_while_files_are_still_being_created_in_it() {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let parent = std::env::temp_dir().join(format!("interrupt-test-{}", std::process::id()));
-        std::fs::create_dir_all(&parent).unwrap();
-        for round in 0..20 {
-            let dir = parent.join(format!("store-{round}"));
-            std::fs::create_dir(&dir).unwrap();
-            for i in 0..200 {
-                std::fs::write(dir.join(format!("old-{i}")), b"x").unwrap();
-            }
-            let stop = AtomicBool::new(false);
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    // As the emulator's threads do: files created by path in the directory.
-                    let mut i = 0;
-                    while !stop.load(Ordering::SeqCst) {
-                        let _ = std::fs::File::create(dir.join(format!("new-{i}")));
-                        i += 1;
-                    }
-                });
-                std::thread::sleep(std::time::Duration::from_millis(2));
-                remove_dir(&dir);
-                stop.store(true, Ordering::SeqCst);
-            });
-            let left: Vec<_> = std::fs::read_dir(&parent)
-                .unwrap()
-                .map(|e| e.unwrap().file_name())
-                .collect();
-            assert!(left.is_empty(), "round {round}: left {left:?}");
-        }
-        std::fs::remove_dir(&parent).unwrap();
-    }
 
     #[test]
     fn only_this_processs_temporary_files_are_recognised() {

@@ -204,6 +204,57 @@ fn sigterm_during_an_upload_ends_the_emulator_command_promptly_and_removes_the_p
     assert_eq!(std::fs::read_dir(storage.path()).unwrap().count(), 0);
 }
 
+/// Issue 19, item 2: the storage directory swapped for a symlink to a folder of links while
+/// the command runs: uploads are not written through the links, and SIGTERM empties the real
+/// directory (the handle the emulator holds) instead of removing only the planted link.
+#[test]
+fn sigterm_empties_the_storage_even_when_it_was_swapped_for_a_symlink() {
+    use std::os::unix::fs::symlink;
+    let storage = tempfile::tempdir().unwrap();
+    let victims = tempfile::tempdir().unwrap();
+    let (mut child, _, base_url, key) =
+        start_emulator(&["--storage-dir", storage.path().to_str().unwrap()]);
+    let own = std::fs::read_dir(storage.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let decoys = storage.path().join("decoys");
+    std::fs::create_dir(&decoys).unwrap();
+    for n in 0..100 {
+        let victim = victims.path().join(format!("v{n}"));
+        std::fs::write(&victim, b"precious").unwrap();
+        symlink(&victim, decoys.join(format!("incoming-{n}"))).unwrap();
+    }
+    let moved = storage.path().join("moved");
+    std::fs::rename(&own, &moved).unwrap();
+    symlink(&decoys, &own).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = file(dir.path(), "notes.txt", "uploaded after the swap\n");
+    let put =
+        ran(bare()
+            .env("OPENROUTER_API_KEY", &key)
+            .args(["--base-url", &base_url, "put", &text]));
+    let stored = files_under(&moved).len();
+    stop(&mut child);
+    assert_eq!(put.code, Some(0), "{put:?}");
+    assert_eq!(
+        stored, 1,
+        "the upload is in the directory the emulator made"
+    );
+    for n in 0..100 {
+        let bytes = std::fs::read(victims.path().join(format!("v{n}"))).unwrap();
+        assert_eq!(bytes, b"precious", "v{n} written through a link");
+    }
+    assert_eq!(std::fs::read_dir(&decoys).unwrap().count(), 100);
+    assert_eq!(
+        files_under(&moved),
+        Vec::<std::path::PathBuf>::new(),
+        "left after SIGTERM"
+    );
+}
+
 #[test]
 fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
     let (mut child, printed, base_url, key) = start_emulator(&[

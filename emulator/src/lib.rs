@@ -497,6 +497,24 @@ impl Emulator {
         lock(&self.shared.store).dir().to_path_buf()
     }
 
+    /// Empties and removes the storage directory now, through the handle the server holds (no
+    /// link followed, nothing outside it touched), and stores nothing after: an upload still
+    /// coming is answered 500, a seed fails. For a process about to end without dropping the
+    /// emulator, as on a signal; dropping does the same.
+    ///
+    /// ```
+    /// use openrouter_files_emulator::Emulator;
+    ///
+    /// let server = Emulator::start()?;
+    /// server.remove_storage();
+    /// assert!(!server.storage_path().exists());
+    /// assert!(server.seed_file_in("ws", "late.txt", b"x").is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn remove_storage(&self) {
+        lock(&self.shared.store).close();
+    }
+
     /// The socket address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -1,8 +1,10 @@
 //! `emulator`: the library's local Files API server, run until a signal stops it, printing
 //! what a test or script needs to reach it (`base_url …`, `api_key …`, one `seeded …` line per
-//! seed). Stopped by SIGINT, SIGTERM or SIGHUP, it removes the bytes it stored.
+//! seed). Stopped by SIGINT, SIGTERM or SIGHUP, it removes the bytes it stored, through the
+//! storage directory's handle ([`Emulator::remove_storage`]).
 
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
@@ -67,10 +69,15 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     // written included, then end the process as the signal would. Only SIGKILL (or a signal in
     // the instant between the start and the registration) leaves them in the storage directory.
     crate::interrupt::watch();
-    let emulator = builder
-        .start()
-        .map_err(failed("cannot start the emulator".into()))?;
-    crate::interrupt::temporary_dir(&emulator.storage_path());
+    let emulator = Arc::new(
+        builder
+            .start()
+            .map_err(failed("cannot start the emulator".into()))?,
+    );
+    // Through the directory handle the emulator holds, so a storage directory swapped for a
+    // symlink meanwhile is emptied all the same, and no link is followed.
+    let on_signal = Arc::clone(&emulator);
+    crate::interrupt::on_interrupt(move || on_signal.remove_storage());
     for (name, size) in &args.seed_downloadable {
         let id = emulator
             .seed_reader_in(DEFAULT_WORKSPACE, name, Generated::new(*size))
