@@ -258,7 +258,6 @@ impl EmulatorBuilder {
     /// large files; an upload that finds the disk full is answered `507 Insufficient Storage`.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
     /// use openrouter_files_emulator::Emulator;
     ///
     /// let dir = std::env::temp_dir().join(format!("emulator-doc-{}", std::process::id()));
@@ -268,7 +267,6 @@ impl EmulatorBuilder {
     /// drop(server);
     /// assert_eq!(std::fs::read_dir(&dir)?.count(), 0);
     /// # std::fs::remove_dir(&dir)?;
-    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn storage_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -482,7 +480,6 @@ impl Emulator {
     /// [`EmulatorBuilder::storage_dir`], removed when the server is dropped.
     ///
     /// ```
-    /// # #[cfg(feature = "emulator")] {
     /// use openrouter_files_emulator::Emulator;
     ///
     /// let server = Emulator::start()?;
@@ -490,7 +487,6 @@ impl Emulator {
     /// assert!(path.is_dir());
     /// drop(server);
     /// assert!(!path.exists());
-    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn storage_path(&self) -> PathBuf {

@@ -525,9 +525,9 @@ fn store_upload(
     filename: String,
     temp: &Temp,
 ) -> Answer {
-    let detected = lock(&shared.store)
-        .open_temp(temp)
-        .and_then(|file| sniff::detect(&file));
+    // Opened under the store's lock, read without it: other requests go on meanwhile.
+    let opened = lock(&shared.store).open_temp(temp);
+    let detected = opened.and_then(|file| sniff::detect(&file));
     let mime = match detected {
         Ok(Some(mime)) => mime,
         Ok(None) if shared.config.accept_any_content => "application/octet-stream",
