@@ -30,17 +30,17 @@ pub(crate) struct Rules {
 
 impl Rules {
     /// When a request that started at `started` and has sent `bytes` so far must have sent
-    /// its next byte (None: no rule but the wait between reads).
-    pub(crate) fn deadline(&self, started: Instant, bytes: u64) -> Option<Instant> {
-        let by_rate = (self.min_rate > 0).then(|| {
+    /// its next byte by the rate rule (None: no rate rule).
+    pub(crate) fn rate_deadline(&self, started: Instant, bytes: u64) -> Option<Instant> {
+        (self.min_rate > 0).then(|| {
             let earned = Duration::from_secs_f64(bytes as f64 / self.min_rate as f64);
             started + self.grace.saturating_add(earned)
-        });
-        let whole = self.request_timeout.map(|t| started + t);
-        match (by_rate, whole) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        })
+    }
+
+    /// When a request that started at `started` must have arrived whole (None: no bound).
+    pub(crate) fn whole_deadline(&self, started: Instant) -> Option<Instant> {
+        self.request_timeout.map(|t| started + t)
     }
 }
 
@@ -62,7 +62,7 @@ pub(crate) enum Phase {
 #[derive(Debug)]
 pub(crate) struct Activity {
     phase: AtomicU8,
-    /// Milliseconds since [`epoch`] at which the phase's request (or idleness) began.
+    /// Milliseconds ([`millis`]) at which the phase's request (or idleness) began.
     since_ms: AtomicU64,
     /// Bytes of the current request received so far.
     bytes: AtomicU64,
@@ -151,27 +151,20 @@ mod tests {
     #[test]
     fn each_byte_sent_buys_time_at_the_minimum_rate() {
         let start = Instant::now();
-        assert_eq!(
-            RULES.deadline(start, 0),
-            Some(start + Duration::from_secs(20))
-        );
-        assert_eq!(
-            RULES.deadline(start, 5_000),
-            Some(start + Duration::from_secs(30))
-        );
+        let secs = Duration::from_secs;
+        assert_eq!(RULES.rate_deadline(start, 0), Some(start + secs(20)));
+        assert_eq!(RULES.rate_deadline(start, 5_000), Some(start + secs(30)));
+        assert_eq!(RULES.whole_deadline(start), None);
         let whole = Rules {
-            request_timeout: Some(Duration::from_secs(25)),
+            request_timeout: Some(secs(25)),
             ..RULES
         };
-        assert_eq!(
-            whole.deadline(start, 5_000),
-            Some(start + Duration::from_secs(25))
-        );
+        assert_eq!(whole.whole_deadline(start), Some(start + secs(25)));
         let off = Rules {
             min_rate: 0,
             ..RULES
         };
-        assert_eq!(off.deadline(start, 0), None);
+        assert_eq!(off.rate_deadline(start, 0), None);
     }
 
     #[test]

@@ -65,29 +65,43 @@ impl Inbound {
         self.activity.set(phase, now, 0);
     }
 
-    /// How long the next read may wait: the read timeout, cut by the head's deadline and the
-    /// request's pace; zero when a deadline has passed.
-    fn wait(&self) -> Duration {
+    /// How long the next read may wait: the read timeout, cut by the deadlines. None when a
+    /// hard deadline (the head's, the whole request's) has passed. Past the rate rule's, the
+    /// read still takes bytes the client already sent (the server, not the client, may have
+    /// spent the time, as under an injected delay): only a client with nothing to give fails.
+    fn wait(&self) -> Option<Duration> {
         let now = Instant::now();
+        let left = |deadline: Instant| deadline.saturating_duration_since(now);
+        let started = self.request.map(|(started, _)| started);
+        let hard = [
+            self.head_deadline,
+            started.and_then(|s| self.rules.whole_deadline(s)),
+        ];
         let mut wait = self.rules.read_timeout;
-        let paced = self
-            .request
-            .and_then(|(started, bytes)| self.rules.deadline(started, bytes));
-        for deadline in [self.head_deadline, paced].into_iter().flatten() {
-            wait = wait.min(deadline.saturating_duration_since(now));
+        for deadline in hard.into_iter().flatten() {
+            wait = wait.min(left(deadline));
         }
-        wait
+        if wait.is_zero() {
+            return None;
+        }
+        let by_rate = self
+            .request
+            .and_then(|(started, bytes)| self.rules.rate_deadline(started, bytes));
+        if let Some(deadline) = by_rate {
+            wait = wait.min(left(deadline).max(Duration::from_millis(1)));
+        }
+        Some(wait)
     }
 
     /// Reads from the socket under the rules, keeping the request's clock.
     fn read_paced(&mut self, at: usize) -> io::Result<usize> {
-        let wait = self.wait();
-        if wait.is_zero() {
+        let Some(wait) = self.wait() else {
+            self.ended = true;
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "the request did not arrive in time",
             ));
-        }
+        };
         self.stream.set_read_timeout(Some(wait))?;
         self.activity.enter(if self.request.is_some() {
             Phase::Receiving

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::{connect, raw_agent, read_status, text, upload_head};
-use openrouter_files_emulator::Emulator;
+use openrouter_files_emulator::{Emulator, Fault};
 
 /// An upload that sends its head, then one body byte every `every`, for at most `for_at_most`
 /// or until the server closes.
@@ -91,6 +91,26 @@ fn a_body_below_the_minimum_rate_gets_408_after_its_grace() {
     }
     assert_eq!(read_status(&mut stream), Some(408));
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// The rate rule judges the client, not the server: an upload held by an injected delay past
+/// its grace, whose body the client sent at once, is still read and stored.
+#[test]
+fn time_the_server_spends_does_not_count_against_the_client() {
+    let server = Emulator::builder()
+        .min_rate(1000, Duration::from_millis(300))
+        .start()
+        .unwrap();
+    server.inject(Fault::Delay(Duration::from_millis(1500)), 1);
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.txt\"\r\n\r\ndelayed\r\n--b--\r\n";
+    let mut stream = connect(server.addr());
+    stream
+        .write_all(upload_head(server.api_key(), body.len() as u64).as_bytes())
+        .unwrap();
+    // The head is read alone, then the server waits; the body is there long before it reads.
+    std::thread::sleep(Duration::from_millis(200));
+    stream.write_all(body).unwrap();
+    assert_eq!(read_status(&mut stream), Some(200));
 }
 
 /// Issue 19, item 1: a whole-request timeout bounds a request that keeps a fair rate forever.
