@@ -15,11 +15,6 @@ trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EX
 
 upload_limit=1000
 seed_size=4096
-# version  python-package  npm-package
-pairs=(
-  "2026-08-22 openrouter==1.3.84 @openrouter/sdk@1.3.19"
-  "2026-07-19 openrouter==1.0.22 @openrouter/sdk@1.0.17"
-)
 
 if ! command -v npm > /dev/null || ! python3 -m venv --help > /dev/null 2>&1; then
   if command -v apt-get > /dev/null; then
@@ -53,12 +48,11 @@ stop_emulator() {
   server_pid=""
 }
 
-for pair in "${pairs[@]}"; do
+for pair in "${SDK_PAIRS[@]}"; do
   read -r version python_pkg npm_pkg <<< "$pair"
 
-  venv="$work/venv-$version"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$python_pkg"
+  venv=$(tool_dir "sdk-python-$version")
+  install_python "$venv" "$python_pkg"
   start_emulator "$version" python
   echo "sdk: $python_pkg against the emulator speaking $version"
   BASE_URL="$base_url" API_KEY="$key" API_VERSION="$version" SEED_ID="$seed_id" \
@@ -66,9 +60,8 @@ for pair in "${pairs[@]}"; do
     "$venv/bin/python" "$root/.ci/sdk/python_sdk.py"
   stop_emulator
 
-  node_dir="$work/node-$version"
-  mkdir -p "$node_dir"
-  (cd "$node_dir" && npm init -y > /dev/null && npm install --silent --no-audit --no-fund "$npm_pkg")
+  node_dir=$(tool_dir "sdk-node-$version")
+  install_npm "$node_dir" "$npm_pkg"
   # Node resolves packages next to the script, so it runs from the project dir.
   cp "$root/.ci/sdk/node_sdk.mjs" "$node_dir/"
   start_emulator "$version" node
