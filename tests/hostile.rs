@@ -928,6 +928,26 @@ fn a_base_url_whose_port_is_no_port_is_refused_before_anything_is_sent() {
     }
 }
 
+#[test]
+fn a_download_to_a_target_that_cannot_be_written_fails_before_anything_is_sent() {
+    let server = file_server();
+    let client = client(&server, RetryPolicy::none());
+    let dir = temp_dir("unwritable-target");
+    let targets = [
+        dir.join("no-such-dir").join("a.txt"),
+        dir.join("x").join(".."),
+        dir.join(".."),
+        std::path::PathBuf::from("/"),
+        std::path::PathBuf::new(),
+    ];
+    for target in targets {
+        let err = client.download_to("or_file_1", &target).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{target:?}: {err:?}");
+    }
+    assert_eq!(server.accepted(), 0, "a request was sent");
+    assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0);
+}
+
 /// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
 /// kept with the name of the thread that logged it. The client is blocking, so its records
 /// (and ureq's) come from the thread that makes the call: the test's own. Tests run in
