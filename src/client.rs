@@ -234,8 +234,10 @@ impl FilesClient {
         Ok(meta)
     }
 
-    /// Deletes a file. A delete that was retried (its first answer was lost) and then finds
-    /// the file gone counts as done.
+    /// Deletes a file. A delete that was retried after a try that may have gone through (its
+    /// answer was lost, or was a failure status other than 408, 429 or 503) and then finds
+    /// the file gone counts as done; after tries the server refused, a 404 is an error (the
+    /// file was never there).
     ///
     /// ```
     /// # use openrouter_files::{FilesClient};
@@ -266,7 +268,7 @@ impl FilesClient {
                 self.same_file(call, file_id, &gone.id)?;
                 Ok(gone)
             }
-            Err(Error::Api(api)) if api.status() == 404 && api.attempts() > 1 => {
+            Err(Error::Api(api)) if api.status() == 404 && api.earlier_try_may_have_acted => {
                 Ok(FileDeleted::new(file_id))
             }
             Err(e) => Err(e),
@@ -703,10 +705,30 @@ fn check_base_url(url: &str) -> Result<()> {
     if uri.host().is_none_or(str::is_empty) {
         return bad("has no host");
     }
+    // `http::Uri` takes any text as the port (`:99999`, or `sec` of `u:sec/ret@h`), and ureq
+    // then connects to the scheme's default port instead.
+    if uri
+        .authority()
+        .and_then(|a| port_text(a.as_str()))
+        .is_some_and(|port| !port.is_empty() && !port.parse::<u16>().is_ok_and(|p| p != 0))
+    {
+        return bad("has a port that is not a number from 1 to 65535");
+    }
     if uri.query().is_some() || url.contains('#') {
         return bad("must not have a query or fragment");
     }
     tls::check_scheme(url, uri.scheme_str())
+}
+
+/// The text after the `:` that follows the host of `authority` (`[user@]host[:port]`), if any:
+/// `http::Uri` parses it only when it is a `u16`, and says nothing otherwise.
+fn port_text(authority: &str) -> Option<&str> {
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    // An IPv6 host (`[::1]`) holds colons of its own.
+    let after_host = host_port
+        .rsplit_once(']')
+        .map_or(host_port, |(_, rest)| rest);
+    after_host.rsplit_once(':').map(|(_, port)| port)
 }
 
 #[cfg(test)]

@@ -214,6 +214,13 @@ fn write_atomically(
     target: &Path,
     fill: impl FnOnce(&mut File, &Path) -> Result<u64>,
 ) -> Result<u64> {
+    if target.file_name().is_none() {
+        let why = "the target names no file (it is empty or ends in `..` or `/`)";
+        return Err(Error::io(
+            target.to_path_buf(),
+            io::Error::new(io::ErrorKind::InvalidInput, why),
+        ));
+    }
     let temp = temp_path_beside(target);
     let mut file = OpenOptions::new()
         .write(true)
@@ -465,8 +472,10 @@ impl FilesClient {
     /// ```
     pub fn download_to(&self, file_id: &str, path: impl AsRef<Path>) -> Result<u64> {
         let started = Instant::now();
-        let first = self.download(file_id)?;
+        // The temporary file first: a target that cannot be written (no such directory, no
+        // file name) fails before anything is sent.
         write_atomically(path.as_ref(), |file, temp| {
+            let first = self.download(file_id)?;
             self.fill(file_id, first, file, temp, started)
         })
     }

@@ -347,6 +347,17 @@ impl ApiErrorKind {
         }
     }
 
+    /// Whether the status says the request was not acted on and may be sent again as it is:
+    /// 408, 429 and 503. Even an upload is sent again after one of these; after another
+    /// failure status that may pass when tried again (500, 502, 504), the request may have
+    /// taken effect.
+    pub(crate) fn says_not_done(self) -> bool {
+        matches!(
+            self,
+            ApiErrorKind::RequestTimeout | ApiErrorKind::RateLimited | ApiErrorKind::Unavailable
+        )
+    }
+
     /// Whether a call that failed this way may succeed if tried again.
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -375,6 +386,10 @@ pub struct ApiError {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) body_snippet: Option<String>,
     pub(crate) attempts: u32,
+    /// Whether an earlier try of the call may have reached the server and taken effect: its
+    /// answer was lost, or was a failure status other than 408, 429 or 503 (which say the
+    /// request was not acted on).
+    pub(crate) earlier_try_may_have_acted: bool,
 }
 
 impl ApiError {

@@ -889,6 +889,65 @@ fn credentials_in_the_base_url_are_hidden_by_debug() {
     );
 }
 
+#[test]
+fn a_base_url_whose_port_is_no_port_is_refused_before_anything_is_sent() {
+    // `http::Uri` takes any digits (or, with a password holding a `/`, any text) as the port,
+    // and ureq then connects to port 80: the calls would go to another server than the one
+    // written. Each must be a configuration error that shows no password.
+    for url in [
+        "http://127.0.0.1:99999/api/v1",
+        "http://127.0.0.1:65536/api/v1",
+        "http://127.0.0.1:0/api/v1",
+        "http://127.0.0.1:8x/api/v1",
+        "http://user:pass/word@127.0.0.1:9/api/v1",
+        "https://[::1]:123456/api/v1",
+    ] {
+        let err = FilesClient::builder()
+            .api_key(KEY)
+            .base_url(url)
+            .build()
+            .map(|_| ())
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(matches!(err, Error::Config(_)), "{url}: {shown}");
+        assert!(shown.contains("port"), "{url}: {shown}");
+        assert!(
+            !shown.contains("pass") && !shown.contains("word@"),
+            "{shown}"
+        );
+    }
+    for url in ["http://127.0.0.1:65535/api/v1", "http://127.0.0.1/api/v1"] {
+        assert!(
+            FilesClient::builder()
+                .api_key(KEY)
+                .base_url(url)
+                .build()
+                .is_ok(),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn a_download_to_a_target_that_cannot_be_written_fails_before_anything_is_sent() {
+    let server = file_server();
+    let client = client(&server, RetryPolicy::none());
+    let dir = temp_dir("unwritable-target");
+    let targets = [
+        dir.join("no-such-dir").join("a.txt"),
+        dir.join("x").join(".."),
+        dir.join(".."),
+        std::path::PathBuf::from("/"),
+        std::path::PathBuf::new(),
+    ];
+    for target in targets {
+        let err = client.download_to("or_file_1", &target).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{target:?}: {err:?}");
+    }
+    assert_eq!(server.accepted(), 0, "a request was sent");
+    assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0);
+}
+
 /// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
 /// kept with the name of the thread that logged it. The client is blocking, so its records
 /// (and ureq's) come from the thread that makes the call: the test's own. Tests run in

@@ -384,21 +384,57 @@ fn uploads_are_retried_only_when_replayable_and_not_stored() {
     assert_eq!(methods, ["POST", "GET"], "a 500 may have stored the file");
 }
 
-#[test]
-fn a_retried_delete_that_then_finds_nothing_counts_as_deleted() {
-    let server = Scripted::start(|n, _, s| {
+/// A server whose first answer to a delete is `first`, and 404 from then on.
+fn first_then_404(
+    first: impl Fn(&mut std::net::TcpStream) -> Next + Send + Sync + 'static,
+) -> Scripted {
+    Scripted::start(move |n, _, s| {
         if n == 0 {
-            api_error(s, 503, "", "x");
-        } else {
-            api_error(s, 404, "", "Resource not found");
+            return first(s);
         }
+        api_error(s, 404, "", "Resource not found");
+        Next::KeepAlive
+    })
+}
+
+#[test]
+fn a_retried_delete_whose_first_try_may_have_gone_through_counts_a_404_as_deleted() {
+    // The first answer is lost (the connection closes after the request was read), or is a
+    // failure status that does not say the delete was refused: the file may be gone by then.
+    let lost = first_then_404(|_| Next::Close);
+    let server_error = first_then_404(|s| {
+        api_error(s, 500, "", "x");
         Next::KeepAlive
     });
-    let gone = client(&server, fast_retries(2))
-        .delete("or_file_1")
-        .unwrap();
-    assert_eq!(gone.id, "or_file_1");
-    assert!(gone.deleted);
+    let gateway = first_then_404(|s| {
+        api_error(s, 502, "", "x");
+        Next::KeepAlive
+    });
+    for server in [lost, server_error, gateway] {
+        let gone = client(&server, fast_retries(2))
+            .delete("or_file_1")
+            .unwrap();
+        assert_eq!(gone.id, "or_file_1");
+        assert!(gone.deleted);
+        assert_eq!(server.received().len(), 2);
+    }
+}
+
+#[test]
+fn a_404_after_a_refused_first_try_is_an_error_not_a_deletion() {
+    // 408, 429 and 503 say the delete was not done: a 404 on the retry means the file was
+    // never there (a typo), and reporting it deleted would be a success for nothing.
+    for first in [408, 429, 503] {
+        let server = first_then_404(move |s| {
+            api_error(s, first, "Retry-After: 0\r\n", "busy");
+            Next::KeepAlive
+        });
+        let err = client(&server, fast_retries(2))
+            .delete("or_file_typo")
+            .unwrap_err();
+        assert_eq!(err.status(), Some(404), "after {first}: {err:?}");
+        assert_eq!(server.received().len(), 2);
+    }
     let plain = Scripted::start(|_, _, s| {
         api_error(s, 404, "", "Resource not found");
         Next::KeepAlive

@@ -763,6 +763,52 @@ fn a_password_in_the_base_url_is_never_printed() {
     }
 }
 
+/// A port on 127.0.0.1 that nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_proxy_that_refuses_is_the_peer_named_and_its_password_is_not_printed() {
+    // Each variable that names a proxy for an http URL: the message names the proxy (what was
+    // tried), not the API host, and never the proxy's password. `HTTP_PROXY` (upper case) is
+    // not one of them (a CGI request's `Proxy:` header can set it): the API host is tried.
+    let (proxy_port, api_port) = (closed_port(), closed_port());
+    let proxy = format!("http://puser:psecret@127.0.0.1:{proxy_port}");
+    let base = format!("http://127.0.0.1:{api_port}/api/v1");
+    for (var, via_proxy) in [
+        ("ALL_PROXY", true),
+        ("all_proxy", true),
+        ("http_proxy", true),
+        ("HTTP_PROXY", false),
+    ] {
+        let mut cmd = bare();
+        for other in [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+        ] {
+            cmd.env_remove(other);
+        }
+        cmd.env_remove("http_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .env(var, &proxy)
+            .env("OPENROUTER_BASE_URL", &base);
+        let out = ran(cmd.args(["info", "or_file_1"]));
+        assert_ne!(out.code, Some(0), "{out:?}");
+        let tried = if via_proxy { proxy_port } else { api_port };
+        assert!(
+            out.stderr.contains(&format!("127.0.0.1:{tried}")),
+            "{var}: {out:?}"
+        );
+        assert!(!out.stderr.contains("psecret"), "{var}: {out:?}");
+    }
+}
+
 /// Seeded cases of generated names, confirmations and credentials (`HOSTILE_SEED`), each with
 /// its exact outcome: `ls` prints one row (or JSON line) per file whatever its name holds and
 /// goes on past a lone surrogate; `rm` prints an id only when the server confirmed that one;

@@ -37,7 +37,7 @@ impl Failed {
     fn api(api: ApiError, replay: Replay) -> Failed {
         let retryable = match replay {
             Replay::Idempotent => api.kind().is_retryable(),
-            Replay::Upload => matches!(api.status, 408 | 429 | 503),
+            Replay::Upload => api.kind().says_not_done(),
             Replay::Never => false,
         };
         Failed {
@@ -123,6 +123,9 @@ impl Transport<'_> {
             move || make().inspect(|outgoing| sent.set(outgoing.len))
         });
         let mut attempts: u32 = 0;
+        // Whether a failed try so far may have been acted on (a lost answer, a 500): a
+        // retried delete that then finds the file gone counts as done only then.
+        let mut may_have_acted = false;
         loop {
             attempts = attempts.saturating_add(1);
             sent.set(0);
@@ -144,14 +147,19 @@ impl Transport<'_> {
                     });
                 }
                 Ok(response) => {
-                    let api = api_error(response, attempts, method, &path, &self.shared.key);
+                    let mut api = api_error(response, attempts, method, &path, &self.shared.key);
+                    api.earlier_try_may_have_acted = may_have_acted;
+                    may_have_acted |= api.kind().is_retryable() && !api.kind().says_not_done();
                     Failed::api(api, call.replay)
                 }
                 Err(Failure::Final(error)) => {
                     watch.report(observer, Ended::Failed(&error), sent.get(), None);
                     return Err(error);
                 }
-                Err(Failure::Transport(error)) => Failed::transport(error, call.replay),
+                Err(Failure::Transport(error)) => {
+                    may_have_acted |= !error.failed_before_sending();
+                    Failed::transport(error, call.replay)
+                }
             };
             let retry_in = failed.retry_in(attempts, policy, deadline);
             watch.report(observer, Ended::Failed(&failed.error), sent.get(), retry_in);

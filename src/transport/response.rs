@@ -75,6 +75,7 @@ pub(super) fn api_error(
             retry_after,
             body_snippet: None,
             attempts,
+            earlier_try_may_have_acted: false,
         },
         None => ApiError {
             method,
@@ -87,6 +88,7 @@ pub(super) fn api_error(
             retry_after,
             body_snippet: Some(snippet(&raw, secret)).filter(|s| !s.is_empty()),
             attempts,
+            earlier_try_may_have_acted: false,
         },
     }
 }

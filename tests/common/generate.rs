@@ -27,7 +27,7 @@ impl Rng {
 
 /// Pieces of a JSON string: as written on the wire, and as a client must decode them. A lone
 /// high surrogate is always followed by something that is not a low one.
-pub const JSON_PIECES: [(&str, &str); 22] = [
+pub const JSON_PIECES: [(&str, &str); 27] = [
     ("a", "a"),
     ("Z9", "Z9"),
     ("é", "é"),
@@ -47,6 +47,15 @@ pub const JSON_PIECES: [(&str, &str); 22] = [
     ("\\uDC00", "\u{fffd}"),
     ("\\ud83d\\ude00", "😀"),
     ("\\\\ud800", "\\ud800"),
+    // An escaped backslash, then a lone surrogate escape.
+    ("\\\\\\ud800x", "\\\u{fffd}x"),
+    // `\u005c` is a backslash: the text `\ud800`, no escape of a surrogate.
+    ("\\u005cud800", "\\ud800"),
+    ("\\uD83D\\uDE00", "😀"),
+    // A high surrogate followed by the text `\udc00`, not by the low half of a pair.
+    ("\\udbff\\\\udc00", "\u{fffd}\\udc00"),
+    // A low surrogate, then a high one: both lone (then `x`, so no pair follows).
+    ("\\udc00\\ud800x", "\u{fffd}\u{fffd}x"),
     ("\\\"", "\""),
     ("\\u202e", "\u{202e}"),
     ("\\u001b", "\u{1b}"),

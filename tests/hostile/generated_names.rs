@@ -1,20 +1,22 @@
 //! Generated names, ids and credentials, on well-framed answers, each with one exact outcome:
 //! names with lone surrogates, line separators and escapes decode to what they say (U+FFFD for
 //! a lone surrogate) and never lose a list its other files or pages; a retrieve or a delete
-//! answered about another id is `Error::OtherFile`; any target name of up to 255 bytes is
+//! answered about another id is `Error::OtherFile`; a retried delete answered 404 is deleted
+//! only when its first try may have gone through; any target name of up to 255 bytes is
 //! saved, and nothing else is left beside it; a password in a base URL or a `Location` shows
 //! in no error and no `Debug` output. `HOSTILE_CASES` cases (2000: about 5 s), seeded by
 //! `HOSTILE_SEED`.
 
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use openrouter_files::{Error, FilesClient, RetryPolicy};
 
 use super::KEY;
 use super::common::generate::{Rng, odd_json_string};
-use super::common::scripted::{Next, Received, Scripted, json, redirect, respond};
-use super::common::{client_at, temp_dir};
+use super::common::scripted::{Next, Received, Scripted, api_error, json, redirect, respond};
+use super::common::{client_at, fast_retries, temp_dir};
 use super::generated::settings;
 
 /// A file's metadata as JSON, named by the JSON text `name`.
@@ -37,6 +39,11 @@ struct Script {
     content: Vec<u8>,
     /// When set, every request is answered `302` to it.
     location: Option<String>,
+    /// When set, the first delete is answered with this status (0: the connection closes
+    /// unanswered) and every later one with 404.
+    first_delete: Option<u16>,
+    /// Deletes answered so far.
+    deletes: Arc<AtomicUsize>,
 }
 
 /// Answers `request` as `script` says.
@@ -48,6 +55,19 @@ fn answer(script: &Script, request: &Received, s: &mut TcpStream) -> Next {
         return Next::KeepAlive;
     }
     let target = &request.target;
+    if let (Some(first), "DELETE") = (script.first_delete, request.method.as_str()) {
+        return match (script.deletes.fetch_add(1, Ordering::SeqCst), first) {
+            (0, 0) => Next::Close,
+            (0, status) => {
+                api_error(s, status, "Retry-After: 0\r\n", "not now");
+                Next::KeepAlive
+            }
+            _ => {
+                api_error(s, 404, "", "Resource not found");
+                Next::KeepAlive
+            }
+        };
+    }
     match request.method.as_str() {
         "GET" if target.ends_with("/content") => respond(s, 200, "", &script.content),
         "GET" if target.contains("/files/") => json(s, 200, "", &script.file),
@@ -141,6 +161,30 @@ fn other_id_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &File
                 if *a == asked && *b == answered),
             "case {case}: {err:?}"
         );
+    }
+}
+
+/// A delete whose first try is refused (408, 429, 503), lost or answered with a status after
+/// which it may have been done (500, 502, 504), and then answered 404: deleted only when the
+/// first try may have gone through, else the 404 (the file was never there).
+fn retried_delete_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), client: &FilesClient) {
+    let first = [0, 408, 429, 503, 500, 502, 504][rng.below(7)];
+    set(Script {
+        first_delete: Some(first),
+        ..Script::default()
+    });
+    let asked = format!("or_file_{case}");
+    let gone = client.with_retry(fast_retries(2)).delete(&asked);
+    if matches!(first, 408 | 429 | 503) {
+        let err = gone.unwrap_err();
+        assert_eq!(
+            err.status(),
+            Some(404),
+            "case {case}, first {first}: {err:?}"
+        );
+    } else {
+        let gone = gone.unwrap_or_else(|e| panic!("case {case}, first {first}: {e:?}"));
+        assert_eq!((gone.id.as_str(), gone.deleted), (asked.as_str(), true));
     }
 }
 
@@ -261,17 +305,21 @@ fn generated_names_ids_and_credentials_have_exact_outcomes() {
     let set = |next: Script| *script.lock().unwrap() = next;
     let base = server.url("/api/v1");
     let client = client_at(&base, KEY, RetryPolicy::none());
-    let mut spent = [std::time::Duration::ZERO; 4];
+    let mut spent = [std::time::Duration::ZERO; 5];
     for case in 0..cases {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let started = std::time::Instant::now();
-        match case % 4 {
+        match case % 5 {
             0 => list_case(&mut rng, case, &set, &client),
             1 => other_id_case(&mut rng, case, &set, &client),
             2 => long_name_case(&mut rng, case, &set, &client),
+            3 => retried_delete_case(&mut rng, case, &set, &client),
             _ => userinfo_case(&mut rng, case, &set, &base),
         }
-        spent[case % 4] += started.elapsed();
+        spent[case % 5] += started.elapsed();
     }
-    eprintln!("{cases} cases; time in lists, other ids, long names, credentials: {spent:?}");
+    eprintln!(
+        "{cases} cases; time in lists, other ids, long names, retried deletes, credentials: \
+         {spent:?}"
+    );
 }
