@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod completions;
 mod failure;
 mod ids;
 mod interrupt;

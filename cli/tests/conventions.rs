@@ -1,5 +1,5 @@
 //! The conventions of `openrouter-files`: help and version, flags anywhere, environment
-//! variables, the exit-code table, JSON errors, control characters and completions.
+//! variables, the exit-code table, JSON errors and control characters (completions: `completions.rs`).
 
 mod common;
 
@@ -224,20 +224,6 @@ fn server_text_reaches_no_output_with_control_characters() {
             "{all:?}"
         );
     }
-}
-
-#[test]
-fn completions_print_a_script_for_each_shell() {
-    for (shell, marker) in [
-        ("bash", "complete -F _openrouter__files"),
-        ("zsh", "#compdef openrouter-files"),
-        ("fish", "complete -c openrouter-files -n"),
-    ] {
-        let out = ran(bare().args(["completions", shell]));
-        assert_eq!(out.code, Some(0), "{shell}: {out:?}");
-        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
-    }
-    assert_eq!(ran(bare().args(["completions", "tcsh"])).code, Some(2));
 }
 
 #[test]

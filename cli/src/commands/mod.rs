@@ -14,7 +14,6 @@ mod select;
 mod sync;
 mod transfer;
 
-use clap::CommandFactory;
 use openrouter_files::FilesClient;
 
 use crate::args::{Cli, Command, Global};
@@ -41,11 +40,7 @@ pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
         Command::Sync(args) => sync::sync(&client(global)?, args, global.json, report, &mut out),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::emulator(args, &mut out),
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "openrouter-files", &mut script);
-            out.line(String::from_utf8_lossy(&script).trim_end())
-        }
+        Command::Completions { shell } => out.line(crate::completions::script(*shell).trim_end()),
     }
 }
 
