@@ -153,6 +153,34 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_reads_back_every_exported_value_exactly() {
+        for key in [
+            "sk-or-plain",
+            "it's",
+            "a b\tc\nd",
+            "$(echo pwned)`echo x`$HOME\\'\"",
+            "'",
+        ] {
+            let [url, key_line, pid] = exports("http://127.0.0.1:1/api/v1", key, 7);
+            let script = format!(
+                "{url}\n{key_line}\n{pid}\n\
+                 printf '%s|%s|%s' \"$OPENROUTER_BASE_URL\" \"$OPENROUTER_API_KEY\" \"$OPENROUTER_EMULATOR_PID\""
+            );
+            let out = std::process::Command::new("sh")
+                .args(["-c", "eval \"$1\"", "sh", &script])
+                .output()
+                .expect("this test needs a POSIX sh");
+            assert!(out.status.success(), "{key:?}: {out:?}");
+            let read = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                read,
+                format!("http://127.0.0.1:1/api/v1|{key}|7"),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
     fn seeded_bytes_are_the_same_on_every_run() {
         // xorshift64 from 0x2545_F491_4F6C_DD1D, low byte of each step.
         let mut bytes = Vec::new();
