@@ -770,10 +770,7 @@ fn a_password_in_the_base_url_is_never_printed() {
 #[test]
 fn generated_names_confirmations_and_credentials_never_forge_output() {
     use generate::Rng;
-    let seed = std::env::var("HOSTILE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0019_u64);
+    let seed = hostile_seed(0x5EED_0019);
     for case in 0..30usize {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
         match case % 3 {
@@ -905,10 +902,7 @@ fn generated_credentials(rng: &mut generate::Rng, case: usize) {
 #[test]
 fn generated_keys_come_back_exactly_from_print_env_and_run_nothing() {
     use generate::Rng;
-    let seed = std::env::var("HOSTILE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0022_u64);
+    let seed = hostile_seed(0x5EED_0022);
     let dir = tempfile::tempdir().unwrap();
     for case in 0..8u64 {
         let mut rng = Rng(seed ^ case.wrapping_mul(0x2545_F491_4F6C_DD1D));
@@ -941,4 +935,12 @@ fn generated_keys_come_back_exactly_from_print_env_and_run_nothing() {
             "case {case} (seed {seed}): the key ran a command"
         );
     }
+}
+
+/// The seed of a generated suite: `HOSTILE_SEED` when set (to replay a failure), else `default`.
+fn hostile_seed(default: u64) -> u64 {
+    std::env::var("HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
