@@ -49,6 +49,7 @@ impl Out {
     /// Ends standard output for its reader while this process goes on: standard output is
     /// pointed at `/dev/null`, so a shell's `$(…)` reading it returns. (Elsewhere than on Unix,
     /// nothing more is written, and the reader waits for the process to end.)
+    #[cfg(feature = "emulator")]
     pub fn detach(&mut self) -> Result<(), Failure> {
         self.write(|out| out.flush())?;
         self.closed = true;

@@ -125,12 +125,14 @@ fn subcommand_options_complete_in(shell: &str) {
         &["--output", "--dir", "--jobs", "--continue-on-error"],
         &["--port"],
     );
-    completes(
-        shell,
-        &["openrouter-files", "emulator", "--seed-"],
-        &["--seed-files", "--seed-downloadable"],
-        &[],
-    );
+    if cfg!(feature = "emulator") {
+        completes(
+            shell,
+            &["openrouter-files", "emulator", "--seed-"],
+            &["--seed-files", "--seed-downloadable"],
+            &[],
+        );
+    }
 }
 
 #[test]
