@@ -146,7 +146,7 @@ fn each_command_help_shows_only_the_options_that_apply_and_examples() {
 
 #[test]
 fn a_base_url_from_the_environment_is_not_shown_in_the_usage_line_as_if_typed() {
-    for command in ["get", "put", "rm"] {
+    for command in ["put", "sync"] {
         let out = ran(bare()
             .env("OPENROUTER_BASE_URL", "http://127.0.0.1:1/api/v1")
             .env(
