@@ -64,7 +64,7 @@ fn scenario(args: &[String]) -> Res {
         }
         "list" => {
             let mut count = 0usize;
-            for file in client.list().limit(args[3].parse()?) {
+            for file in client.list().page_size(args[3].parse()?) {
                 file?;
                 count += 1;
             }

@@ -56,7 +56,7 @@ fn scenario(args: &[String]) -> Res {
             std::io::copy(&mut client.download(&args[3])?, &mut file)?;
         }
         "list" => {
-            let pages = client.list().limit(args[3].parse()?).pages().count();
+            let pages = client.list().page_size(args[3].parse()?).pages().count();
             println!("{pages}");
         }
         "retrieve" => {
@@ -240,7 +240,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     let clean_uploads = || -> Res {
         let uploaded: Vec<String> = admin
             .list()
-            .limit(1000)
+            .page_size(1000)
             .into_iter()
             .filter_map(Result::ok)
             .filter(|f| f.filename == "upload.bin")
@@ -302,7 +302,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         let mut urls = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut request = admin.list().limit(limit as u32);
+            let mut request = admin.list().page_size(limit as u32);
             let mut url = format!("{base}/files?limit={limit}");
             if let Some(c) = &cursor {
                 request = request.cursor(c);

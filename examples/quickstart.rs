@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("2. listing");
     let mut downloadable = None;
-    for file in client.list().limit(100) {
+    for file in client.list().page_size(100) {
         let file = file?;
         println!(
             "   {}\t{}\t{}\t{}",

@@ -40,7 +40,7 @@ use crate::userinfo::hide_userinfo;
 /// # unsafe { std::env::set_var("OPENROUTER_BASE_URL", server.base_url()) };
 ///
 /// let client = FilesClient::from_env()?; // OPENROUTER_API_KEY, optional OPENROUTER_BASE_URL
-/// for file in client.list().limit(100) {
+/// for file in client.list().page_size(100) {
 ///     let file = file?;
 ///     println!("{}\t{}\t{}", file.id, file.size_bytes, file.filename);
 /// }

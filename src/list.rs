@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{FileMetadata, Order, Page, Provider, Shape};
 use crate::transport::{Call, read_answer};
 
-/// Files per page when the caller sets no limit and iterates: the API's maximum, so a long
+/// Files per page when the caller sets no page size and iterates: the API's maximum, so a long
 /// listing takes as few round trips as possible.
 const ITERATOR_PAGE_SIZE: u32 = 1000;
 
@@ -36,17 +36,17 @@ const MAX_EMPTY_PAGES: u32 = 3;
 /// #     .base_url(server.base_url())
 /// #     .build()?;
 /// // Every file, fetched two at a time as the loop goes.
-/// for file in client.list().limit(2) {
+/// for file in client.list().page_size(2) {
 ///     println!("{}", file?.filename);
 /// }
 /// // One page and its cursor (None on the last page).
-/// let page = client.list().limit(2).page()?;
+/// let page = client.list().page_size(2).page()?;
 /// assert_eq!(page.data.len(), 2);
 /// let cursor = page.cursor.expect("a third file follows");
-/// let next = client.list().limit(2).cursor(cursor).page()?;
+/// let next = client.list().page_size(2).cursor(cursor).page()?;
 /// assert_eq!(next.data[0].filename, "c.txt");
 /// // Page by page.
-/// for page in client.list().limit(2).pages() {
+/// for page in client.list().page_size(2).pages() {
 ///     println!("{} files", page?.data.len());
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -55,7 +55,7 @@ const MAX_EMPTY_PAGES: u32 = 3;
 #[must_use = "a list request does nothing until .page() or iteration"]
 pub struct ListRequest {
     client: FilesClient,
-    limit: Option<u32>,
+    page_size: Option<u32>,
     start: ListPosition,
     order: Option<Order>,
 }
@@ -65,7 +65,7 @@ impl FilesClient {
     pub fn list(&self) -> ListRequest {
         ListRequest {
             client: self.clone(),
-            limit: None,
+            page_size: None,
             start: ListPosition::Start,
             order: None,
         }
@@ -73,12 +73,24 @@ impl FilesClient {
 }
 
 impl ListRequest {
-    /// Files per page, 1 to 1000, checked before sending. When unset, the iterators ask for
-    /// 1000 (the API's maximum) and [`ListRequest::page`] sends no limit, so the server's
-    /// default applies: one call, exactly as the API defines it.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
+    /// Files per page (the API's `limit` parameter), 1 to 1000, checked before sending. It
+    /// does not cap the total: the iterators go on to the last page (`.take(n)` stops them
+    /// after `n` files). When unset, the iterators ask for 1000 (the API's maximum) and
+    /// [`ListRequest::page`] sends no `limit`, so the server's default applies: one call,
+    /// exactly as the API defines it.
+    pub fn page_size(mut self, files: u32) -> Self {
+        self.page_size = Some(files);
         self
+    }
+
+    /// The former name of [`ListRequest::page_size`], which read as a total ("the first
+    /// 100"); it sets the files per page.
+    #[deprecated(
+        since = "0.3.0",
+        note = "renamed `page_size`: it sets the files per page, not a total (use `.take(n)` for that)"
+    )]
+    pub fn limit(self, files: u32) -> Self {
+        self.page_size(files)
     }
 
     /// Starts at `position`, such as one read from [`Pages::position`] or
@@ -127,7 +139,7 @@ impl ListRequest {
     /// let last = anthropic.list().page()?.last_id.expect("four files");
     /// let names: Vec<String> = anthropic
     ///     .list()
-    ///     .limit(2)
+    ///     .page_size(2)
     ///     .before_id(last)
     ///     .into_iter()
     ///     .map(|file| file.map(|f| f.filename))
@@ -159,7 +171,7 @@ impl ListRequest {
 
     /// Fetches one page.
     pub fn page(&self) -> Result<Page> {
-        self.fetch(&self.start, self.limit)
+        self.fetch(&self.start, self.page_size)
     }
 
     /// A lazy iterator over pages.
@@ -181,15 +193,15 @@ impl ListRequest {
         }
     }
 
-    fn fetch(&self, position: &ListPosition, limit: Option<u32>) -> Result<Page> {
+    fn fetch(&self, position: &ListPosition, page_size: Option<u32>) -> Result<Page> {
         let mut query = Vec::new();
-        if let Some(limit) = limit {
-            if !(1..=1000).contains(&limit) {
+        if let Some(size) = page_size {
+            if !(1..=1000).contains(&size) {
                 return Err(Error::InvalidInput(format!(
-                    "limit must be from 1 to 1000, not {limit}"
+                    "the page size must be from 1 to 1000, not {size}"
                 )));
             }
-            query.push(("limit", limit.to_string()));
+            query.push(("limit", size.to_string()));
         }
         let param = match position {
             ListPosition::Start => None,
@@ -236,7 +248,7 @@ impl IntoIterator for &ListRequest {
 
 /// Where a page of a list starts. Read one from [`Pages::position`] or [`Files::position`],
 /// keep it (it serialises with serde), and continue later with [`ListRequest::start_at`] on a
-/// request with the same workspace, provider, order and limit.
+/// request with the same workspace, provider, order and page size.
 ///
 /// ```
 /// use openrouter_files::ListPosition;
@@ -372,7 +384,7 @@ impl Progress {
 /// #     .base_url(server.base_url())
 /// #     .retry(RetryPolicy::none())
 /// #     .build()?;
-/// let request = client.list().limit(1);
+/// let request = client.list().page_size(1);
 /// let mut pages = request.pages();
 /// assert_eq!(pages.next().unwrap()?.data[0].filename, "a.txt");
 /// server.inject(Fault::status(503), 1); // the next page fails
@@ -415,8 +427,8 @@ impl Iterator for Pages {
             return None;
         }
         let position = self.next.clone()?;
-        let limit = self.request.limit.or(Some(ITERATOR_PAGE_SIZE));
-        let page = match self.request.fetch(&position, limit) {
+        let size = self.request.page_size.or(Some(ITERATOR_PAGE_SIZE));
+        let page = match self.request.fetch(&position, size) {
             Ok(page) => page,
             Err(e) => return self.fail(e),
         };

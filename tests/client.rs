@@ -7,7 +7,9 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use common::{client_for, emulator_and_client, temp_dir, text};
-use openrouter_files::{ApiErrorKind, Error, FilesClient, Order, Provider, Shape, Upload};
+use openrouter_files::{
+    ApiErrorKind, Error, FilesClient, ListRequest, Order, Provider, Shape, Upload,
+};
 use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator, Fault};
 
 const WS: &str = "a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7";
@@ -197,7 +199,7 @@ fn list_is_lazy_and_fetches_the_next_page_only_when_needed() {
             .unwrap();
     }
     let client = client_for(&emulator);
-    let mut files = client.list().limit(10).into_iter();
+    let mut files = client.list().page_size(10).into_iter();
     assert_eq!(
         emulator.requests().len(),
         0,
@@ -214,7 +216,7 @@ fn list_is_lazy_and_fetches_the_next_page_only_when_needed() {
     assert_eq!(emulator.requests().len(), 3, "exactly ceil(25/10) requests");
     let pages: Vec<_> = client
         .list()
-        .limit(10)
+        .page_size(10)
         .pages()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -225,7 +227,7 @@ fn list_is_lazy_and_fetches_the_next_page_only_when_needed() {
     assert!(pages[2].cursor.is_none() && !pages[2].has_more);
     let page = client
         .list()
-        .limit(10)
+        .page_size(10)
         .cursor(pages[0].cursor.as_ref().unwrap())
         .page()
         .unwrap();
@@ -233,12 +235,16 @@ fn list_is_lazy_and_fetches_the_next_page_only_when_needed() {
 }
 
 #[test]
-fn list_limits_outside_1_to_1000_are_refused_before_sending() {
+fn list_page_sizes_outside_1_to_1000_are_refused_before_sending() {
     let (emulator, client) = emulator_and_client();
-    for limit in [0, 1001] {
-        let err = client.list().limit(limit).page().unwrap_err();
+    // `limit` is `page_size`'s deprecated former name, kept for one release.
+    #[allow(deprecated)]
+    let spellings: [fn(ListRequest, u32) -> ListRequest; 2] =
+        [ListRequest::page_size, ListRequest::limit];
+    for (limit, page_size) in [0, 1001].into_iter().zip(spellings) {
+        let err = page_size(client.list(), limit).page().unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
-        let mut iter = client.list().limit(limit).into_iter();
+        let mut iter = page_size(client.list(), limit).into_iter();
         assert!(matches!(iter.next(), Some(Err(Error::InvalidInput(_)))));
         assert!(iter.next().is_none(), "the iterator ends after an error");
     }
@@ -439,7 +445,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
     assert!(first.created_at.ends_with('Z'));
     let listed: Vec<String> = openai
         .list()
-        .limit(2)
+        .page_size(2)
         .into_iter()
         .map(|f| f.unwrap().id)
         .collect();
@@ -467,16 +473,16 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
         request.into_iter().map(|f| f.unwrap().id).collect()
     };
     assert_eq!(
-        ids_from(openai.list().limit(2).after(&ids[1])),
+        ids_from(openai.list().page_size(2).after(&ids[1])),
         ids[2..].to_vec()
     );
     assert_eq!(
-        ids_from(openai.list().limit(3).after_id(&ids[0])),
+        ids_from(openai.list().page_size(3).after_id(&ids[0])),
         ids[1..].to_vec()
     );
     // Anthropic-style reverse paging: page by page backwards, each page in list order.
     assert_eq!(
-        ids_from(openai.list().limit(2).before_id(&ids[4])),
+        ids_from(openai.list().page_size(2).before_id(&ids[4])),
         [&ids[2..4], &ids[0..2]].concat()
     );
     let anthropic = client.with_provider(Provider::Anthropic);
@@ -485,7 +491,7 @@ fn provider_storage_in_the_openai_shape_is_normalised_and_paged_by_id() {
             .upload(Upload::bytes(format!("a{i}.txt"), "abc"))
             .unwrap();
     }
-    assert_eq!(anthropic.list().limit(1).into_iter().count(), 3);
+    assert_eq!(anthropic.list().page_size(1).into_iter().count(), 3);
     assert!(openai.delete(&ids[0]).unwrap().deleted);
     let err = client.list().order(Order::Desc).page().unwrap_err();
     assert_eq!(err.status(), Some(400));

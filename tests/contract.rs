@@ -163,7 +163,7 @@ fn every_operation_with_every_parameter_is_accepted_and_decodes() {
     };
     let mut list = scoped
         .list()
-        .limit(10)
+        .page_size(10)
         .cursor("eyJjdXJzb3IiOiJvcl9maWxlXzAxMUNOaGE4aUNKY1Uxd1hOUjZxNFY4dyJ9");
     if c.current {
         list = list.order(Order::Asc);
@@ -178,15 +178,15 @@ fn every_operation_with_every_parameter_is_accepted_and_decodes() {
         for request in [
             scoped
                 .list()
-                .limit(5)
+                .page_size(5)
                 .after("or_file_011CNha8iCJcU1wXNR6q4V8w"),
             scoped
                 .list()
-                .limit(5)
+                .page_size(5)
                 .after_id("or_file_011CNha8iCJcU1wXNR6q4V8w"),
             scoped
                 .list()
-                .limit(5)
+                .page_size(5)
                 .before_id("or_file_011CNha8iCJcU1wXNR6q4V8w")
                 .order(Order::Desc),
         ] {
@@ -196,7 +196,7 @@ fn every_operation_with_every_parameter_is_accepted_and_decodes() {
     }
     let first: Vec<_> = scoped
         .list()
-        .limit(1000)
+        .page_size(1000)
         .into_iter()
         .take(3)
         .collect::<Result<_, _>>()

@@ -140,7 +140,13 @@ fn iterators_ask_for_1000_files_per_page_when_no_limit_is_set() {
     client.list().into_iter().next().unwrap().unwrap();
     client.list().pages().next().unwrap().unwrap();
     client.list().page().unwrap();
-    client.list().limit(7).into_iter().next().unwrap().unwrap();
+    client
+        .list()
+        .page_size(7)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
     let queries: Vec<_> = list_queries(&emulator).into_iter().map(|q| q.1).collect();
     assert_eq!(queries, ["limit=1000", "limit=1000", "", "limit=7"]);
 }
@@ -148,7 +154,7 @@ fn iterators_ask_for_1000_files_per_page_when_no_limit_is_set() {
 #[test]
 fn a_list_resumes_after_a_retryable_error_without_fetching_again_what_it_yielded() {
     let (emulator, client) = emulator_with_files(5);
-    let request = client.list().limit(2);
+    let request = client.list().page_size(2);
     let mut files = request.files();
     let mut names = Vec::new();
     for _ in 0..4 {
@@ -177,7 +183,7 @@ fn a_list_resumes_after_a_retryable_error_without_fetching_again_what_it_yielded
 #[test]
 fn files_position_is_the_start_of_the_page_the_next_file_comes_from() {
     let (_emulator, client) = emulator_with_files(3);
-    let mut files = client.list().limit(2).files();
+    let mut files = client.list().page_size(2).files();
     assert_eq!(files.position(), Some(&ListPosition::Start));
     files.next().unwrap().unwrap();
     assert_eq!(
@@ -190,7 +196,7 @@ fn files_position_is_the_start_of_the_page_the_next_file_comes_from() {
     assert!(matches!(second_page, ListPosition::Cursor(_)));
     let rest: Vec<_> = client
         .list()
-        .limit(2)
+        .page_size(2)
         .start_at(second_page)
         .into_iter()
         .map(|f| f.unwrap().filename)
@@ -204,7 +210,7 @@ fn files_position_is_the_start_of_the_page_the_next_file_comes_from() {
 #[test]
 fn pages_position_is_where_the_next_page_starts() {
     let (_emulator, client) = emulator_with_files(3);
-    let mut pages = client.list().limit(2).pages();
+    let mut pages = client.list().page_size(2).pages();
     assert_eq!(pages.position(), Some(&ListPosition::Start));
     let first = pages.next().unwrap().unwrap();
     assert_eq!(
@@ -324,7 +330,7 @@ fn a_list_paged_by_id_resumes_after_an_error_without_skipping_or_repeating() {
         if order == Order::Desc {
             all.reverse();
         }
-        let request = client.list().provider(provider).order(order).limit(2);
+        let request = client.list().provider(provider).order(order).page_size(2);
         let mut files = request.files();
         let mut names: Vec<String> = (0..4)
             .map(|_| files.next().unwrap().unwrap().filename)
@@ -359,7 +365,7 @@ fn a_list_stopped_mid_page_resumes_from_that_page_and_misses_nothing() {
                 .upload(Upload::bytes(format!("m{i}.txt"), "m"))
                 .unwrap();
         }
-        let request = client.list().limit(2);
+        let request = client.list().page_size(2);
         let mut files = request.files();
         let first: Vec<String> = (0..3)
             .map(|_| files.next().unwrap().unwrap().filename)
@@ -392,7 +398,7 @@ fn a_long_list_of_many_pages_is_never_taken_for_a_cycle() {
     });
     let files: Vec<_> = client(&server)
         .list()
-        .limit(1)
+        .page_size(1)
         .into_iter()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -519,7 +525,7 @@ fn a_list_started_with_before_id_walks_back_through_every_file_once_against_a_sc
     let walked: Vec<String> = client(&server)
         .list()
         .provider("anthropic")
-        .limit(3)
+        .page_size(3)
         .before_id(&ids[FILES - 1])
         .into_iter()
         .map(|f| f.unwrap().id)
@@ -561,7 +567,7 @@ fn a_list_started_with_before_id_walks_back_through_every_file_once_on_the_emula
             .list()
             .provider(provider)
             .order(order)
-            .limit(3)
+            .page_size(3)
             .before_id(&in_order[7])
             .into_iter()
             .map(|f| f.unwrap().id)

@@ -20,7 +20,7 @@ const ODD_NAMES: [&str; 8] = [
 
 fn selected(client: &FilesClient, filter: &FileFilter) -> Vec<String> {
     filter
-        .select(client.list().limit(3).files())
+        .select(client.list().page_size(3).files())
         .map(|f| f.unwrap().filename)
         .collect()
 }

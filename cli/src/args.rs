@@ -3,24 +3,23 @@
 
 use std::path::PathBuf;
 
-use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-const EXAMPLES: &str = "Examples:
+const EXAMPLES: &str = r#"Examples:
   openrouter-files put report.pdf data.csv       # upload two files
-  openrouter-files ls | head -3                  # the first three files
+  openrouter-files ls --limit 3                  # the first three files
   openrouter-files get ID -o out.bin             # download one file
   openrouter-files ls | cut -f1 | openrouter-files rm -    # delete every file
-  openrouter-files emulator --port 0             # a local Files API for tests
-  openrouter-files sync ./docs --manifest docs.jsonl --delete   # mirror a folder, exactly";
+  openrouter-files sync ./docs --manifest docs.jsonl --delete   # mirror a folder, exactly
+  eval "$(openrouter-files emulator --print-env &)"   # a local Files API, for this shell"#;
 
 /// A command-line tool for the OpenRouter Files API, and a local emulator of the API.
 ///
 /// The API key is read from OPENROUTER_API_KEY and never printed.
 ///
 /// Exit status: 0 success; 1 other errors (server, network, bad response); 2 usage or local
-/// validation errors (nothing was sent); 3 authentication (HTTP 401 or 403); 4 not found (HTTP
-/// 404); 5 some items of a command given several failed.
+/// validation errors, any download to a terminal (nothing was sent); 3 authentication (HTTP 401
+/// or 403); 4 not found (HTTP 404); 5 some items of a command given several failed.
 #[derive(Debug, Parser)]
 #[command(name = "openrouter-files", version, max_term_width = 100, after_help = EXAMPLES)]
 pub struct Cli {
@@ -31,78 +30,105 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// The command line of this process. An environment variable set to an empty (or blank)
-    /// value counts as unset, as in the library's `FilesClient::from_env`; an empty value
-    /// given on the command line is still checked, and refused.
+    /// The command line of this process. The options given after the command take precedence
+    /// over the same options given before it.
     pub fn parse_args() -> Result<Cli, clap::Error> {
         let matches = Cli::command().try_get_matches()?;
         let mut cli = Cli::from_arg_matches(&matches)?;
-        let from_env = |id| matches.value_source(id) == Some(ValueSource::EnvVariable);
-        for (id, value) in [
-            ("base_url", &mut cli.global.base_url),
-            ("workspace", &mut cli.global.workspace),
-        ] {
-            if from_env(id) && value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                *value = None;
-            }
-        }
-        if from_env("ca_cert")
-            && cli
-                .global
-                .ca_cert
-                .as_ref()
-                .is_some_and(|p| p.as_os_str().is_empty())
-        {
-            cli.global.ca_cert = None;
-        }
+        cli.settle();
         Ok(cli)
+    }
+
+    /// Folds the options given after the command into `global`, which the commands read.
+    fn settle(&mut self) {
+        let (api, bars) = match &self.command {
+            Command::Ls(ls) => (&ls.api, None),
+            Command::Put(put) => (&put.api, Some(&put.bars)),
+            Command::Get(get) => (&get.api, Some(&get.bars)),
+            Command::Info(info) => (&info.api, None),
+            Command::Rm(rm) => (&rm.api, None),
+            Command::Sync(sync) => (&sync.api, Some(&sync.bars)),
+            _ => return,
+        };
+        let global = &mut self.global;
+        let given = &mut global.api;
+        if api.base_url.is_some() {
+            given.base_url.clone_from(&api.base_url);
+        }
+        if api.workspace.is_some() {
+            given.workspace.clone_from(&api.workspace);
+        }
+        if api.ca_cert.is_some() {
+            given.ca_cert.clone_from(&api.ca_cert);
+        }
+        if api.proxy.is_some() || api.no_proxy {
+            given.proxy.clone_from(&api.proxy);
+            given.no_proxy = api.no_proxy;
+        }
+        given.verbose |= api.verbose;
+        given.json |= api.json;
+        global.bars.quiet |= bars.is_some_and(|bars| bars.quiet);
     }
 }
 
-/// Options every command takes, before or after the command name.
+/// The options of every API command, accepted before the command too.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Global options")]
+#[command(next_help_heading = "Options of the API commands (before or after the command)")]
 pub struct Global {
-    /// The API's base URL [default: https://openrouter.ai/api/v1]
-    #[arg(
-        long,
-        global = true,
-        env = "OPENROUTER_BASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    #[command(flatten)]
+    pub api: Api,
+    #[command(flatten)]
+    pub bars: Bars,
+}
+
+/// The options of the commands that call the API.
+///
+/// The environment variables are read when the client is built (an empty or blank value
+/// counts as unset), not by clap: clap's usage line would show a variable's option as if it
+/// had been typed.
+#[derive(Debug, Args)]
+pub struct Api {
+    /// The API's base URL [env: OPENROUTER_BASE_URL] [default: https://openrouter.ai/api/v1]
+    #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// The workspace to use instead of the key's default one
-    #[arg(
-        long,
-        global = true,
-        env = "OPENROUTER_WORKSPACE",
-        hide_env_values = true,
-        value_name = "UUID"
-    )]
+    /// The workspace to use instead of the key's default one [env: OPENROUTER_WORKSPACE]
+    #[arg(long, value_name = "UUID")]
     pub workspace: Option<String>,
     /// Also trust the CA certificates in FILE (PEM), besides the system's store (which
-    /// honours SSL_CERT_FILE and SSL_CERT_DIR)
-    #[arg(long, global = true, env = "OPENROUTER_CA_CERT", value_name = "FILE")]
+    /// honours SSL_CERT_FILE and SSL_CERT_DIR) [env: OPENROUTER_CA_CERT]
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
     /// Send every request through this proxy (http://, https://, socks5://, socks5h://;
     /// credentials as http://user:pass@host:port, never printed) instead of the one the
     /// environment names (https_proxy, http_proxy, all_proxy and no_proxy, as curl reads them)
-    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
     pub proxy: Option<String>,
     /// Use no proxy, whatever the environment says
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_proxy: bool,
-    /// No progress bars
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
     /// Print each request on standard error: method, path, status, try, time, bytes, request
     /// id, proxy, retries (JSON objects with --json); no progress bars
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
     /// JSON output: one object per line; errors too, on standard error
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub json: bool,
+}
+
+/// The option of the commands that draw progress bars (on a terminal).
+#[derive(Debug, Args)]
+pub struct Bars {
+    /// No progress bars
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `-q` after a command that draws no progress bars: accepted and ignored until 0.4, as 0.2
+/// accepted it there.
+#[derive(Debug, Args)]
+pub struct NoBars {
+    #[arg(short, long, hide = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,25 +147,56 @@ pub enum Command {
     /// Print the JSON content part that names each file in a completion request (nothing is
     /// sent); send that request with the header `x-openrouter-file-ids: openrouter`, or
     /// OpenRouter passes the id to the upstream provider
+    #[command(after_help = REF_EXAMPLES)]
     Ref(Ref),
     /// Sync a local folder to the workspace, one way, recorded in a manifest
     Sync(crate::job_args::Sync),
     /// Run the local emulator of the Files API until stopped; prints its base URL and key
     #[cfg(feature = "emulator")]
+    #[command(after_help = EMULATOR_EXAMPLES)]
     Emulator(Emulator),
     /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_INSTALL)]
     Completions {
         /// The shell
         shell: clap_complete::Shell,
     },
 }
 
+const REF_EXAMPLES: &str = "Examples:
+  openrouter-files ref ID --for chat             # the part for a chat completion's content
+  openrouter-files ls | cut -f1 | openrouter-files ref - --for messages";
+
+#[cfg(feature = "emulator")]
+const EMULATOR_EXAMPLES: &str =
+    "Output: `seeded ID NAME BYTES` for each seeded file, then `base_url URL` and `api_key KEY`
+once it listens. With --print-env: `export OPENROUTER_BASE_URL=…` and `export
+OPENROUTER_API_KEY=…` lines for a shell's `eval` (seeded files as `# seeded …` comments), then
+standard output is closed while the emulator goes on serving.
+
+Examples:
+  openrouter-files emulator --seed-files 3       # serve three small files; Ctrl-C stops it
+  eval \"$(openrouter-files emulator --print-env &)\"   # serve in the background, and point
+  openrouter-files ls                            #   this shell's commands at it
+  kill \"$OPENROUTER_EMULATOR_PID\"                # stop it, removing what it stored";
+
+const COMPLETIONS_INSTALL: &str = "Install (then start a new shell):
+  bash:  dir=~/.local/share/bash-completion/completions
+         mkdir -p $dir && openrouter-files completions bash > $dir/openrouter-files
+  zsh:   mkdir -p ~/.zfunc && openrouter-files completions zsh > ~/.zfunc/_openrouter-files
+         # and in ~/.zshrc, before `compinit`: fpath=(~/.zfunc $fpath)
+  fish:  openrouter-files completions fish > ~/.config/fish/completions/openrouter-files.fish
+  elvish, powershell: load the script from your shell's startup file";
+
 #[derive(Debug, Args)]
 #[command(after_help = crate::job_args::LS_EXAMPLES)]
 pub struct Ls {
-    /// Files per request (1-1000); every page is listed
+    /// List at most N files [default: every file]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+    /// Files per request (1-1000) [default: the server's; at most --limit]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub limit: Option<u32>,
+    pub page_size: Option<u32>,
     /// List a provider's storage (openai, anthropic, ...) instead of OpenRouter's
     #[arg(long, value_name = "P")]
     pub provider: Option<String>,
@@ -148,6 +205,10 @@ pub struct Ls {
     pub order: Option<Order>,
     #[command(flatten)]
     pub summary: crate::job_args::LsSummary,
+    #[command(flatten)]
+    pub api: Api,
+    #[command(flatten)]
+    pub no_bars: NoBars,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -169,6 +230,10 @@ pub struct Put {
     pub transfer: Transfer,
     #[command(flatten)]
     pub folders: crate::job_args::PutFolders,
+    #[command(flatten)]
+    pub api: Api,
+    #[command(flatten)]
+    pub bars: Bars,
 }
 
 #[derive(Debug, Args)]
@@ -181,13 +246,17 @@ pub struct Get {
     /// Save the file to PATH (one file), atomically
     #[arg(short, long, value_name = "PATH", conflicts_with = "dir")]
     pub output: Option<PathBuf>,
-    /// Save each file into DIR, named by its id, atomically
+    /// Save each file into DIR (created if missing), named by its id, atomically
     #[arg(short, long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub transfer: Transfer,
     #[command(flatten)]
     pub named: crate::job_args::GetByName,
+    #[command(flatten)]
+    pub api: Api,
+    #[command(flatten)]
+    pub bars: Bars,
 }
 
 /// Options of the commands that move file contents.
@@ -232,6 +301,10 @@ pub struct Emulator {
     /// Add N small downloadable text files (seed-00000.txt, ...)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed_files: u32,
+    /// Print `export` lines for a shell's `eval` instead of `base_url`/`api_key`, then close
+    /// standard output and go on serving (see below)
+    #[arg(long)]
+    pub print_env: bool,
     /// The only API key the emulator accepts [default: sk-or-emulator-key]
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,

@@ -15,7 +15,7 @@ pub enum Exit {
     /// 1: anything not listed below (the server failed, the network failed, a bad response).
     Other = 1,
     /// 2: a usage error or a local problem found before sending (a bad id or limit, a missing
-    /// file, an output directory that does not exist, the key not set).
+    /// file, `-o` into a directory that does not exist, the key not set).
     Usage = 2,
     /// 3: the server refused the key (401) or the key may not do this (403).
     Auth = 3,
@@ -49,7 +49,7 @@ pub struct Failure {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// For `partial`: the items that failed (at most [`Tally::LISTED`]).
+    /// For `partial`: the items that failed (the first [`Tally::LISTED`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
     /// Already printed when it happened (an item's failure that is also the command's).
@@ -136,8 +136,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// How many failed items the final summary names; the rest are counted.
+    /// How many failed items a JSON summary lists (its `failed` array); the rest are counted.
+    /// Each failure was also reported on its own line when it happened.
     pub const LISTED: usize = 100;
+
+    /// How many failed items a text summary names before "and N more", so that it stays one
+    /// readable line.
+    pub const NAMED: usize = 3;
 
     pub fn succeeded(&mut self) {
         self.done += 1;
@@ -157,8 +162,8 @@ impl Tally {
     }
 
     /// The command's result: success; the item's own failure when there was one item;
-    /// otherwise a `partial` failure that counts and names
-    /// what failed. `not_started` items were skipped after a failure.
+    /// otherwise a `partial` failure that counts what failed and names the first few.
+    /// `not_started` items were skipped after a failure.
     pub fn finish(self, verb: &str, not_started: u64) -> Result<(), Failure> {
         let Some(last) = self.last else {
             return Ok(());
@@ -170,13 +175,11 @@ impl Tally {
                 ..last
             });
         }
-        let mut message = format!(
-            "{} of {total} failed ({}",
-            self.failed,
-            self.listed.join(", ")
-        );
-        if self.failed > self.listed.len() as u64 {
-            message.push_str(", …");
+        let named = &self.listed[..self.listed.len().min(Tally::NAMED)];
+        let mut message = format!("{} of {total} failed ({}", self.failed, named.join(", "));
+        let more = self.failed - named.len() as u64;
+        if more > 0 {
+            message.push_str(&format!(" and {more} more"));
         }
         message.push(')');
         if self.done > 0 {
@@ -224,14 +227,18 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_names_a_bounded_number_of_items() {
+    fn the_summary_names_a_few_items_and_counts_the_rest() {
         let mut tally = Tally::default();
         for i in 0..Tally::LISTED + 5 {
-            tally.failed(not_found(&i.to_string()));
+            tally.failed(not_found(&format!("or_file_{i}")));
         }
+        tally.succeeded();
         let failure = tally.finish("deleted", 0).unwrap_err();
         assert_eq!(failure.failed.len(), Tally::LISTED);
-        assert!(failure.message.ends_with(", …)"), "{}", failure.message);
+        assert_eq!(
+            failure.message,
+            "105 of 106 failed (or_file_0, or_file_1, or_file_2 and 102 more), 1 deleted"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use openrouter_files::{FileFilter, parse_size, parse_time};
 
 /// `ls --help`'s examples.
 pub const LS_EXAMPLES: &str = "Examples:
+  openrouter-files ls --limit 10                    # the first ten files
   openrouter-files ls --name '*.csv' --before 30d -H --summarize   # old CSVs, and their total
   openrouter-files ls --mime image/ --min-size 1M                   # images of 1 MiB or more";
 
@@ -22,6 +23,7 @@ pub const PUT_EXAMPLES: &str = "Examples:
 /// `get --help`'s examples.
 pub const GET_EXAMPLES: &str = "Examples:
   openrouter-files get ID -o out.bin
+  openrouter-files get ID1 ID2 -d downloads     # into a directory (created if missing)
   openrouter-files get --name '*.pdf' -d ./pdfs --by-name --skip-existing   # by name, once";
 
 /// Filters on the listing, combined with AND.
@@ -153,6 +155,10 @@ pub struct Info {
     pub ids: Vec<String>,
     #[command(flatten)]
     pub select: Selection,
+    #[command(flatten)]
+    pub api: crate::args::Api,
+    #[command(flatten)]
+    pub no_bars: crate::args::NoBars,
 }
 
 /// `rm`: ids, a selection from the listing, or `--all`.
@@ -172,6 +178,10 @@ pub struct Rm {
     pub dry_run: DryRun,
     #[command(flatten)]
     pub select: Selection,
+    #[command(flatten)]
+    pub api: crate::args::Api,
+    #[command(flatten)]
+    pub no_bars: crate::args::NoBars,
 }
 
 /// `sync`: a one-way sync of a folder to the workspace.
@@ -204,4 +214,8 @@ pub struct Sync {
     pub jobs: u16,
     #[command(flatten)]
     pub dry_run: DryRun,
+    #[command(flatten)]
+    pub api: crate::args::Api,
+    #[command(flatten)]
+    pub bars: crate::args::Bars,
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod completions;
 mod failure;
 mod ids;
 mod interrupt;
@@ -29,8 +30,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    let quiet = cli.global.quiet || cli.global.verbose;
-    let report = Report::new(cli.global.json, quiet, commands::api_key());
+    let quiet = cli.global.bars.quiet || cli.global.api.verbose;
+    let report = Report::new(cli.global.api.json, quiet, commands::api_key());
     match commands::run(cli, &report) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -4,18 +4,23 @@
 
 use openrouter_files::{FilesClientBuilder, TlsRoots};
 
-use crate::args::Global;
+use crate::args::Api;
 use crate::failure::Failure;
 
 /// `builder` set up to trust the platform's store and the CA file the options name, with the
 /// proxy they choose.
 pub fn configure(
     mut builder: FilesClientBuilder,
-    global: &Global,
+    global: &Api,
 ) -> Result<FilesClientBuilder, Failure> {
     builder = builder.tls_roots(TlsRoots::Platform);
-    if let Some(path) = &global.ca_cert {
-        let pem = std::fs::read(path).map_err(|e| {
+    // An empty OPENROUTER_CA_CERT counts as unset.
+    let from_env = || {
+        let path = std::env::var_os("OPENROUTER_CA_CERT")?;
+        Some(std::path::PathBuf::from(path)).filter(|p| !p.as_os_str().is_empty())
+    };
+    if let Some(path) = global.ca_cert.clone().or_else(from_env) {
+        let pem = std::fs::read(&path).map_err(|e| {
             Failure::usage(format!(
                 "cannot read the CA certificate file {}: {e}",
                 path.display()

@@ -46,6 +46,29 @@ impl Out {
         self.write(|out| writeln!(out, "{line}").and_then(|()| out.flush()))
     }
 
+    /// Ends standard output for its reader while this process goes on: standard output is
+    /// pointed at `/dev/null`, so a shell's `$(…)` reading it returns. (Elsewhere than on Unix,
+    /// nothing more is written, and the reader waits for the process to end.)
+    #[cfg(feature = "emulator")]
+    pub fn detach(&mut self) -> Result<(), Failure> {
+        self.write(|out| out.flush())?;
+        self.closed = true;
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            let null = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .map_err(Failure::output)?;
+            // SAFETY: dup2(2) takes two descriptors this process has open and touches no memory
+            // of ours; the buffer in front of descriptor 1 was flushed above.
+            if unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+                return Err(Failure::output(io::Error::last_os_error()));
+            }
+        }
+        Ok(())
+    }
+
     /// Copies `reader` to standard output; stops quietly if the reader of the output goes.
     /// Errors from `reader` are returned as they are.
     pub fn copy_from(&mut self, reader: &mut impl io::Read) -> Result<(), CopyError> {

@@ -816,10 +816,7 @@ fn a_proxy_that_refuses_is_the_peer_named_and_its_password_is_not_printed() {
 #[test]
 fn generated_names_confirmations_and_credentials_never_forge_output() {
     use generate::Rng;
-    let seed = std::env::var("HOSTILE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0019_u64);
+    let seed = hostile_seed(0x5EED_0019);
     for case in 0..30usize {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
         match case % 3 {
@@ -942,4 +939,54 @@ fn generated_credentials(rng: &mut generate::Rng, case: usize) {
             "case {case}: {out:?}"
         );
     }
+}
+
+/// Seeded generated keys (`HOSTILE_SEED`): quotes, `$(…)`, backslashes, line and paragraph
+/// separators, escapes. Whatever `emulator --api-key` is given, a shell that evaluates
+/// `--print-env` reads back exactly that key, and runs nothing hidden in it.
+#[cfg(feature = "emulator")]
+#[test]
+fn generated_keys_come_back_exactly_from_print_env_and_run_nothing() {
+    use generate::Rng;
+    let seed = hostile_seed(0x5EED_0022);
+    let dir = tempfile::tempdir().unwrap();
+    for case in 0..8u64 {
+        let mut rng = Rng(seed ^ case.wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let (_, decoded) = generate::odd_json_string(&mut rng);
+        let key = format!(
+            "{decoded}{}$(touch ran){}",
+            rng.pick(&["'", "\"", "\\", "`", "'\\''"]),
+            rng.pick(&["`touch ran`", "$HOME", "';touch ran;'", "\n"])
+        );
+        let script = format!(
+            "eval \"$('{BIN}' emulator --print-env --api-key \"$1\" 2>/dev/null &)\"\n\
+             printf '%s' \"$OPENROUTER_API_KEY\"\n\
+             kill \"$OPENROUTER_EMULATOR_PID\""
+        );
+        let out = Command::new("sh")
+            .args(["-c", &script, "sh", &key])
+            .current_dir(dir.path())
+            .env_remove("OPENROUTER_API_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "case {case} (seed {seed}): {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            key,
+            "case {case} (seed {seed})"
+        );
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "case {case} (seed {seed}): the key ran a command"
+        );
+    }
+}
+
+/// The seed of a generated suite: `HOSTILE_SEED` when set (to replay a failure), else `default`.
+fn hostile_seed(default: u64) -> u64 {
+    std::env::var("HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

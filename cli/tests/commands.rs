@@ -37,7 +37,7 @@ fn ls_json_prints_one_object_per_line_across_pages() {
     let emulator = emulator();
     let a = put(&emulator, "a.txt", "hello");
     let b = put(&emulator, "b.txt", "world!");
-    let out = run(&emulator, &["ls", "--json", "--limit", "1"]);
+    let out = run(&emulator, &["ls", "--json", "--page-size", "1"]);
     let lines = json_lines(&out.stdout);
     assert_eq!(lines, vec![a, b]);
     let pages = emulator
@@ -45,7 +45,58 @@ fn ls_json_prints_one_object_per_line_across_pages() {
         .iter()
         .filter(|r| r.method == "GET" && r.query.as_deref().is_some_and(|q| q.contains("limit=1")))
         .count();
-    assert!(pages >= 2, "--limit is the page size: {pages} pages");
+    assert!(pages >= 2, "--page-size is the page size: {pages} pages");
+}
+
+/// The `limit=` of each list request `emulator` received.
+fn page_sizes(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/files"))
+        .map(|r| {
+            let query = r.query.clone().unwrap_or_default();
+            let size = query.split('&').find_map(|p| p.strip_prefix("limit="));
+            size.unwrap_or("none").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn ls_limit_caps_the_total_and_page_size_sets_the_files_per_request() {
+    let emulator = emulator();
+    for i in 0..5 {
+        emulator
+            .seed_file_in(DEFAULT_WORKSPACE, &format!("f{i}.txt"), b"x")
+            .unwrap();
+    }
+    let names = |out: &Ran| -> Vec<String> {
+        let lines = out.stdout.lines();
+        lines
+            .map(|l| l.rsplit('\t').next().unwrap().to_string())
+            .collect()
+    };
+    // The first two, in one request for no more than two.
+    let out = run(&emulator, &["ls", "--limit", "2"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(names(&out), ["f0.txt", "f1.txt"]);
+    assert_eq!(page_sizes(&emulator), ["2"]);
+    // Three, two per request.
+    let emulator_then = emulator.requests().len();
+    let out = run(&emulator, &["ls", "--limit=3", "--page-size=2"]);
+    assert_eq!(names(&out), ["f0.txt", "f1.txt", "f2.txt"]);
+    assert_eq!(page_sizes(&emulator)[1..], ["2", "2"]);
+    assert_eq!(emulator.requests().len(), emulator_then + 2);
+    // A cap above the number of files lists them all.
+    let out = run(&emulator, &["ls", "--limit", "100000"]);
+    assert_eq!(names(&out).len(), 5, "{out:?}");
+    // The cap counts the files a filter keeps, and the summary still ends the listing.
+    let out = run(
+        &emulator,
+        &["ls", "--limit", "2", "--name", "f[1-4].txt", "--summarize"],
+    );
+    assert_eq!(names(&out), ["f1.txt", "f2.txt", "2"], "{out:?}");
+    assert!(out.stdout.ends_with("\ntotal\t2 files\t2\n"), "{out:?}");
 }
 
 #[test]
@@ -100,7 +151,7 @@ fn ls_stops_fetching_when_its_output_closes() {
     }
     let mut child = Command::new(BIN)
         .env("OPENROUTER_API_KEY", KEY)
-        .args(["ls", "--limit", "1", "--base-url", emulator.base_url()])
+        .args(["ls", "--page-size", "1", "--base-url", emulator.base_url()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -302,9 +353,29 @@ fn get_names_the_real_path_when_it_cannot_write() {
     assert!(!out.stderr.contains(".part"), "{out:?}");
     let out = run(&emulator, &["get", id, "-o", dir.path().to_str().unwrap()]);
     assert_eq!(out.code, Some(2), "a directory is not a file: {out:?}");
-    let out = run(&emulator, &["get", id, "-d", target.to_str().unwrap()]);
+    let not_a_dir = file(dir.path(), "plain", "x");
+    let out = run(&emulator, &["get", id, "-d", &not_a_dir]);
     assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("is not a directory"), "{out:?}");
     assert_eq!(emulator.requests().len(), 1, "only the ls was sent");
+}
+
+#[test]
+fn get_into_a_missing_directory_creates_it_and_removes_it_again_if_nothing_came() {
+    let (emulator, ids) = seeded(&[("x.bin", vec![7u8; 10])]);
+    let dir = tempfile::tempdir().unwrap();
+    let deeper = dir.path().join("new").join("deeper");
+    let out = run(&emulator, &["get", &ids[0], "-d", deeper.to_str().unwrap()]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(std::fs::read(deeper.join(&ids[0])).unwrap(), vec![7u8; 10]);
+    // Nothing downloaded: the directories it made are gone again.
+    let missing = dir.path().join("other").join("deeper");
+    let out = run(
+        &emulator,
+        &["get", "or_file_none", "-d", missing.to_str().unwrap()],
+    );
+    assert_eq!(out.code, Some(4), "{out:?}");
+    assert!(!dir.path().join("other").exists());
 }
 
 #[test]
@@ -379,6 +450,31 @@ fn info_goes_on_past_a_missing_id_and_exits_5() {
         lines[1].contains("1 of 3 failed (or_file_gone)"),
         "{lines:?}"
     );
+}
+
+#[test]
+fn a_summary_names_a_few_failed_ids_and_counts_the_rest() {
+    let emulator = emulator();
+    let kept = put(&emulator, "kept.txt", "k");
+    let missing: Vec<String> = (0..57).map(|i| format!("or_file_gone{i:02}")).collect();
+    let mut args = vec!["rm", kept["id"].as_str().unwrap()];
+    args.extend(missing.iter().map(String::as_str));
+    let out = run(&emulator, &args);
+    assert_eq!(out.code, Some(5), "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    // Each failure on its own line as it happens, then one short summary.
+    assert_eq!(lines.len(), 58, "{lines:?}");
+    assert_eq!(
+        lines[57],
+        "openrouter-files: 57 of 58 failed (or_file_gone00, or_file_gone01, or_file_gone02 \
+         and 54 more), 1 deleted"
+    );
+    // The JSON summary lists them all (up to a hundred): now the first is gone too.
+    args.insert(0, "--json");
+    let out = run(&emulator, &args);
+    let errors = json_lines(&out.stderr);
+    assert_eq!(errors.len(), 59, "{out:?}");
+    assert_eq!(errors[58]["failed"].as_array().unwrap().len(), 58);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The conventions of `openrouter-files`: help and version, flags anywhere, environment
-//! variables, the exit-code table, JSON errors, control characters and completions.
+//! variables, the exit-code table, JSON errors and control characters (completions: `completions.rs`).
 
 mod common;
 
@@ -27,6 +27,7 @@ fn help_and_version_go_to_stdout_with_status_0() {
     for documented in [
         "Exit status",
         "OPENROUTER_API_KEY",
+        "any download to a terminal",
         "3 authentication",
         "5 some items",
     ] {
@@ -86,6 +87,85 @@ fn base_url_and_workspace_come_from_the_environment() {
 }
 
 #[test]
+fn each_command_help_shows_only_the_options_that_apply_and_examples() {
+    let help = |command: &str| ran(bare().args([command, "--help"])).stdout;
+    for command in ["ls", "put", "get", "info", "rm"] {
+        let text = help(command);
+        for option in [
+            "--base-url",
+            "--workspace",
+            "--json",
+            "--verbose",
+            "--ca-cert",
+        ] {
+            assert!(text.contains(option), "{command}: {option} missing: {text}");
+        }
+        assert!(
+            text.contains("Examples:\n  openrouter-files "),
+            "{command}: {text}"
+        );
+        // Progress bars only where files move.
+        let bars = matches!(command, "put" | "get");
+        assert_eq!(text.contains("--quiet"), bars, "{command}: {text}");
+    }
+    let emulator_help = cfg!(feature = "emulator").then_some("emulator");
+    for command in ["completions", "ref"].into_iter().chain(emulator_help) {
+        let text = help(command);
+        for option in [
+            "--base-url",
+            "--workspace",
+            "--json",
+            "--quiet",
+            "--verbose",
+            "--proxy",
+        ] {
+            assert!(!text.contains(option), "{command}: {option} shown: {text}");
+        }
+    }
+    if cfg!(feature = "emulator") {
+        assert!(help("emulator").contains("Examples:\n"));
+    }
+    assert!(help("ref").contains("Examples:\n"));
+    let install = help("completions");
+    assert!(
+        install.contains("openrouter-files completions bash > $dir/openrouter-files"),
+        "{install}"
+    );
+    // Options that do not apply are refused after the command; `-q` after a command without
+    // bars is still accepted (0.2 took it there).
+    for args in [
+        &["emulator", "--base-url", "http://127.0.0.1:1"][..],
+        &["completions", "bash", "--json"],
+        &["ref", "ID", "--for", "chat", "--verbose"],
+    ] {
+        assert_eq!(ran(bare().args(args)).code, Some(2), "{args:?}");
+    }
+    let emulator = emulator();
+    assert_eq!(run(&emulator, &["ls", "-q"]).code, Some(0));
+}
+
+#[test]
+fn a_base_url_from_the_environment_is_not_shown_in_the_usage_line_as_if_typed() {
+    for command in ["put", "sync"] {
+        let out = ran(bare()
+            .env("OPENROUTER_BASE_URL", "http://127.0.0.1:1/api/v1")
+            .env(
+                "OPENROUTER_WORKSPACE",
+                "a103d8b6-42f0-4e50-9a3c-bf41e2c3c1a7",
+            )
+            .arg(command));
+        assert_eq!(out.code, Some(2), "{out:?}");
+        let usage = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("Usage:"))
+            .unwrap();
+        assert!(!usage.contains("--base-url"), "{usage}");
+        assert!(!usage.contains("--workspace"), "{usage}");
+    }
+}
+
+#[test]
 fn usage_and_local_validation_errors_exit_2_before_sending() {
     let emulator = emulator();
     for args in [
@@ -94,7 +174,8 @@ fn usage_and_local_validation_errors_exit_2_before_sending() {
         vec!["ls", "--limit"],
         vec!["ls", "--limit", "ten"],
         vec!["ls", "--limit", "0"],
-        vec!["ls", "--limit", "1001"],
+        vec!["ls", "--page-size", "0"],
+        vec!["ls", "--page-size", "1001"],
         vec!["ls", "--order", "sideways"],
         vec!["put"],
         vec!["put", "-j", "0", "x"],
@@ -224,20 +305,6 @@ fn server_text_reaches_no_output_with_control_characters() {
             "{all:?}"
         );
     }
-}
-
-#[test]
-fn completions_print_a_script_for_each_shell() {
-    for (shell, marker) in [
-        ("bash", "complete -F _openrouter__files"),
-        ("zsh", "#compdef openrouter-files"),
-        ("fish", "complete -c openrouter-files -n"),
-    ] {
-        let out = ran(bare().args(["completions", shell]));
-        assert_eq!(out.code, Some(0), "{shell}: {out:?}");
-        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
-    }
-    assert_eq!(ran(bare().args(["completions", "tcsh"])).code, Some(2));
 }
 
 #[test]

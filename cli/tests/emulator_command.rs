@@ -280,12 +280,74 @@ fn the_emulator_command_prints_its_url_and_key_and_serves_until_killed() {
         printed[0].split(' ').nth(1).unwrap(),
     ]));
     stop(&mut child);
+    // One `seeded ID NAME BYTES` line per small file too, before `base_url`.
+    assert_eq!(printed.len(), 5, "{printed:?}");
+    let small = &printed[1..4];
+    for (i, line) in small.iter().enumerate() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert_eq!(fields[0], "seeded");
+        assert!(fields[1].starts_with("or_file_"), "{line}");
+        assert_eq!(fields[2], format!("seed-{i:05}.txt"));
+        assert_eq!(fields[3], "12", "{line}");
+    }
     assert_eq!(out.stdout.lines().count(), 4, "{out:?}");
+    for line in small {
+        let id = line.split(' ').nth(1).unwrap();
+        assert!(out.stdout.contains(&format!("{id}\t12\t")), "{id}: {out:?}");
+    }
     assert!(out.stdout.starts_with(&format!(
         "{}\t3000000\t",
         printed[0].split(' ').nth(1).unwrap()
     )));
     assert_eq!(big.raw_stdout.len(), 3_000_000);
+}
+
+#[test]
+fn print_env_gives_a_shell_export_lines_to_eval_and_serves_on_in_the_background() {
+    let storage = tempfile::tempdir().unwrap();
+    // The walk-through's three lines, in a real bash: were standard output not closed after
+    // the export lines, `$(…)` would wait for the emulator to end, and the test time out.
+    // (Its standard error goes elsewhere: this test reads bash's to the end.)
+    let script = format!(
+        "eval \"$('{BIN}' emulator --print-env --seed-files 2 --storage-dir '{}' 2>/dev/null &)\"\n\
+         '{BIN}' ls\n\
+         echo \"pid=$OPENROUTER_EMULATOR_PID url=$OPENROUTER_BASE_URL\"",
+        storage.path().display()
+    );
+    let out = ran(assert_cmd::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &script])
+        .env_remove("OPENROUTER_API_KEY")
+        .env_remove("OPENROUTER_BASE_URL")
+        .timeout(Duration::from_secs(60)));
+    let last = out.stdout.lines().last().unwrap_or_default().to_string();
+    let pid: i32 = last
+        .strip_prefix("pid=")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no pid: {out:?}"));
+    let url = last.split("url=").nth(1).unwrap().to_string();
+    // SAFETY: kill(2) takes plain integers; the pid is the emulator's, which is still
+    // serving (the port below answers until it ends).
+    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(sent, 0, "the emulator was not running: {out:?}");
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let listed: Vec<&str> = out.stdout.lines().filter(|l| l.contains('\t')).collect();
+    assert_eq!(listed.len(), 2, "{out:?}");
+    assert!(listed[0].ends_with("\tseed-00000.txt"), "{out:?}");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // Stopped by the signal, it stops listening and removes what it stored.
+    let address = url["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stored = || std::fs::read_dir(storage.path()).unwrap().count();
+    while std::net::TcpStream::connect(&address).is_ok() || stored() > 0 {
+        assert!(Instant::now() < deadline, "the emulator is still serving");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

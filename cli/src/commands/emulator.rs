@@ -1,7 +1,8 @@
 //! `emulator`: the library's local Files API server, run until a signal stops it, printing
-//! what a test or script needs to reach it (`base_url …`, `api_key …`, one `seeded …` line per
-//! seed). Stopped by SIGINT, SIGTERM or SIGHUP, it removes the bytes it stored, through the
-//! storage directory's handle ([`Emulator::remove_storage`]).
+//! what a test or script needs to reach it (one `seeded …` line per seed, then `base_url …`
+//! and `api_key …`, or with `--print-env` `export` lines for a shell's `eval`). Stopped by
+//! SIGINT, SIGTERM or SIGHUP, it removes the bytes it stored, through the storage directory's
+//! handle ([`Emulator::remove_storage`]).
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -78,27 +79,49 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     // symlink meanwhile is emptied all the same, and no link is followed.
     let on_signal = Arc::clone(&emulator);
     crate::interrupt::on_interrupt(move || on_signal.remove_storage());
+    // `# ` makes the lines comments for a shell that evaluates the output.
+    let comment = if args.print_env { "# " } else { "" };
     for (name, size) in &args.seed_downloadable {
         let id = emulator
             .seed_reader_in(DEFAULT_WORKSPACE, name, Generated::new(*size))
             .map_err(failed(format!("cannot seed {name}")))?;
-        out.line(&format!("seeded {id} {} {size}", clean(name)))?;
+        out.line(&format!("{comment}seeded {id} {} {size}", clean(name)))?;
     }
     for i in 0..args.seed_files {
         let name = format!("seed-{i:05}.txt");
         let text = format!("seed file {i}\n");
-        emulator
+        let id = emulator
             .seed_file_in(DEFAULT_WORKSPACE, &name, text.as_bytes())
             .map_err(failed(format!("cannot seed {name}")))?;
+        out.line(&format!("{comment}seeded {id} {name} {}", text.len()))?;
     }
-    if args.seed_files > 0 {
-        out.line(&format!("seeded {} small files", args.seed_files))?;
+    if args.print_env {
+        for line in exports(emulator.base_url(), emulator.api_key(), std::process::id()) {
+            out.line(&line)?;
+        }
+        out.detach()?;
+    } else {
+        out.line(&format!("base_url {}", emulator.base_url()))?;
+        out.line(&format!("api_key {}", emulator.api_key()))?;
     }
-    out.line(&format!("base_url {}", emulator.base_url()))?;
-    out.line(&format!("api_key {}", emulator.api_key()))?;
     loop {
         std::thread::park();
     }
+}
+
+/// The `export` lines of `--print-env`, each value quoted for a POSIX shell.
+fn exports(base_url: &str, api_key: &str, pid: u32) -> [String; 3] {
+    [
+        format!("export OPENROUTER_BASE_URL={}", quoted(base_url)),
+        format!("export OPENROUTER_API_KEY={}", quoted(api_key)),
+        format!("export OPENROUTER_EMULATOR_PID={pid}"),
+    ]
+}
+
+/// `text` in single quotes, each `'` in it written `'\''`: a POSIX shell reads it back
+/// exactly, expanding nothing.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// `left` bytes that look like binary data, the same for every run: the low byte of each
@@ -137,6 +160,45 @@ impl Read for Generated {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exported_values_are_quoted_for_a_shell() {
+        let [url, key, pid] = exports("http://127.0.0.1:1/api/v1", "k'; rm -rf ~ #$(x)", 42);
+        assert_eq!(
+            url,
+            "export OPENROUTER_BASE_URL='http://127.0.0.1:1/api/v1'"
+        );
+        assert_eq!(key, r"export OPENROUTER_API_KEY='k'\''; rm -rf ~ #$(x)'");
+        assert_eq!(pid, "export OPENROUTER_EMULATOR_PID=42");
+    }
+
+    #[test]
+    fn a_shell_reads_back_every_exported_value_exactly() {
+        for key in [
+            "sk-or-plain",
+            "it's",
+            "a b\tc\nd",
+            "$(echo pwned)`echo x`$HOME\\'\"",
+            "'",
+        ] {
+            let [url, key_line, pid] = exports("http://127.0.0.1:1/api/v1", key, 7);
+            let script = format!(
+                "{url}\n{key_line}\n{pid}\n\
+                 printf '%s|%s|%s' \"$OPENROUTER_BASE_URL\" \"$OPENROUTER_API_KEY\" \"$OPENROUTER_EMULATOR_PID\""
+            );
+            let out = std::process::Command::new("sh")
+                .args(["-c", "eval \"$1\"", "sh", &script])
+                .output()
+                .expect("this test needs a POSIX sh");
+            assert!(out.status.success(), "{key:?}: {out:?}");
+            let read = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(
+                read,
+                format!("http://127.0.0.1:1/api/v1|{key}|7"),
+                "{key:?}"
+            );
+        }
+    }
 
     #[test]
     fn seeded_bytes_are_the_same_on_every_run() {

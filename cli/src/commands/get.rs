@@ -43,6 +43,8 @@ pub fn get(
             return Err(Failure::usage(format!("get takes at most {MAX_IDS} ids")));
         }
     }
+    // The directories `-d` created, removed again (when still empty) if the command fails.
+    let mut created = Vec::new();
     let targets: Vec<(String, PathBuf)> = match (&args.output, &args.dir) {
         (Some(path), _) => {
             let [id] = wanted.as_slice() else {
@@ -55,16 +57,12 @@ pub fn get(
             get_named::by_name(client, dir, &wanted, &known, args.named.dry_run.dry_run)?
         }
         (None, Some(dir)) => {
-            if !dir.is_dir() {
-                return Err(Failure::usage(format!(
-                    "{}: no such directory",
-                    dir.display()
-                )));
-            }
-            wanted
+            let targets = wanted
                 .into_iter()
                 .map(|id| check_file_name(&id).map(|()| (id.clone(), dir.join(&id))))
-                .collect::<Result<_, _>>()?
+                .collect::<Result<_, _>>()?;
+            created = make_dir(dir)?;
+            targets
         }
         (None, None) => {
             let [id] = wanted.as_slice() else {
@@ -98,7 +96,7 @@ pub fn get(
             task: (id, target),
         })
         .collect();
-    transfer::run(
+    let result = transfer::run(
         client,
         &plan,
         batch,
@@ -119,7 +117,40 @@ pub fn get(
             saved.map(drop).map_err(|e| write_failure(e, target))
         },
         |_| Ok(()),
-    )
+    );
+    if result.is_err() {
+        // Deepest first; `remove_dir` leaves a directory that holds a file.
+        for dir in &created {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+/// Makes `dir` if it does not exist, with its missing parents; returns the directories it
+/// made, deepest first. An existing path that is not a directory is refused.
+fn make_dir(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    if dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    if dir.exists() {
+        return Err(Failure::usage(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::usage(format!(
+            "cannot create the directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    Ok(missing)
 }
 
 /// Streams one file to standard output, unless it is a terminal.

@@ -1,4 +1,5 @@
-//! `ls`: every file, page by page as the output is read, as TSV or JSON lines.
+//! `ls`: every file (or the first `--limit`), page by page as the output is read, as TSV or
+//! JSON lines.
 
 use openrouter_files::{FileMetadata, FilesClient, Order};
 
@@ -9,9 +10,20 @@ use crate::summary::{Summary, size};
 use crate::text::{answer_line, tsv_field};
 
 pub fn ls(client: &FilesClient, args: &Ls, json: bool, out: &mut Out) -> Result<(), Failure> {
+    let extra = &args.summary;
+    let filter = extra
+        .select
+        .filter()
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let mut request = client.list();
-    if let Some(limit) = args.limit {
-        request = request.limit(limit);
+    // A small --limit needs no bigger page than itself (unless a filter skips files).
+    let small_limit = args
+        .limit
+        .filter(|_| filter.is_none())
+        .and_then(|n| u32::try_from(n).ok())
+        .map(|n| n.min(1000));
+    if let Some(size) = args.page_size.or(small_limit) {
+        request = request.page_size(size);
     }
     if let Some(provider) = &args.provider {
         request = request.provider(provider.as_str());
@@ -22,15 +34,11 @@ pub fn ls(client: &FilesClient, args: &Ls, json: bool, out: &mut Out) -> Result<
             args::Order::Desc => Order::Desc,
         });
     }
-    let extra = &args.summary;
-    let filter = extra
-        .select
-        .filter()
-        .map_err(|e| Failure::usage(e.to_string()))?;
     let mut summary = Summary::default();
     // The next page is fetched only when this one is written, so a reader that leaves
     // (`| head -1`) stops the requests too.
-    for page in request.pages() {
+    let mut left = args.limit.unwrap_or(u64::MAX);
+    'pages: for page in request.pages() {
         for file in page?.data {
             if filter.as_ref().is_some_and(|f| !f.matches(&file)) {
                 continue;
@@ -43,6 +51,10 @@ pub fn ls(client: &FilesClient, args: &Ls, json: bool, out: &mut Out) -> Result<
             })?;
             if out.closed() {
                 return Ok(());
+            }
+            left -= 1;
+            if left == 0 {
+                break 'pages;
             }
         }
     }

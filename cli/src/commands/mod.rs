@@ -14,17 +14,16 @@ mod select;
 mod sync;
 mod transfer;
 
-use clap::CommandFactory;
 use openrouter_files::FilesClient;
 
-use crate::args::{Cli, Command, Global};
+use crate::args::{Api, Cli, Command};
 use crate::failure::Failure;
 use crate::output::Out;
 use crate::report::Report;
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
-    let global = &cli.global;
+    let global = &cli.global.api;
     // The emulator prints its own key, on purpose.
     #[cfg(feature = "emulator")]
     let emulator = matches!(cli.command, Command::Emulator(_));
@@ -41,23 +40,26 @@ pub fn run(cli: Cli, report: &Report) -> Result<(), Failure> {
         Command::Sync(args) => sync::sync(&client(global)?, args, global.json, report, &mut out),
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::emulator(args, &mut out),
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "openrouter-files", &mut script);
-            out.line(String::from_utf8_lossy(&script).trim_end())
-        }
+        Command::Completions { shell } => out.line(crate::completions::script(*shell).trim_end()),
     }
 }
 
 /// The API key from `OPENROUTER_API_KEY`, trimmed; `None` when unset or blank.
 pub fn api_key() -> Option<String> {
-    let key = std::env::var("OPENROUTER_API_KEY").ok()?;
-    Some(key.trim().to_string()).filter(|key| !key.is_empty())
+    Some(env("OPENROUTER_API_KEY")?.trim().to_string())
+}
+
+/// The environment variable `name`, `None` when unset or blank (as in the library's
+/// `FilesClient::from_env`). A value that is not UTF-8 is kept, lossily, for the library to
+/// refuse.
+fn env(name: &str) -> Option<String> {
+    let value = std::env::var_os(name)?;
+    Some(value.to_string_lossy().into_owned()).filter(|v| !v.trim().is_empty())
 }
 
 /// The client for the API commands: the key from `OPENROUTER_API_KEY`, the base URL and the
-/// workspace from the options or their environment variables.
-fn client(global: &Global) -> Result<FilesClient, Failure> {
+/// workspace from the options or else their environment variables.
+fn client(options: &Api) -> Result<FilesClient, Failure> {
     let Some(key) = api_key() else {
         return Err(Failure::usage(
             "OPENROUTER_API_KEY is not set: export your OpenRouter API key in it",
@@ -66,11 +68,12 @@ fn client(global: &Global) -> Result<FilesClient, Failure> {
     let mut builder = FilesClient::builder()
         .api_key(&key)
         .user_agent(concat!("openrouter-files-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(url) = &global.base_url {
-        builder = builder.base_url(url);
+    let given = |option: &Option<String>, name| option.clone().or_else(|| env(name));
+    if let Some(url) = given(&options.base_url, "OPENROUTER_BASE_URL") {
+        builder = builder.base_url(&url);
     }
-    if let Some(workspace) = &global.workspace {
-        builder = builder.workspace(workspace);
+    if let Some(workspace) = given(&options.workspace, "OPENROUTER_WORKSPACE") {
+        builder = builder.workspace(&workspace);
     }
-    Ok(crate::network::configure(builder, global)?.build()?)
+    Ok(crate::network::configure(builder, options)?.build()?)
 }
