@@ -241,14 +241,15 @@ impl From<io::Error> for Error {
 
 /// Wraps this crate's error in an [`io::Error`] of a matching kind (`UnexpectedEof` for
 /// [`Error::Truncated`], `TimedOut` for a timeout, the original kind for [`Error::Io`]);
-/// `impl From<io::Error> for Error` gets it back.
+/// `impl From<io::Error> for Error` gets it back. [`Error::Cancelled`] is `Other`, never
+/// `Interrupted`: `read_to_end`, `read_exact` and `io::copy` retry an `Interrupted` read, and a
+/// cancelled call would be retried forever.
 impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match &error {
             Error::Truncated { .. } => io::ErrorKind::UnexpectedEof,
             Error::Io { source, .. } => source.kind(),
             Error::Transport(transport) => transport.io_kind(),
-            Error::Cancelled => io::ErrorKind::Interrupted,
             Error::InvalidInput(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
             Error::Decode { .. } | Error::Protocol(_) | Error::OtherFile { .. } => {
                 io::ErrorKind::InvalidData
@@ -478,6 +479,27 @@ impl From<ApiError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancelled_call_read_through_io_ends_the_read_instead_of_spinning() {
+        struct Cancelled(u32);
+        impl io::Read for Cancelled {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                assert!(
+                    self.0 < 100,
+                    "std retried the cancelled read {} times",
+                    self.0
+                );
+                Err(io::Error::from(Error::Cancelled))
+            }
+        }
+        let mut reader = Cancelled(0);
+        let err = io::copy(&mut reader, &mut io::sink()).unwrap_err();
+        assert_ne!(err.kind(), io::ErrorKind::Interrupted);
+        assert!(matches!(Error::from(err), Error::Cancelled));
+        assert_eq!(reader.0, 1);
+    }
 
     #[test]
     fn a_cut_that_halves_the_secret_leaves_no_start_of_it() {
