@@ -1058,13 +1058,14 @@ fn chunked_and_expect_continue_uploads_are_read() {
     // Expect: 100-continue gets its interim answer before the body is sent.
     let mut stream = connect(raw.emulator.addr());
     let head = format!(
-        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         raw.auth(),
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
     assert_eq!(read_status(&mut stream), Some(100));
     stream.write_all(&body).unwrap();
+    // `Connection: close`: the end of the answer is the end of the stream, at once.
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
     let rest = String::from_utf8_lossy(&rest);
@@ -1400,7 +1401,8 @@ fn running_out_of_file_descriptors_does_not_stop_the_server() {
 
 #[test]
 fn a_delayed_request_holds_up_no_other_request() {
-    let delay = Duration::from_secs(10);
+    // Long enough that a list stuck behind it would show; the test waits it out at the end.
+    let delay = Duration::from_secs(3);
     let raw = Raw::new(Emulator::start().unwrap());
     raw.emulator
         .inject(Fault::Delay(delay).on(Route::Upload), 1);

@@ -60,6 +60,9 @@ impl Scripted {
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
+                // Answers are written in pieces (head, then body): without this, each waits
+                // ~40 ms for the client's delayed ACK, which made the generated suites slow.
+                let _ = stream.set_nodelay(true);
                 acc.fetch_add(1, Ordering::SeqCst);
                 let (handler, reqs, counter) = (
                     Arc::clone(&handler),
