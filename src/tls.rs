@@ -36,6 +36,9 @@ pub(crate) fn configure(
 ) -> Result<ConfigBuilder<AgentScope>> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
+    // Only the platform store can be empty; without it there is nothing to judge.
+    #[cfg(not(feature = "platform-roots"))]
+    let _ = https_base;
     let provider = if cfg!(feature = "native-tls") {
         TlsProvider::NativeTls
     } else {
