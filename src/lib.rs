@@ -157,5 +157,5 @@ pub use progress::PROGRESS_STEP;
 pub use recover::{LOST_UPLOAD_CLOCK_SKEW, Uploaded};
 pub use retry::RetryPolicy;
 pub use sync::{FolderSync, SyncAction, SyncPlan, SyncReport};
-pub use trust::TlsRoots;
+pub use trust::{TlsRoots, read_pem_file};
 pub use upload::Upload;

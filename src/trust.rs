@@ -1,6 +1,14 @@
 //! Which roots the client trusts: [`TlsRoots`], and the platform's store read as a list of
 //! certificates (feature `platform-roots`), so that roots added on the builder extend it on
-//! either TLS stack.
+//! either TLS stack; and certificate files read within bounds ([`read_pem_file`]), so that a
+//! FIFO, a device or a huge file named as one neither hangs nor fills the memory.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest certificate file read (a system's whole bundle is well under 1 MiB).
+const MAX_FILE: u64 = 32 << 20;
 
 /// The roots a client trusts, besides those added with
 /// [`add_root_certificate`](crate::FilesClientBuilder::add_root_certificate) (which every
@@ -43,6 +51,7 @@ pub enum TlsRoots {
     any(feature = "rustls", feature = "native-tls")
 ))]
 pub(crate) fn platform_certificates() -> crate::Result<Vec<ureq::tls::Certificate<'static>>> {
+    check_environment()?;
     let found = rustls_native_certs::load_native_certs();
     for error in &found.errors {
         log::debug!("reading the platform's trust store: {error}");
@@ -61,4 +70,97 @@ pub(crate) fn platform_certificates() -> crate::Result<Vec<ureq::tls::Certificat
         .iter()
         .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
         .collect())
+}
+
+/// Reads a PEM file for [`add_root_certificate`](crate::FilesClientBuilder::add_root_certificate),
+/// refusing, before reading anything, what is not a regular file (a FIFO would never end, a
+/// device such as `/dev/zero` would never stop growing) or is larger than 32 MiB.
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("ca-{}.pem", std::process::id()));
+/// # std::fs::write(&path, "-----BEGIN CERTIFICATE-----\n…")?;
+/// let pem = openrouter_files::read_pem_file(&path)?;
+/// let builder = openrouter_files::FilesClient::builder().add_root_certificate(pem);
+///
+/// # #[cfg(unix)]
+/// let refused = openrouter_files::read_pem_file("/dev/zero").unwrap_err();
+/// # #[cfg(unix)]
+/// assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn read_pem_file(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref();
+    let size = readable_size(&std::fs::metadata(path)?)?;
+    let file = File::open(path)?;
+    // Checked again on what was opened: the name may have changed hands in between.
+    readable_size(&file.metadata()?)?;
+    let mut pem = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(MAX_FILE + 1).read_to_end(&mut pem)?;
+    if pem.len() as u64 > MAX_FILE {
+        return Err(too_large());
+    }
+    Ok(pem)
+}
+
+/// The size of a certificate file, or why it cannot be one.
+fn readable_size(meta: &Metadata) -> io::Result<u64> {
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a folder holds no certificate file)",
+        ));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(too_large());
+    }
+    Ok(meta.len())
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "larger than {} MiB, too large for certificates",
+            MAX_FILE >> 20
+        ),
+    )
+}
+
+/// Refuses, before the platform's store is read, a `SSL_CERT_FILE`, or a file in a folder of
+/// `SSL_CERT_DIR`, that [`read_pem_file`] would refuse: `rustls-native-certs` reads them
+/// without bounds. Names it cannot read are left for it to report.
+#[cfg(all(
+    feature = "platform-roots",
+    any(feature = "rustls", feature = "native-tls")
+))]
+fn check_environment() -> crate::Result<()> {
+    let refuse = |variable: &str, path: &Path, why: io::Error| {
+        crate::Error::Config(format!(
+            "{variable} names {}, which is {why}",
+            path.display()
+        ))
+    };
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE") {
+        let path = Path::new(&file);
+        if let Ok(meta) = std::fs::metadata(path) {
+            readable_size(&meta).map_err(|why| refuse("SSL_CERT_FILE", path, why))?;
+        }
+    }
+    let dirs = std::env::var_os("SSL_CERT_DIR").unwrap_or_default();
+    for dir in std::env::split_paths(&dirs) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|entry| entry.path()) {
+            // What the store reads: the regular files, symbolic links followed.
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {
+                    readable_size(&meta).map_err(|why| refuse("SSL_CERT_DIR", &path, why))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }

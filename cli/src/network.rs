@@ -20,7 +20,7 @@ pub fn configure(
         Some(std::path::PathBuf::from(path)).filter(|p| !p.as_os_str().is_empty())
     };
     if let Some(path) = global.ca_cert.clone().or_else(from_env) {
-        let pem = std::fs::read(&path).map_err(|e| {
+        let pem = openrouter_files::read_pem_file(&path).map_err(|e| {
             Failure::usage(format!(
                 "cannot read the CA certificate file {}: {e}",
                 path.display()

@@ -292,3 +292,91 @@ fn verbose_prints_each_try_on_stderr_and_json_outputs_carry_the_same_request_id(
     assert!(gone["_request_id"].is_string(), "{gone}");
     assert_ne!(gone["_request_id"], put["_request_id"]);
 }
+
+/// The binary with `setup`'s options or environment, `info` against a TLS port nothing
+/// listens on, its address space capped at 2 GiB and its life at 30 s (then it is killed and
+/// the test fails): a certificate file that never ends must neither hang it nor grow it.
+#[cfg(unix)]
+fn bounded_run(setup: impl FnOnce(&mut std::process::Command)) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = process("https://127.0.0.1:1/api/v1");
+    for name in PROXY_VARIABLES {
+        cmd.env_remove(name);
+    }
+    cmd.env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("OPENROUTER_CA_CERT")
+        .args(["info", "file_x"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    setup(&mut cmd);
+    // SAFETY: setrlimit(2) is async-signal-safe and touches only the limit given.
+    unsafe {
+        cmd.pre_exec(|| {
+            let cap = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            match libc::setrlimit(libc::RLIMIT_AS, &cap) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ca_file_that_is_a_fifo_a_device_or_huge_is_refused_at_once_by_option_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Sparse: 8 GiB of zeros that take no disk, one endless line to a PEM reader.
+    let huge_dir = dir.path().join("certs");
+    std::fs::create_dir(&huge_dir).unwrap();
+    let huge = huge_dir.join("huge.pem");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let zero = std::path::Path::new("/dev/zero");
+    type Setup<'a> = (&'a str, &'a std::path::Path, &'a std::path::Path);
+    let cases: [Setup; 6] = [
+        ("--ca-cert", &fifo, &fifo),
+        ("--ca-cert", zero, zero),
+        ("--ca-cert", &huge, &huge),
+        ("SSL_CERT_FILE", &fifo, &fifo),
+        ("SSL_CERT_FILE", zero, zero),
+        ("SSL_CERT_DIR", &huge_dir, &huge),
+    ];
+    for (how, given, named) in cases {
+        let out = bounded_run(|cmd| {
+            match how.strip_prefix("--") {
+                Some(_) => cmd.arg(how).arg(given),
+                None => cmd.env(how, given),
+            };
+        });
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{how} {given:?}: {out:?}");
+        assert!(
+            stderr.contains(&named.display().to_string()),
+            "{how}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{how}: {out:?}");
+    }
+}
