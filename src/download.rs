@@ -209,7 +209,8 @@ impl Read for Download {
 }
 
 /// Creates a temporary file beside `target`, lets `fill` write it, then syncs it and renames
-/// it over `target`; on failure removes it. A `target` that exists lends its permissions.
+/// it over `target`; on failure removes it, and on a panic in `fill` (an observer's, a
+/// callback's) too. A `target` that exists lends its permissions.
 fn write_atomically(
     target: &Path,
     fill: impl FnOnce(&mut File, &Path) -> Result<u64>,
@@ -221,26 +222,37 @@ fn write_atomically(
             io::Error::new(io::ErrorKind::InvalidInput, why),
         ));
     }
-    let temp = temp_path_beside(target);
+    let path = temp_path_beside(target);
+    // Declared before the file, so dropped after it: closed first, then removed.
+    let mut temp = Temporary(None);
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&temp)
-        .map_err(|e| Error::io(temp.clone(), e))?;
-    let result = keep_permissions(target, &file)
-        .map_err(|e| Error::io(temp.clone(), e))
-        .and_then(|()| fill(&mut file, &temp))
-        .and_then(|written| {
-            file.sync_all().map_err(|e| Error::io(temp.clone(), e))?;
-            drop(file);
-            std::fs::rename(&temp, target).map_err(|e| Error::io(target.to_path_buf(), e))?;
-            sync_parent(target);
-            Ok(written)
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+        .open(&path)
+        .map_err(|e| Error::io(path.clone(), e))?;
+    // Ours from here on: removed unless renamed into place, also when `fill` panics.
+    temp.0 = Some(path.clone());
+    let written = keep_permissions(target, &file)
+        .map_err(|e| Error::io(path.clone(), e))
+        .and_then(|()| fill(&mut file, &path))?;
+    file.sync_all().map_err(|e| Error::io(path.clone(), e))?;
+    drop(file);
+    std::fs::rename(&path, target).map_err(|e| Error::io(target.to_path_buf(), e))?;
+    temp.0 = None;
+    sync_parent(target);
+    Ok(written)
+}
+
+/// The temporary file a write created and has not yet renamed into place, removed when
+/// dropped.
+struct Temporary(Option<PathBuf>);
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
     }
-    result
 }
 
 /// Gives `file` the permission bits of `target`, when `target` exists.

@@ -47,7 +47,10 @@ impl Attempt<'_> {
 /// Told about every try of every call a client makes; set with
 /// [`FilesClientBuilder::observer`](crate::FilesClientBuilder::observer). Any
 /// `Fn(&Attempt) + Send + Sync` closure is one. It runs on the thread making the call, before
-/// the call goes on: keep it quick.
+/// the call goes on: keep it quick. A panic in it is the caller's, as one in the caller's own
+/// code: it unwinds out of the call (in a [`Batch`](crate::Batch), the batch stops and the
+/// panic is resumed on the thread that ran it), leaves no temporary file behind, and the
+/// client stays usable.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};

@@ -136,3 +136,59 @@ fn the_observer_sees_every_try_with_its_retry_and_never_the_key() {
         assert!(!s.shown.contains(emulator.api_key()), "{}", s.shown);
     }
 }
+
+/// An observer that panics is the caller's panic: it reaches the caller as any panic of its
+/// own code would, and leaves no file behind, even when it panics on the try that resumes a
+/// download cut short (inside the write of the temporary file).
+#[test]
+fn a_panicking_observer_reaches_the_caller_and_leaves_no_temporary_file() {
+    use common::scripted::{Next, Scripted, respond};
+    use std::io::Write;
+    let server = Scripted::start(|n, _, stream| {
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nAccept-Ranges: bytes\r\n\
+                    ETag: \"v1\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+        if n == 0 {
+            // Four of the ten bytes announced, then the connection ends.
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(b"0123");
+        } else {
+            respond(stream, 200, "", b"0123456789");
+        }
+        Next::Close
+    });
+    let tries = Arc::new(Mutex::new(0));
+    let counted = Arc::clone(&tries);
+    let client = FilesClient::builder()
+        .api_key("sk-or-v1-observer")
+        .base_url(server.url(""))
+        .retry(fast_retries(3))
+        .observer(move |_: &Attempt<'_>| {
+            let mut tries = counted.lock().unwrap_or_else(|p| p.into_inner());
+            *tries += 1;
+            if *tries > 1 {
+                panic!("observer gives up");
+            }
+        })
+        .build()
+        .unwrap();
+    let dir = common::temp_dir("panicking-observer");
+    let target = dir.join("out.bin");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.download_to("file_1", &target)
+    }));
+    let payload = outcome.expect_err("the observer's panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"observer gives up"));
+    assert!(server.accepted() >= 2, "the resuming try was made");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    // The client is not poisoned: a later call works.
+    *tries.lock().unwrap_or_else(|p| p.into_inner()) = -100;
+    let bytes = client.download_to("file_1", &target).unwrap();
+    assert_eq!(
+        (bytes, std::fs::read(&target).unwrap()),
+        (10, b"0123456789".to_vec())
+    );
+}
