@@ -11,7 +11,8 @@
 //! - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas (or spaces): `*`
 //!   for every host; a name matches itself and its subdomains (`example.com` and
 //!   `.example.com` both match `example.com` and `api.example.com`); an IP address matches
-//!   itself, and `10.0.0.0/8` (CIDR) every address in it; IPv6 with or without brackets.
+//!   itself, and `10.0.0.0/8` (CIDR) every address in it; IPv6 with or without brackets (a
+//!   port after a bracketed one, `[::1]:8443`, is ignored, as after a name).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -172,6 +173,16 @@ fn route(url: &str, what: &str) -> Result<Route> {
     if proxy.host().is_empty() {
         return Err(bad("has no host"));
     }
+    // A port that is not a u16 would silently become the scheme's default port.
+    if let Some(authority) = proxy.uri().authority() {
+        let host_port = authority.as_str().rsplit('@').next().unwrap_or_default();
+        let after_host = host_port
+            .rsplit_once(']')
+            .map_or(host_port, |(_, rest)| rest);
+        if after_host.contains(':') && authority.port_u16().is_none() {
+            return Err(bad("has a port that is not a number from 0 to 65535"));
+        }
+    }
     let scheme = proxy
         .uri()
         .scheme_str()
@@ -202,6 +213,11 @@ fn parse_bypass(list: &str) -> Vec<Bypass> {
             let (address, bits) = match entry.split_once('/') {
                 Some((address, bits)) => (address, Some(bits.parse::<u8>().ok()?)),
                 None => (entry, None),
+            };
+            // `[::1]:8443`: a port after a bracketed address is ignored, as curl ignores it.
+            let address = match address.strip_prefix('[').and_then(|a| a.split_once(']')) {
+                Some((inner, _port)) => inner,
+                None => address,
             };
             if let Some(ip) = parse_ip(address) {
                 let max = if ip.is_ipv4() { 32 } else { 128 };
@@ -379,5 +395,28 @@ mod tests {
         assert!(same_prefix(ip("1.2.3.4"), ip("9.9.9.9"), 0));
         assert!(!same_prefix(ip("::1"), ip("0.0.0.1"), 0));
         assert!(same_prefix(ip("fe80::1"), ip("fe80::"), 64));
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_a_config_error_not_port_80() {
+        for url in ["http://u:pw@p:99999", "p:65536", "socks5h://p:1x"] {
+            let err = Proxies::new(&ProxyChoice::Url(url.into())).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+        let p = Proxies::new(&ProxyChoice::Url("p:65535".into())).unwrap();
+        assert_eq!(through(&p, "https://x/"), Some("http://p:65535"));
+    }
+
+    #[test]
+    fn a_bracketed_address_with_a_port_in_no_proxy_is_the_address_as_curl_reads_it() {
+        let p = vars(&[
+            ("https_proxy", "http://p:1"),
+            ("no_proxy", "[::1]:8443,[fe80::1]"),
+        ]);
+        assert_eq!(through(&p, "https://[::1]:8443/"), None);
+        assert_eq!(through(&p, "https://[::1]/"), None);
+        assert_eq!(through(&p, "https://[fe80::1]/"), None);
+        assert_eq!(through(&p, "https://[::2]/"), Some("http://p:1"));
     }
 }
