@@ -582,7 +582,8 @@ impl FilesClientBuilder {
 
     /// Sends every request through the proxy at `url`: `http://host:port` or
     /// `https://host:port` (a `CONNECT` tunnel; for an `https` server the key crosses the
-    /// proxy only inside TLS), or `socks5://`, `socks5h://` (the proxy resolves names),
+    /// proxy only inside TLS, while for a plain `http` base URL the proxy reads every request,
+    /// the key included, as with curl), or `socks5://`, `socks5h://` (the proxy resolves names),
     /// `socks4://`, `socks4a://`. Credentials go in the URL (`http://user:pass@host:port`,
     /// percent-encoded); they are sent to the proxy only and never printed. A URL without a
     /// scheme is an HTTP proxy. Checked by [`build`](Self::build) ([`Error::Config`]).

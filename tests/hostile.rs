@@ -11,6 +11,8 @@ mod common;
 mod generated;
 #[path = "hostile/generated_names.rs"]
 mod generated_names;
+#[path = "hostile/generated_proxies.rs"]
+mod generated_proxies;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
