@@ -11,7 +11,8 @@ use ureq::http::HeaderMap;
 
 use crate::error::redact;
 
-/// The request id an answer names, under any of the usual header names, redacted.
+/// The request id an answer names, under any of the usual header names, cut at 1 KiB as any
+/// value kept, redacted.
 pub(crate) fn request_id(headers: &HeaderMap, secret: &str) -> Option<String> {
     [
         "x-request-id",
@@ -21,7 +22,15 @@ pub(crate) fn request_id(headers: &HeaderMap, secret: &str) -> Option<String> {
     ]
     .iter()
     .find_map(|name| headers.get(*name)?.to_str().ok())
-    .map(|id| redact(id, secret))
+    .map(|id| redact(cut(id), secret))
+}
+
+/// `value` without what follows its first [`MAX_VALUE`] characters.
+fn cut(value: &str) -> &str {
+    value
+        .char_indices()
+        .nth(MAX_VALUE)
+        .map_or(value, |(i, _)| &value[..i])
 }
 
 /// The most headers kept from one answer, and the longest value kept (longer ones are cut).
@@ -66,11 +75,7 @@ impl ResponseInfo {
             .take(MAX_HEADERS)
             .map(|(name, value)| {
                 let value = String::from_utf8_lossy(value.as_bytes());
-                let cut = value
-                    .char_indices()
-                    .nth(MAX_VALUE)
-                    .map_or(value.as_ref(), |(i, _)| &value[..i]);
-                (name.as_str().to_string(), redact(cut, secret))
+                (name.as_str().to_string(), redact(cut(&value), secret))
             })
             .collect();
         ResponseInfo {
@@ -87,7 +92,7 @@ impl ResponseInfo {
     }
 
     /// The server's request id (`X-Request-Id`, `Request-Id`, `X-OpenRouter-Request-Id` or
-    /// `CF-Ray`), the one support asks for.
+    /// `CF-Ray`), the one support asks for; cut at 1 KiB as any value kept.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }

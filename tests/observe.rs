@@ -192,3 +192,43 @@ fn a_panicking_observer_reaches_the_caller_and_leaves_no_temporary_file() {
         (10, b"0123456789".to_vec())
     );
 }
+
+/// A request id longer than any id (60,000 bytes, under the head's size limit) is cut at
+/// 1 KiB, as every header value a result keeps: on the result, for the observer (and so on
+/// each `-v` line) and on an error.
+#[test]
+fn a_huge_request_id_is_cut_at_1_kib_everywhere_it_is_shown() {
+    use common::scripted::{Next, Scripted, api_error, json};
+    let id = "r".repeat(60_000);
+    let header = format!("X-Request-Id: {id}\r\n");
+    let server = Scripted::start(move |n, _, stream| {
+        match n {
+            0 => json(
+                stream,
+                200,
+                &header,
+                &common::scripted::file_json("or_file_1"),
+            ),
+            _ => api_error(stream, 404, &header, "no such file"),
+        }
+        Next::Close
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let client = FilesClient::builder()
+        .api_key("sk-or-v1-observer")
+        .base_url(server.url(""))
+        .observer(move |a: &Attempt<'_>| {
+            record
+                .lock()
+                .unwrap()
+                .push(a.request_id.map_or(0, str::len))
+        })
+        .build()
+        .unwrap();
+    let meta = client.retrieve("or_file_1").unwrap();
+    assert_eq!(meta.request_id(), Some(&id[..1024]));
+    let error = client.retrieve("or_file_1").unwrap_err();
+    assert_eq!(error.request_id(), Some(&id[..1024]), "{error:?}");
+    assert_eq!(*seen.lock().unwrap(), [1024, 1024]);
+}
