@@ -380,3 +380,57 @@ fn a_ca_file_that_is_a_fifo_a_device_or_huge_is_refused_at_once_by_option_or_env
         assert!(out.stdout.is_empty(), "{how}: {out:?}");
     }
 }
+
+#[path = "../../tests/common/scripted.rs"]
+#[allow(dead_code)]
+mod scripted;
+
+/// The proxy is chosen again for each URL a redirect leads to: a server reached directly (by
+/// `no_proxy`) that redirects to a host the proxy serves sends the next request through the
+/// proxy, and the other way round; the key stays with the first origin either way.
+#[test]
+fn a_redirect_to_another_host_is_judged_again_against_no_proxy() {
+    use connect_proxy::{Answer, connect_proxy};
+    use scripted::{Next, Scripted, json, redirect};
+    for (first, then) in [("127.0.0.1", "localhost"), ("localhost", "127.0.0.1")] {
+        let target = Scripted::start(|_, _, s| {
+            json(s, 200, "", FILE_JSON);
+            Next::Close
+        });
+        let to = format!("http://{then}:{}/api/v1/files/file_tls", target.addr.port());
+        let start = Scripted::start(move |_, _, s| {
+            redirect(s, 302, &to);
+            Next::Close
+        });
+        let (port, crossed) = connect_proxy(Answer::Tunnel, 2);
+        let mut cmd = bare();
+        for name in PROXY_VARIABLES {
+            cmd.env_remove(name);
+        }
+        let out = cmd
+            .env("http_proxy", format!("http://127.0.0.1:{port}"))
+            .env("no_proxy", format!("{first},::1"))
+            .args(["info", "file_tls", "--base-url"])
+            .arg(format!("http://{first}:{}/api/v1", start.addr.port()))
+            .output()
+            .unwrap();
+        assert!(retrieved(&out), "{first} then {then}: {out:?}");
+        let crossed = crossed.lock().unwrap();
+        let heads: Vec<&str> = crossed
+            .heads
+            .iter()
+            .filter_map(|h| h.lines().next())
+            .collect();
+        let through = format!("CONNECT {then}:{} HTTP/1.1", target.addr.port());
+        assert_eq!(heads, [through.as_str()], "{first} then {then}");
+        assert_eq!(start.received().len(), 1, "{first} reached directly");
+        let reached = target.received();
+        assert_eq!(reached.len(), 1);
+        assert_eq!(
+            reached[0].header("authorization"),
+            None,
+            "the key left its origin"
+        );
+        assert!(!String::from_utf8_lossy(&crossed.tunnelled).contains(KEY));
+    }
+}
