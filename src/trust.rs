@@ -61,8 +61,20 @@ pub(crate) fn platform_certificates() -> crate::Result<Vec<ureq::tls::Certificat
             Some(error) => format!(": {error}"),
             None => String::new(),
         };
+        // When the environment chose the store, say so: the fault is the variable's.
+        let chosen: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .iter()
+            .filter_map(|name| {
+                let value = std::env::var_os(name)?;
+                Some(format!("{name}={}", Path::new(&value).display()))
+            })
+            .collect();
+        let store = match chosen.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", chosen.join(", ")),
+        };
         return Err(crate::Error::Config(format!(
-            "the platform's trust store holds no certificate{why}"
+            "the platform's trust store{store} holds no certificate{why}"
         )));
     }
     Ok(found

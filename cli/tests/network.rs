@@ -379,6 +379,22 @@ fn a_ca_file_that_is_a_fifo_a_device_or_huge_is_refused_at_once_by_option_or_env
         );
         assert!(out.stdout.is_empty(), "{how}: {out:?}");
     }
+    // Files that hold no certificate: the message names the variable that chose them.
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (variable, path) in [("SSL_CERT_FILE", &garbage), ("SSL_CERT_DIR", &empty)] {
+        let out = bounded_run(|cmd| {
+            cmd.env(variable, path);
+        });
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{variable}: {out:?}");
+        assert!(
+            stderr.contains(&format!("{variable}={}", path.display())),
+            "{variable}: {stderr}"
+        );
+    }
 }
 
 #[path = "../../tests/common/scripted.rs"]
