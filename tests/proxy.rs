@@ -178,6 +178,50 @@ fn requests_cross_tinyproxy_to_an_https_server() {
     assert!(!log.contains(KEY));
 }
 
+/// tinyproxy asking for credentials (its configuration takes letters, digits and `._-`):
+/// percent-encoded ones are sent decoded and let through; a wrong password is its refusal as
+/// `Error::Proxy`, and no password shows anywhere.
+#[test]
+fn tinyproxy_with_basic_auth_takes_percent_encoded_credentials_and_refuses_wrong_ones() {
+    const PASSWORD: &str = "S3cr.et-pw_x";
+    let Some(tinyproxy) = Tinyproxy::start_with(&format!("BasicAuth corp {PASSWORD}\n")) else {
+        return;
+    };
+    let encoded: String = PASSWORD
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let url = format!("http://corp:{encoded}@127.0.0.1:{}", tinyproxy.port);
+    let (_origin, seen, client) = origin_and_client(Some(&url));
+    assert_eq!(client.retrieve("file_px").unwrap().id, "file_px");
+    assert_eq!(seen.lock().unwrap().heads.len(), 1);
+
+    let wrong = format!("http://corp:{encoded}x@127.0.0.1:{}", tinyproxy.port);
+    let (_origin, seen, client) = origin_and_client(Some(&wrong));
+    let error = client.retrieve("file_px").unwrap_err();
+    // tinyproxy 1.11 answers a CONNECT without valid credentials with 401, not 407.
+    assert!(
+        matches!(
+            &error,
+            Error::Proxy {
+                status: Some(401 | 407),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(seen.lock().unwrap().heads.is_empty());
+    let shown = format!("{error} {error:?} {client:?}");
+    for secret in [PASSWORD, encoded.as_str(), "cr.et", "%2Eet"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    let log = std::fs::read_to_string(tinyproxy.dir.join("log")).unwrap_or_default();
+    assert!(!log.contains(KEY));
+}
+
 /// A tinyproxy process on 127.0.0.1, killed when dropped.
 struct Tinyproxy {
     child: std::process::Child,
@@ -187,6 +231,11 @@ struct Tinyproxy {
 
 impl Tinyproxy {
     fn start() -> Option<Tinyproxy> {
+        Tinyproxy::start_with("")
+    }
+
+    /// With `extra` lines added to its configuration.
+    fn start_with(extra: &str) -> Option<Tinyproxy> {
         let binary = ["/usr/bin/tinyproxy", "/usr/sbin/tinyproxy"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
@@ -203,7 +252,7 @@ impl Tinyproxy {
         std::fs::create_dir_all(&dir).unwrap();
         // No ConnectPort line: CONNECT to any port (the test server's is random).
         let config = format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nLogLevel Connect\nLogFile \"{}\"\nMaxClients 4\n",
+            "Port {port}\nListen 127.0.0.1\nTimeout 10\nAllow 127.0.0.1\nLogLevel Connect\nLogFile \"{}\"\nMaxClients 4\n{extra}",
             dir.join("log").display()
         );
         std::fs::write(dir.join("tinyproxy.conf"), config).unwrap();
