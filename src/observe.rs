@@ -28,7 +28,9 @@ pub struct Attempt<'a> {
     pub bytes_announced: Option<u64>,
     /// The server's request id, when it sent one.
     pub request_id: Option<&'a str>,
-    /// The proxy the try went through, as `scheme://host:port` (never its credentials).
+    /// The proxy the try went through, as `scheme://host:port` (never its credentials): that
+    /// of its last request when it followed a redirect to a host the proxy settings treat
+    /// differently.
     pub proxy: Option<&'a str>,
     /// Why the try failed, when it did.
     pub error: Option<String>,
@@ -94,7 +96,8 @@ pub(crate) struct Try<'a> {
     pub(crate) path: &'a str,
     pub(crate) number: u32,
     pub(crate) started: std::time::Instant,
-    pub(crate) proxy: Option<&'a str>,
+    /// The proxy of the try's latest request (a redirect may change it).
+    pub(crate) proxy: std::cell::Cell<Option<&'a str>>,
     /// The key, removed from the request id an answer names.
     pub(crate) secret: &'a str,
 }
@@ -141,7 +144,7 @@ impl Try<'_> {
             bytes_sent: sent,
             bytes_announced: announced,
             request_id: request_id.as_deref(),
-            proxy: self.proxy,
+            proxy: self.proxy.get(),
             error,
             retry_in,
         });

@@ -403,17 +403,22 @@ mod scripted;
 
 /// The proxy is chosen again for each URL a redirect leads to: a server reached directly (by
 /// `no_proxy`) that redirects to a host the proxy serves sends the next request through the
-/// proxy, and the other way round; the key stays with the first origin either way.
+/// proxy, and the other way round; `-v` names the proxy of the last request; the key stays
+/// with the first origin.
 #[test]
 fn a_redirect_to_another_host_is_judged_again_against_no_proxy() {
     use connect_proxy::{Answer, connect_proxy};
     use scripted::{Next, Scripted, json, redirect};
-    for (first, then) in [("127.0.0.1", "localhost"), ("localhost", "127.0.0.1")] {
+    // `no_proxy` names the first host (then the second is proxied), or the second.
+    for direct_first in [true, false] {
         let target = Scripted::start(|_, _, s| {
             json(s, 200, "", FILE_JSON);
             Next::Close
         });
-        let to = format!("http://{then}:{}/api/v1/files/file_tls", target.addr.port());
+        let to = format!(
+            "http://localhost:{}/api/v1/files/file_tls",
+            target.addr.port()
+        );
         let start = Scripted::start(move |_, _, s| {
             redirect(s, 302, &to);
             Next::Close
@@ -423,30 +428,35 @@ fn a_redirect_to_another_host_is_judged_again_against_no_proxy() {
         for name in PROXY_VARIABLES {
             cmd.env_remove(name);
         }
+        let (no_proxy, proxied) = match direct_first {
+            true => ("127.0.0.1", format!("localhost:{}", target.addr.port())),
+            false => ("localhost", format!("127.0.0.1:{}", start.addr.port())),
+        };
         let out = cmd
             .env("http_proxy", format!("http://127.0.0.1:{port}"))
-            .env("no_proxy", format!("{first},::1"))
-            .args(["info", "file_tls", "--base-url"])
-            .arg(format!("http://{first}:{}/api/v1", start.addr.port()))
+            .env("no_proxy", format!("{no_proxy},::1"))
+            .args(["info", "file_tls", "-v", "--json", "--base-url"])
+            .arg(format!("http://127.0.0.1:{}/api/v1", start.addr.port()))
             .output()
             .unwrap();
-        assert!(retrieved(&out), "{first} then {then}: {out:?}");
+        assert!(retrieved(&out), "{no_proxy}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tries = json_lines(&stderr);
+        let via = direct_first.then(|| format!("http://127.0.0.1:{port}"));
+        assert_eq!(tries.len(), 1, "{stderr}");
+        assert_eq!(tries[0]["proxy"].as_str(), via.as_deref(), "{stderr}");
         let crossed = crossed.lock().unwrap();
         let heads: Vec<&str> = crossed
             .heads
             .iter()
             .filter_map(|h| h.lines().next())
             .collect();
-        let through = format!("CONNECT {then}:{} HTTP/1.1", target.addr.port());
-        assert_eq!(heads, [through.as_str()], "{first} then {then}");
-        assert_eq!(start.received().len(), 1, "{first} reached directly");
-        let reached = target.received();
-        assert_eq!(reached.len(), 1);
-        assert_eq!(
-            reached[0].header("authorization"),
-            None,
-            "the key left its origin"
-        );
-        assert!(!String::from_utf8_lossy(&crossed.tunnelled).contains(KEY));
+        let through = format!("CONNECT {proxied} HTTP/1.1");
+        assert_eq!(heads, [through.as_str()], "{no_proxy}");
+        assert_eq!((start.received().len(), target.received().len()), (1, 1));
+        let key = target.received()[0]
+            .header("authorization")
+            .map(str::to_string);
+        assert_eq!(key, None, "the key left its origin");
     }
 }

@@ -133,7 +133,7 @@ impl Transport<'_> {
             let making = body
                 .as_mut()
                 .map(|m| m as &mut dyn FnMut() -> Result<Outgoing<'a>>);
-            let tried = self.attempt(call, &url, &path, making, extra, deadline);
+            let tried = self.attempt(call, &url, &watch, making, extra, deadline);
             let failed = match tried {
                 Ok(response) if response.status().is_success() => {
                     watch.report(observer, Ended::Answered(&response), sent.get(), None);
@@ -240,21 +240,23 @@ impl Transport<'_> {
             path,
             number,
             started: Instant::now(),
-            proxy: self.shared.proxies.for_url(url).map(|r| r.shown.as_str()),
+            proxy: std::cell::Cell::new(self.shared.proxies.for_url(url).map(|r| r.shown.as_str())),
             secret: &self.shared.key,
         }
     }
 
-    /// One try of a call: the request, and the redirects it is allowed to follow.
-    fn attempt<'a>(
-        &self,
+    /// One try of a call, `watch`ed: the request, and the redirects it is allowed to follow
+    /// (`watch` is told the proxy of each request sent).
+    fn attempt<'a, 'w>(
+        &'w self,
         call: &Call<'_>,
         url: &str,
-        path: &str,
+        watch: &Try<'w>,
         mut body: Option<&mut (dyn FnMut() -> Result<Outgoing<'a>> + '_)>,
         extra: &[(HeaderName, HeaderValue)],
         deadline: Option<Instant>,
     ) -> Result<Response<Body>, Failure> {
+        let path = watch.path;
         let mut target = url.to_string();
         let mut redirects = 0;
         loop {
@@ -263,11 +265,12 @@ impl Transport<'_> {
                 None => None,
             };
             let at_origin = same_origin(url, &target);
+            let route = self.shared.proxies.for_url(&target);
+            watch.proxy.set(route.map(|r| r.shown.as_str()));
             let response = self
                 .send(call, &target, at_origin, outgoing, extra, deadline)
                 .map_err(|source| {
                     let method = method_name(&call.method);
-                    let route = self.shared.proxies.for_url(&target);
                     if let Some(refused) = crate::proxy::refusal(&source, route, method, path) {
                         return Failure::Final(refused);
                     }
