@@ -654,7 +654,13 @@ impl FilesClientBuilder {
             .map(|(n, v)| parse_header(n, v))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Config)?;
-        let proxies = Proxies::new(&self.proxy)?;
+        let https_only = self
+            .base_url
+            .parse::<ureq::http::Uri>()
+            .ok()
+            .and_then(|uri| Some(uri.scheme_str()?.eq_ignore_ascii_case("https")))
+            .unwrap_or(false);
+        let proxies = Proxies::new(&self.proxy, https_only)?;
         let config = Agent::config_builder()
             // Each request is given its proxy by `transport` (ureq would read the environment
             // by its own rules, which are not curl's).

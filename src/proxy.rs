@@ -7,7 +7,9 @@
 //! - an `http` URL uses `http_proxy` (lower case only: `HTTP_PROXY` can be set by a CGI
 //!   request's `Proxy:` header), an `https` URL `https_proxy` or `HTTPS_PROXY`; either falls
 //!   back to `all_proxy` or `ALL_PROXY`. An empty variable counts as unset. A value without a
-//!   scheme is an HTTP proxy (`proxy.corp:3128`).
+//!   scheme is an HTTP proxy (`proxy.corp:3128`); a client whose base URL is https (it never
+//!   follows a redirect to http) does not read the http one, so a malformed `http_proxy` does
+//!   not stop it, as it does not stop curl.
 //! - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas (or spaces): `*`
 //!   for every host; a name matches itself and its subdomains (`example.com` and
 //!   `.example.com` both match `example.com` and `api.example.com`); an IP address matches
@@ -70,8 +72,10 @@ pub(crate) struct Proxies {
 impl Proxies {
     /// The proxies `choice` names, reading the process environment for
     /// [`ProxyChoice::Environment`]. Fails with [`Error::Config`] on a proxy URL that is not
-    /// one (naming the variable or the setting, never its credentials).
-    pub(crate) fn new(choice: &ProxyChoice) -> Result<Proxies> {
+    /// one (naming the variable or the setting, never its credentials). An `https_only`
+    /// client (its base URL is https; it never follows a redirect to http) reads no variable
+    /// for http URLs, as curl reads none for an https one.
+    pub(crate) fn new(choice: &ProxyChoice, https_only: bool) -> Result<Proxies> {
         match choice {
             ProxyChoice::Off => Ok(Proxies::default()),
             ProxyChoice::Url(url) => {
@@ -82,13 +86,18 @@ impl Proxies {
                     bypass: Vec::new(),
                 })
             }
-            ProxyChoice::Environment => Proxies::from_vars(|name| std::env::var(name).ok()),
+            ProxyChoice::Environment => {
+                Proxies::from_vars(|name| std::env::var(name).ok(), https_only)
+            }
         }
     }
 
     /// The environment's proxies by curl's rules (see the module docs), `var` reading one
-    /// variable.
-    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Proxies> {
+    /// variable; none for http URLs when `https_only`.
+    pub(crate) fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        https_only: bool,
+    ) -> Result<Proxies> {
         let first = |names: &[&'static str]| {
             names.iter().find_map(|name| {
                 var(name)
@@ -104,7 +113,10 @@ impl Proxies {
             }
         };
         Ok(Proxies {
-            http: pick(&["http_proxy"])?,
+            http: match https_only {
+                true => None,
+                false => pick(&["http_proxy"])?,
+            },
             https: pick(&["https_proxy", "HTTPS_PROXY"])?,
             bypass: first(&["no_proxy", "NO_PROXY"])
                 .map(|(_, list)| parse_bypass(&list))
@@ -283,12 +295,15 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Proxies::from_vars(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        Proxies::from_vars(
+            |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            },
+            false,
+        )
         .unwrap()
     }
 
@@ -359,9 +374,10 @@ mod tests {
 
     #[test]
     fn a_bad_proxy_url_is_a_config_error_that_hides_its_credentials() {
-        let err = Proxies::from_vars(|name| {
-            (name == "HTTPS_PROXY").then(|| "ftp://user:hunter2@p:1".to_string())
-        })
+        let err = Proxies::from_vars(
+            |name| (name == "HTTPS_PROXY").then(|| "ftp://user:hunter2@p:1".to_string()),
+            true,
+        )
         .unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::Config(_)), "{err:?}");
@@ -374,7 +390,11 @@ mod tests {
 
     #[test]
     fn an_explicit_proxy_serves_every_url_and_off_none() {
-        let p = Proxies::new(&ProxyChoice::Url("http://u:pw@127.0.0.1:3128".into())).unwrap();
+        let p = Proxies::new(
+            &ProxyChoice::Url("http://u:pw@127.0.0.1:3128".into()),
+            false,
+        )
+        .unwrap();
         assert_eq!(through(&p, "https://x/"), Some("http://127.0.0.1:3128"));
         assert_eq!(through(&p, "http://x/"), Some("http://127.0.0.1:3128"));
         assert!(!format!("{p:?}").contains("pw"));
@@ -383,7 +403,7 @@ mod tests {
             format!("{choice:?}"),
             r#"Url("http://[redacted]@127.0.0.1:3128")"#
         );
-        let p = Proxies::new(&ProxyChoice::Off).unwrap();
+        let p = Proxies::new(&ProxyChoice::Off, false).unwrap();
         assert_eq!(through(&p, "https://x/"), None);
     }
 
@@ -400,11 +420,11 @@ mod tests {
     #[test]
     fn a_port_out_of_range_is_a_config_error_not_port_80() {
         for url in ["http://u:pw@p:99999", "p:65536", "socks5h://p:1x"] {
-            let err = Proxies::new(&ProxyChoice::Url(url.into())).unwrap_err();
+            let err = Proxies::new(&ProxyChoice::Url(url.into()), false).unwrap_err();
             assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
             assert!(!err.to_string().contains("pw"), "{err}");
         }
-        let p = Proxies::new(&ProxyChoice::Url("p:65535".into())).unwrap();
+        let p = Proxies::new(&ProxyChoice::Url("p:65535".into()), false).unwrap();
         assert_eq!(through(&p, "https://x/"), Some("http://p:65535"));
     }
 

@@ -460,3 +460,32 @@ fn a_redirect_to_another_host_is_judged_again_against_no_proxy() {
         assert_eq!(key, None, "the key left its origin");
     }
 }
+
+/// A malformed `http_proxy` matters only to http URLs: curl ignores it for an https one, and
+/// so does the tool (an https client never sends an http request); with an http base URL it
+/// is a configuration error naming the variable, never its password.
+#[test]
+fn a_malformed_http_proxy_does_not_stop_an_https_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = info_over_tls(&dir, |cmd, ca| {
+        cmd.arg("--ca-cert")
+            .arg(ca)
+            .env("http_proxy", "garbage://u:s3cret@x");
+    });
+    assert!(retrieved(&out), "{out:?}");
+    let mut cmd = bare();
+    for name in PROXY_VARIABLES {
+        cmd.env_remove(name);
+    }
+    let out = cmd
+        .env("http_proxy", "garbage://u:s3cret@x")
+        .args(["info", "x", "--base-url", "http://127.0.0.1:1/api/v1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr.contains("http_proxy") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
+}
