@@ -102,6 +102,11 @@ impl Transport<'_> {
     }
 
     /// [`Transport::execute`] with extra request headers (a download's `Range`).
+    ///
+    /// Longer than the crate's ~60 lines on purpose: the one retry loop of the crate, whose
+    /// try, judgement and wait share its state (the try count, whether an earlier try may have
+    /// acted, the byte count the observer is told); the parts are functions of their own
+    /// (`attempt`, `Failed::retry_in`, `pause`, `watch`).
     pub(crate) fn execute_with<'a>(
         &self,
         call: &Call<'_>,
