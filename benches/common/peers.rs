@@ -166,14 +166,21 @@ impl Ctx<'_> {
         http1: bool,
     ) -> Res<(Sample, String)> {
         let base = &self.base;
-        let auth = format!("header = \"Authorization: Bearer {}\"\n", self.key);
+        // Options after `next` start afresh: every transfer's block carries all of them.
+        let mut auth = format!("header = \"Authorization: Bearer {}\"\n", self.key);
+        if http1 {
+            auth.push_str("http1.1\n");
+        }
+        if let Some(ca) = &self.ca {
+            auth.push_str(&format!("cacert = \"{ca}\"\n"));
+        }
         let blocks = |each: &dyn Fn(usize) -> String| {
             (0..files).map(each).collect::<Vec<_>>().join("next\n")
         };
         let uploads = blocks(&|i| {
             format!("url = \"{base}/files\"\n{auth}form = \"file=@{path};filename=f{i:04}.txt\"\n")
         });
-        let (up, out) = self.curl(&uploads, workers, "upload", http1)?;
+        let (up, out) = self.curl(&uploads, workers, "upload")?;
         let ids: Vec<String> = out
             .split("\"id\":\"")
             .skip(1)
@@ -189,14 +196,14 @@ impl Ctx<'_> {
                 ids[i]
             )
         });
-        let (get, _) = self.curl(&retrieves, workers, "retrieve", http1)?;
+        let (get, _) = self.curl(&retrieves, workers, "retrieve")?;
         let deletes = blocks(&|i| {
             format!(
                 "url = \"{base}/files/{}\"\n{auth}request = \"DELETE\"\noutput = \"/dev/null\"\n",
                 ids[i]
             )
         });
-        let (del, _) = self.curl(&deletes, workers, "delete", http1)?;
+        let (del, _) = self.curl(&deletes, workers, "delete")?;
         let sum = Sample {
             secs: up.secs + get.secs + del.secs,
             rss_kib: up.rss_kib.max(get.rss_kib).max(del.rss_kib),
@@ -205,10 +212,10 @@ impl Ctx<'_> {
         Ok((sum, String::new()))
     }
 
-    fn curl(&self, config: &str, workers: usize, name: &str, http1: bool) -> Res<(Sample, String)> {
+    fn curl(&self, config: &str, workers: usize, name: &str) -> Res<(Sample, String)> {
         let path = self.work.join(format!("{name}.curl"));
         std::fs::write(&path, config)?;
-        let mut args = vec![
+        let args = [
             "-sS".to_string(),
             "--fail".into(),
             "-Z".into(),
@@ -217,12 +224,6 @@ impl Ctx<'_> {
             "-K".into(),
             path.to_string_lossy().into_owned(),
         ];
-        if http1 {
-            args.push("--http1.1".into());
-        }
-        if let Some(ca) = &self.ca {
-            args.extend(["--cacert".into(), ca.clone()]);
-        }
         measure("curl", &args, &[])
     }
 }
