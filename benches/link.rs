@@ -474,6 +474,9 @@ fn many_rows(
     Ok(())
 }
 
+/// One way to move the big file, run as a measured process.
+type Runner<'a> = Box<dyn Fn() -> Res<(Sample, String)> + 'a>;
+
 /// Ours, `curl` (HTTP/2 by ALPN) and `curl --http1.1`, each moving the big file up or down.
 fn transfer_rows(
     settings: &Settings,
@@ -544,7 +547,7 @@ fn transfer_rows(
                 format!("{}/files/{big}/content", env.base),
             ],
         };
-        let runners: [(&str, Box<dyn Fn() -> Res<(Sample, String)>>); 3] = [
+        let runners: [(&str, Runner); 3] = [
             (
                 "openrouter-files",
                 Box::new(|| {
