@@ -240,15 +240,37 @@ pub fn client(base: &str, key: &str) -> Res<FilesClient> {
 }
 
 /// The CLI's release binary, built with cargo (the one running this benchmark) first.
+/// Its `log` features (no `trace!`) reach this benchmark's own build too, by unification.
 pub fn cli_binary() -> Res<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // What cargo sets for the running benchmark would reach build scripts (ring reruns when
+    // CARGO_MANIFEST_DIR changes) and rebuild half the tree each time.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&&*name)
+        {
+            command.env_remove(&*name);
+        }
+    }
+    let out = command
         .args([
             "build",
             "--release",
             "--quiet",
-            "-p",
-            "openrouter-files-cli",
+            // The workspace's default members, as `cargo bench` selects them: the same
+            // features, so neither build undoes the other's.
+            "--bin",
+            "openrouter-files",
             "--message-format=json",
             "--manifest-path",
             concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
