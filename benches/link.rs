@@ -91,6 +91,17 @@ fn scenario(args: &[String]) -> Res {
             common::client(&args[1], &args[2])?.download_to(&args[3], &args[4])?;
             Ok(())
         }
+        "download-retrying" => {
+            // The client's default retry policy: a broken transfer resumes with a range.
+            let mut builder = FilesClient::builder().api_key(&args[2]).base_url(&args[1]);
+            if let Ok(ca) = std::env::var(common::peers::CA_ENV) {
+                builder = builder.add_root_certificate(std::fs::read(ca)?);
+            }
+            builder.build()?.download_to(&args[3], &args[4])?;
+            let got = std::fs::metadata(&args[4])?.len();
+            println!("{got}");
+            Ok(())
+        }
         _ => common::peers::scenario(args),
     }
 }
@@ -201,6 +212,8 @@ fn start_servers(settings: &Settings, work: &Path, pki: &Path) -> Res<Servers> {
 /// What one profile's rows run against.
 struct Env<'a> {
     profile: Profile,
+    /// The shape of `link`.
+    link_shape: Shape,
     servers: &'a Servers,
     link: Link,
     base: String,
@@ -273,6 +286,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         let link = Link::start(servers.tls_addr, shape)?;
         let env = Env {
             profile,
+            link_shape: shape,
             servers: &servers,
             base: format!("https://127.0.0.1:{}/api/v1", link.addr.port()),
             link,
@@ -650,6 +664,74 @@ fn transfer_rows(
         }
     }
     let _ = std::fs::remove_file(&upload);
+    cut_row(settings, env, &out, tables, failures)
+}
+
+/// Ours downloading the big file over a link that cuts the first connection halfway: the
+/// client's default retry policy resumes with a range on a new connection.
+fn cut_row(
+    settings: &Settings,
+    env: &Env,
+    out: &str,
+    tables: &mut Tables,
+    failures: &mut Vec<String>,
+) -> Res {
+    let mut shape = env.link_shape;
+    shape.cut_after = Some(settings.big_bytes / 2);
+    let cut = Link::start(env.servers.tls_addr, shape)?;
+    let base = format!("https://127.0.0.1:{}/api/v1", cut.addr.port());
+    let args: Vec<String> = [
+        "--scenario",
+        "download-retrying",
+        &base,
+        &env.servers.server.key,
+        &env.servers.server.big_id,
+        out,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let measured = measure(&env.me, &args, &[(common::peers::CA_ENV, env.ca.as_str())]);
+    let _ = std::fs::remove_file(out);
+    let h = env.handshakes()?;
+    let (sample, stdout) = match measured {
+        Ok(m) => m,
+        Err(e) => {
+            failures.push(format!(
+                "download cut halfway at {}: {e}",
+                env.profile.name()
+            ));
+            return Ok(());
+        }
+    };
+    if stdout.trim() != settings.big_bytes.to_string() {
+        failures.push(format!(
+            "download cut halfway wrote {} bytes of {}",
+            stdout.trim(),
+            settings.big_bytes
+        ));
+    }
+    let bytes = settings.big_bytes as f64;
+    let rtt = env.profile.rtt();
+    // Two connections: two handshakes and two requests, the bytes once.
+    let floor = 4.0 * rtt
+        + env
+            .profile
+            .rate_mbit
+            .map_or(0.0, |m| bytes * 8.0 / (m as f64 * 1e6));
+    tables.transfer.push(format!(
+        "| {} | download {} MB, first connection cut halfway | openrouter-files (default retries: resumes with Range) | {:.3} | {floor:.3} | {:.2} | {:.1} | {:.2} | {:.1} MB | {} ({} requests) {} | resumed on a second connection, file complete: {} |",
+        env.profile.name(),
+        settings.big_bytes / 1_000_000,
+        sample.secs,
+        sample.secs / floor,
+        bytes / 1e6 / sample.secs,
+        sample.cpu,
+        sample.rss_kib as f64 / 1024.0,
+        h.connections,
+        h.requests,
+        h.protocol,
+        met(h.connections == 2 && stdout.trim() == settings.big_bytes.to_string()),
+    ));
     Ok(())
 }
 

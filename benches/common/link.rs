@@ -26,7 +26,8 @@ pub struct Shape {
     pub jitter: Duration,
     /// Bits per second in each direction; `None`: as fast as loopback.
     pub rate_bps: Option<u64>,
-    /// Each connection is cut (both directions shut) after this many server → client bytes.
+    /// The link's first connection is cut (both directions shut) after this many server →
+    /// client bytes; later connections pass.
     pub cut_after: Option<u64>,
 }
 
@@ -103,6 +104,7 @@ impl Link {
                 let down = Direction {
                     delay: shape.down,
                     seed: seed * 2 + 1,
+                    cut_after: shape.cut_after.filter(|_| seed == 1),
                     ..Direction::of(&shape)
                 };
                 std::thread::spawn(move || pump(client_in, server_out, up));

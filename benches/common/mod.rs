@@ -113,7 +113,11 @@ impl Read for Filler {
 pub fn serve(args: &[String]) -> Res {
     let files: usize = args[0].parse()?;
     let bytes: u64 = args[1].parse()?;
-    let emulator = Emulator::builder().accept_any_content(true).start()?;
+    // Ranges, so that a download cut by the link emulator can resume.
+    let emulator = Emulator::builder()
+        .accept_any_content(true)
+        .range_requests(true)
+        .start()?;
     for i in 0..files {
         emulator.seed_file_in(DEFAULT_WORKSPACE, &format!("f{i:06}.txt"), b"small file\n")?;
     }

@@ -73,6 +73,7 @@ pub fn start(
 pub struct Handshakes {
     pub connections: usize,
     pub resumed: usize,
+    pub requests: usize,
     /// The HTTP version of the requests (`HTTP/2.0`, `HTTP/1.1`; several joined by `+`).
     pub protocol: String,
 }
@@ -83,11 +84,13 @@ pub fn handshakes_since(nginx: &Nginx, from: u64) -> Res<(Handshakes, u64)> {
     let text = String::from_utf8_lossy(&log[start..]);
     let mut connections = std::collections::BTreeMap::new();
     let mut protocols = std::collections::BTreeSet::new();
+    let mut requests = 0;
     for line in text.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [conn, serial, reused, proto] = fields[..] else {
             continue;
         };
+        requests += 1;
         protocols.insert(proto.to_string());
         // The first request on a connection tells whether its handshake resumed a session.
         let entry = connections
@@ -101,6 +104,7 @@ pub fn handshakes_since(nginx: &Nginx, from: u64) -> Res<(Handshakes, u64)> {
     let handshakes = Handshakes {
         connections: connections.len(),
         resumed: connections.values().filter(|(_, r)| *r).count(),
+        requests,
         protocol: protocols.into_iter().collect::<Vec<_>>().join("+"),
     };
     Ok((handshakes, log.len() as u64))
