@@ -541,7 +541,7 @@ fn transfer_rows(
         let _ = std::fs::remove_file(&out);
         let ids: Vec<String> = admin
             .list()
-            .limit(1000)
+            .page_size(1000)
             .into_iter()
             .filter_map(Result::ok)
             .filter(|f| f.filename == "upload.bin")
