@@ -95,8 +95,8 @@ pub fn rows(
         }
     }
     // The same over a link without delay: what is left is process start, TLS set-up and the
-    // handshake's CPU. And without the extra root (Mozilla's roots only, so the handshake
-    // fails on the unknown issuer): what parsing Mozilla's roots with the extra one costs.
+    // handshake's CPU. And without the extra root (the default roots only, so the handshake
+    // fails on the unknown issuer): what adding the extra root costs at start.
     let direct = Link::start(env.servers.tls_addr, Shape::default())?;
     let direct_base = format!("https://127.0.0.1:{}/api/v1", direct.addr.port());
     let direct_url = format!("{direct_base}/files/{id}");
@@ -113,7 +113,7 @@ pub fn rows(
             sequential(n, cli, &cli_args, &with_root, false),
         ),
         (
-            "openrouter-files info, Mozilla roots only (refused: unknown issuer)",
+            "openrouter-files info without --ca-cert (refused: unknown issuer)",
             sequential(n, cli, &cli_args, &no_root, true),
         ),
         (
