@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Each row is one process (ours: this binary with `--scenario`), timed with GNU time for
-//! peak RSS and CPU. A relay in front of the emulator adds the latency (every server byte
-//! arrives that much later) and counts TCP connections. The SDKs are installed into a temp
+//! peak RSS and CPU. A link emulator (benches/common/link.rs) in front of the emulator adds
+//! the round trip (half of it each way) and counts TCP connections. The SDKs are installed into a temp
 //! dir (pinned: `openrouter==1.3.84` from PyPI, `@openrouter/sdk@1.3.19` from npm); when that
 //! fails the rows say so and the rest runs. `OPENROUTER_BENCH_PYTHON` (a Python with the SDK)
 //! and `OPENROUTER_BENCH_NODE_SDK` (a directory with it in node_modules) skip the install.
@@ -18,14 +18,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use common::{Relay, Res, Sample, measure, median, start_server};
-
-const PY_SDK: &str = "openrouter==1.3.84";
-const TS_SDK: &str = "@openrouter/sdk@1.3.19";
+use common::link::{Link, Shape};
+use common::peers::{Ctx, Summary, Tool, emulator_addr, met, summarize};
+use common::sdk::install_sdks;
+use common::{Res, start_server};
 
 struct Settings {
     runs: usize,
@@ -37,42 +37,7 @@ struct Settings {
 }
 
 fn main() -> ExitCode {
-    common::run_main(scenario, bench)
-}
-
-/// Child mode: ours, one measured job.
-fn scenario(args: &[String]) -> Res {
-    let (name, base, key) = (&args[0], &args[1], &args[2]);
-    let client = common::client(base, key)?;
-    match name.as_str() {
-        "many" => {
-            let files: usize = args[3].parse()?;
-            let workers: usize = args[4].parse()?;
-            let paths = vec![PathBuf::from(&args[5]); files];
-            let batch = || client.batch().concurrency(workers);
-            let uploaded = batch().upload_paths(&paths);
-            if let Some(e) = uploaded.first_error() {
-                return Err(format!("upload: {e}").into());
-            }
-            let ids: Vec<&str> = uploaded.done().map(|(_, f)| f.id.as_str()).collect();
-            if let Some(e) = batch().retrieve(&ids).first_error() {
-                return Err(format!("retrieve: {e}").into());
-            }
-            if let Some(e) = batch().delete(&ids).first_error() {
-                return Err(format!("delete: {e}").into());
-            }
-        }
-        "list" => {
-            let mut count = 0usize;
-            for file in client.list().page_size(args[3].parse()?) {
-                file?;
-                count += 1;
-            }
-            println!("{count}");
-        }
-        other => return Err(format!("unknown scenario {other}").into()),
-    }
-    Ok(())
+    common::run_main(common::peers::scenario, bench)
 }
 
 fn bench(args: &[String]) -> Res {
@@ -110,216 +75,6 @@ fn bench(args: &[String]) -> Res {
     result
 }
 
-/// The tools compared, each a way to run one job.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tool {
-    Ours,
-    Curl,
-    Python,
-    TypeScript,
-}
-
-impl Tool {
-    fn name(self) -> &'static str {
-        match self {
-            Tool::Ours => "openrouter-files",
-            Tool::Curl => "curl -Z",
-            Tool::Python => "Python SDK",
-            Tool::TypeScript => "TypeScript SDK",
-        }
-    }
-}
-
-/// Where the SDKs are, or why they are not.
-struct Sdks {
-    python: Result<String, String>,
-    node: Result<String, String>,
-}
-
-fn install_sdks(work: &Path) -> Sdks {
-    let python = match std::env::var("OPENROUTER_BENCH_PYTHON") {
-        Ok(p) => Ok(p),
-        Err(_) => {
-            let venv = work.join("py");
-            let ok = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success())
-                && Command::new(venv.join("bin/pip"))
-                    .args(["install", "-q", PY_SDK])
-                    .status()
-                    .is_ok_and(|s| s.success());
-            let python = venv.join("bin/python").to_string_lossy().into_owned();
-            if ok {
-                Ok(python)
-            } else {
-                Err(format!("could not install {PY_SDK} from PyPI"))
-            }
-        }
-    };
-    let node = match std::env::var("OPENROUTER_BENCH_NODE_SDK") {
-        Ok(d) => Ok(d),
-        Err(_) => {
-            let dir = work.join("ts");
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join("package.json"), r#"{"private":true}"#);
-            let ok = Command::new("npm")
-                .args(["install", "--silent", "--no-audit", "--no-fund", TS_SDK])
-                .current_dir(&dir)
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                Ok(dir.to_string_lossy().into_owned())
-            } else {
-                Err(format!("could not install {TS_SDK} from npm"))
-            }
-        }
-    };
-    for (name, sdk) in [("Python", &python), ("TypeScript", &node)] {
-        if let Err(why) = sdk {
-            println!("{name} SDK rows skipped: {why}");
-        }
-    }
-    Sdks { python, node }
-}
-
-fn sdk_script(name: &str) -> String {
-    format!("{}/benches/sdk/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// One job run by one tool: its sample (curl's three phases summed) and connections used.
-struct Row {
-    sample: Sample,
-    conns: usize,
-    stdout: String,
-}
-
-struct Ctx<'a> {
-    me: String,
-    base: String,
-    key: String,
-    relay: &'a Relay,
-    sdks: &'a Sdks,
-    work: &'a Path,
-}
-
-impl Ctx<'_> {
-    /// Runs `tool` on a job given by its arguments (`many FILES N PATH` or `list LIMIT`);
-    /// `Ok(None)` when the tool is not available.
-    fn run(&self, tool: Tool, job: &[String]) -> Res<Option<Row>> {
-        let before = self.relay.accepted();
-        // `first job-name base key job-args…`
-        let argv = |first: String| {
-            let mut all = vec![first, job[0].clone(), self.base.clone(), self.key.clone()];
-            all.extend_from_slice(&job[1..]);
-            all
-        };
-        let (sample, stdout) = match tool {
-            Tool::Ours => measure(&self.me, &argv("--scenario".into()), &[])?,
-            Tool::Python => {
-                let Ok(python) = &self.sdks.python else {
-                    return Ok(None);
-                };
-                measure(python, &argv(sdk_script("many.py")), &[])?
-            }
-            Tool::TypeScript => {
-                let Ok(dir) = &self.sdks.node else {
-                    return Ok(None);
-                };
-                measure("node", &argv(sdk_script("many.mjs")), &[("SDK_DIR", dir)])?
-            }
-            Tool::Curl => {
-                if job[0] != "many" {
-                    return Ok(None);
-                }
-                self.curl_many(job[1].parse()?, job[2].parse()?, &job[3])?
-            }
-        };
-        Ok(Some(Row {
-            sample,
-            conns: self.relay.accepted() - before,
-            stdout,
-        }))
-    }
-
-    /// curl's upload, retrieve and delete phases, each one `curl -Z` process; summed.
-    fn curl_many(&self, files: usize, workers: usize, path: &str) -> Res<(Sample, String)> {
-        let base = &self.base;
-        let auth = format!("header = \"Authorization: Bearer {}\"\n", self.key);
-        let blocks = |each: &dyn Fn(usize) -> String| {
-            (0..files).map(each).collect::<Vec<_>>().join("next\n")
-        };
-        let uploads = blocks(&|i| {
-            format!("url = \"{base}/files\"\n{auth}form = \"file=@{path};filename=f{i:04}.txt\"\n")
-        });
-        let (up, out) = self.curl(&uploads, workers, "upload")?;
-        let ids: Vec<String> = out
-            .split("\"id\":\"")
-            .skip(1)
-            .filter_map(|s| s.split('"').next())
-            .map(str::to_string)
-            .collect();
-        if ids.len() != files {
-            return Err(format!("curl uploaded {} of {files} files", ids.len()).into());
-        }
-        let retrieves = blocks(&|i| {
-            format!(
-                "url = \"{base}/files/{}\"\n{auth}output = \"/dev/null\"\n",
-                ids[i]
-            )
-        });
-        let (get, _) = self.curl(&retrieves, workers, "retrieve")?;
-        let deletes = blocks(&|i| {
-            format!(
-                "url = \"{base}/files/{}\"\n{auth}request = \"DELETE\"\noutput = \"/dev/null\"\n",
-                ids[i]
-            )
-        });
-        let (del, _) = self.curl(&deletes, workers, "delete")?;
-        let sum = Sample {
-            secs: up.secs + get.secs + del.secs,
-            rss_kib: up.rss_kib.max(get.rss_kib).max(del.rss_kib),
-            cpu: up.cpu + get.cpu + del.cpu,
-        };
-        Ok((sum, String::new()))
-    }
-
-    fn curl(&self, config: &str, workers: usize, name: &str) -> Res<(Sample, String)> {
-        let path = self.work.join(format!("{name}.curl"));
-        std::fs::write(&path, config)?;
-        let args = [
-            "-sS".to_string(),
-            "--fail".into(),
-            "-Z".into(),
-            "--parallel-max".into(),
-            workers.to_string(),
-            "-K".into(),
-            path.to_string_lossy().into_owned(),
-        ];
-        measure("curl", &args, &[])
-    }
-}
-
-/// Medians over the runs of one tool on one job.
-struct Summary {
-    tool: Tool,
-    secs: f64,
-    rss_mb: f64,
-    cpu: f64,
-    conns: usize,
-}
-
-fn summarize(tool: Tool, rows: &[Row]) -> Summary {
-    Summary {
-        tool,
-        secs: median(rows.iter().map(|r| r.sample.secs).collect()),
-        rss_mb: rows.iter().map(|r| r.sample.rss_kib).max().unwrap_or(0) as f64 / 1024.0,
-        cpu: median(rows.iter().map(|r| r.sample.cpu).collect()),
-        conns: rows.iter().map(|r| r.conns).max().unwrap_or(0),
-    }
-}
-
 fn run_all(settings: &Settings, work: &Path) -> Res {
     let sdks = install_sdks(work);
     let me = std::env::current_exe()?.to_string_lossy().into_owned();
@@ -347,7 +102,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     let server = start_server(0, 1)?;
     let upstream = emulator_addr(&server.base)?;
     for &latency in &settings.latencies_ms {
-        let relay = Relay::start(upstream, Duration::from_millis(latency))?;
+        let relay = Link::start(upstream, Shape::rtt(Duration::from_millis(latency)))?;
         let ctx = Ctx {
             me: me.clone(),
             base: format!("http://{}/api/v1", relay.addr),
@@ -355,6 +110,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
             relay: &relay,
             sdks: &sdks,
             work,
+            ca: None,
         };
         for &n in &settings.in_flight {
             let job = [
@@ -411,7 +167,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     println!("| limit | tool | wall s | peak RSS | CPU s | files seen | target |");
     println!("|---|---|---|---|---|---|---|");
     let server = start_server(settings.list_files - 1, 1)?;
-    let relay = Relay::start(emulator_addr(&server.base)?, Duration::ZERO)?;
+    let relay = Link::start(emulator_addr(&server.base)?, Shape::default())?;
     let ctx = Ctx {
         me,
         base: format!("http://{}/api/v1", relay.addr),
@@ -419,6 +175,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         relay: &relay,
         sdks: &sdks,
         work,
+        ca: None,
     };
     for limit in [1000usize, 100] {
         let job = ["list".to_string(), limit.to_string()];
@@ -477,10 +234,6 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     }
 }
 
-fn met(ok: bool) -> &'static str {
-    if ok { "met" } else { "missed" }
-}
-
 /// The issue's targets for ours in a many-files row.
 fn many_verdict(ours: &Summary, all: &[Summary], latency: u64, n: usize, requests: f64) -> String {
     let mut parts = Vec::new();
@@ -511,14 +264,4 @@ fn many_verdict(ours: &Summary, all: &[Summary], latency: u64, n: usize, request
     }
     parts.push(format!("conns = workers: {}", met(ours.conns == n)));
     parts.join("; ")
-}
-
-/// The emulator's socket address from its base URL.
-fn emulator_addr(base: &str) -> Res<std::net::SocketAddr> {
-    let host = base
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .ok_or("bad base URL")?;
-    Ok(host.parse()?)
 }

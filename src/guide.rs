@@ -21,3 +21,6 @@ pub mod company_network {}
 
 #[doc = include_str!("../docs/architecture.md")]
 pub mod architecture {}
+
+#[doc = include_str!("../docs/performance.md")]
+pub mod performance {}

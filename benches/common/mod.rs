@@ -1,14 +1,17 @@
 //! What the benchmarks share: the emulator child process, timing a process under GNU time,
-//! filler bytes, a loopback relay that adds latency and counts connections, and statistics.
+//! filler bytes, statistics; a link emulator ([`link`]), nginx ([`nginx`]), the official SDKs
+//! ([`sdk`]) and the CLI's binary ([`cli_binary`]).
 #![allow(dead_code)]
 
+pub mod link;
+pub mod nginx;
+pub mod peers;
+pub mod sdk;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use openrouter_files::{FilesClient, RetryPolicy};
 use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator};
@@ -28,6 +31,17 @@ pub struct Sample {
 
 /// Runs `program args` (with `envs`) under GNU time; returns the sample and the stdout.
 pub fn measure(program: &str, args: &[String], envs: &[(&str, &str)]) -> Res<(Sample, String)> {
+    measure_with(program, args, envs, Stdio::piped())
+}
+
+/// As [`measure`], with the child's stdout going to `stdout` (the returned text is empty unless
+/// it is piped).
+pub fn measure_with(
+    program: &str,
+    args: &[String],
+    envs: &[(&str, &str)],
+    stdout: Stdio,
+) -> Res<(Sample, String)> {
     if !Path::new("/usr/bin/time").exists() {
         return Err("GNU time is needed at /usr/bin/time (Debian package `time`)".into());
     }
@@ -36,7 +50,10 @@ pub fn measure(program: &str, args: &[String], envs: &[(&str, &str)]) -> Res<(Sa
         .args(["-f", "BENCH %e %M %U %S", program])
         .args(args)
         .envs(envs.iter().copied())
-        .output()?;
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()?
+        .wait_with_output()?;
     let secs = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
@@ -96,7 +113,11 @@ impl Read for Filler {
 pub fn serve(args: &[String]) -> Res {
     let files: usize = args[0].parse()?;
     let bytes: u64 = args[1].parse()?;
-    let emulator = Emulator::builder().accept_any_content(true).start()?;
+    // Ranges, so that a download cut by the link emulator can resume.
+    let emulator = Emulator::builder()
+        .accept_any_content(true)
+        .range_requests(true)
+        .start()?;
     for i in 0..files {
         emulator.seed_file_in(DEFAULT_WORKSPACE, &format!("f{i:06}.txt"), b"small file\n")?;
     }
@@ -124,7 +145,21 @@ impl Drop for Server {
 
 /// Starts this benchmark binary in `--serve` mode.
 pub fn start_server(files: usize, bytes: u64) -> Res<Server> {
-    let mut child = Command::new(std::env::current_exe()?)
+    start_server_in(files, bytes, &[])
+}
+
+/// As [`start_server`], run through `wrapper` (for example `ip netns exec NAME`).
+pub fn start_server_in(files: usize, bytes: u64, wrapper: &[String]) -> Res<Server> {
+    let me = std::env::current_exe()?;
+    let mut command = match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(me);
+            c
+        }
+        None => Command::new(me),
+    };
+    let mut child = command
         .args(["--serve", &files.to_string(), &bytes.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -155,77 +190,6 @@ pub fn stats(base: &str) -> Res<(u64, u64)> {
         v["connections"].as_u64().unwrap_or(0),
         v["requests"].as_u64().unwrap_or(0),
     ))
-}
-
-/// A loopback relay in front of the emulator: it delays every byte the server sends by a
-/// fixed time (as a network path would: bursts are delayed together, not per write), and
-/// counts the connections clients open.
-pub struct Relay {
-    pub addr: SocketAddr,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl Relay {
-    pub fn start(upstream: SocketAddr, delay: Duration) -> Res<Relay> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepted);
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                counter.fetch_add(1, Ordering::SeqCst);
-                let Ok(server) = TcpStream::connect(upstream) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let (Ok(client_in), Ok(server_out)) = (client.try_clone(), server.try_clone())
-                else {
-                    continue;
-                };
-                std::thread::spawn(move || pump(client_in, server_out, Duration::ZERO));
-                std::thread::spawn(move || pump(server, client, delay));
-            }
-        });
-        Ok(Relay { addr, accepted })
-    }
-
-    pub fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
-    }
-}
-
-/// Copies `from` to `to`, each chunk `delay` after it arrived, then closes both directions.
-fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
-    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
-    let writer = std::thread::spawn(move || {
-        for (arrived, chunk) in rx {
-            let due = arrived + delay;
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-            if to.write_all(&chunk).is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown(std::net::Shutdown::Write);
-    });
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    drop(tx);
-    let _ = writer.join();
-    let _ = from.shutdown(std::net::Shutdown::Read);
 }
 
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -266,13 +230,66 @@ pub fn run_main(scenario: fn(&[String]) -> Res, bench: fn(&[String]) -> Res) -> 
     }
 }
 
-/// The client a measured job uses: no retries, so that a failure shows.
+/// The client a measured job uses: no retries, so that a failure shows; trusting the CA
+/// named by [`peers::CA_ENV`] when it is set.
 pub fn client(base: &str, key: &str) -> Res<FilesClient> {
-    Ok(FilesClient::builder()
+    let mut builder = FilesClient::builder()
         .api_key(key)
         .base_url(base)
-        .retry(RetryPolicy::none())
-        .build()?)
+        .retry(RetryPolicy::none());
+    if let Ok(ca) = std::env::var(peers::CA_ENV) {
+        builder = builder.add_root_certificate(std::fs::read(ca)?);
+    }
+    Ok(builder.build()?)
+}
+
+/// The CLI's release binary, built with cargo (the one running this benchmark) first.
+/// Its `log` features (no `trace!`) reach this benchmark's own build too, by unification.
+pub fn cli_binary() -> Res<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    // What cargo sets for the running benchmark would reach build scripts (ring reruns when
+    // CARGO_MANIFEST_DIR changes) and rebuild half the tree each time.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&&*name)
+        {
+            command.env_remove(&*name);
+        }
+    }
+    let out = command
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            // The workspace's default members, as `cargo bench` selects them: the same
+            // features, so neither build undoes the other's.
+            "--bin",
+            "openrouter-files",
+            "--message-format=json",
+            "--manifest-path",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ])
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        return Err("building the CLI failed".into());
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|v| v["target"]["name"] == "openrouter-files")
+        .find_map(|v| v["executable"].as_str().map(str::to_string))
+        .ok_or_else(|| "cargo named no CLI executable".into())
 }
 
 /// The arguments after the ones cargo adds (`--bench`).
