@@ -25,8 +25,9 @@ pub(crate) const STACK: Option<&str> = if cfg!(feature = "native-tls") {
 /// store for native-tls), or Mozilla's roots plus the extra ones when there are any (ureq can
 /// give native-tls either the platform store or a list of certificates, not both). Fails with
 /// [`Error::Config`] on PEM without a certificate, or an empty platform store when the base URL
-/// is `https` (`https_base`); for a plain `http` base URL an empty store is only logged, as
-/// curl goes on without a bundle until a call needs one.
+/// is `https` (`https_base`); for a plain `http` base URL the store is not read at all (only
+/// the added roots are trusted, should a redirect lead to https), as curl goes on without a
+/// bundle until a call needs one.
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) fn configure(
     config: ConfigBuilder<AgentScope>,
@@ -36,7 +37,7 @@ pub(crate) fn configure(
 ) -> Result<ConfigBuilder<AgentScope>> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
-    // Only the platform store can be empty; without it there is nothing to judge.
+    // Only the platform store is read by the base URL's scheme.
     #[cfg(not(feature = "platform-roots"))]
     let _ = https_base;
     let provider = if cfg!(feature = "native-tls") {
@@ -54,15 +55,16 @@ pub(crate) fn configure(
             .map(|der| Certificate::from_der(der.as_ref()))
     };
     let roots = match (roots, extra.is_empty(), provider) {
+        // A plain-http base URL is not read from the store (on Debian ~150 files, most of a
+        // CLI call's start-up): only the added roots are trusted, for an https redirect.
         #[cfg(feature = "platform-roots")]
-        (TlsRoots::Platform, _, _) => match crate::trust::platform_certificates() {
-            Ok(platform) => RootCerts::from(platform.into_iter().chain(extra)),
-            Err(error) if !https_base => {
-                log::debug!("{error}; trusting only the added roots");
-                RootCerts::from(extra)
-            }
-            Err(error) => return Err(error),
-        },
+        (TlsRoots::Platform, _, _) if !https_base => RootCerts::from(extra),
+        #[cfg(feature = "platform-roots")]
+        (TlsRoots::Platform, _, _) => RootCerts::from(
+            crate::trust::platform_certificates()?
+                .into_iter()
+                .chain(extra),
+        ),
         (TlsRoots::Default, true, TlsProvider::NativeTls) => RootCerts::PlatformVerifier,
         (TlsRoots::Default, true, _) => RootCerts::WebPki,
         _ => RootCerts::from(mozilla().chain(extra)),

@@ -38,7 +38,8 @@ pub enum TlsRoots {
     /// and curl do), else the system bundle OpenSSL would use (`/etc/ssl/certs`, …); the
     /// keychain on macOS; the system store on Windows. A private CA installed there, or named
     /// by `SSL_CERT_FILE`, is trusted. [`build`](crate::FilesClientBuilder::build) fails with
-    /// [`Error::Config`](crate::Error::Config) when the store yields no certificate.
+    /// [`Error::Config`](crate::Error::Config) when the store yields no certificate. A client
+    /// whose base URL is plain `http` (a local emulator) does not read the store at all.
     #[cfg(feature = "platform-roots")]
     #[cfg_attr(docsrs, doc(cfg(feature = "platform-roots")))]
     Platform,
