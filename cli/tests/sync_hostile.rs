@@ -1,0 +1,190 @@
+//! Adversarial review of the whole-folder jobs, from outside: the binary against the emulator,
+//! with manifests that are not files, two syncs on one manifest at once, and stored names
+//! built to collide in `get -d DIR --by-name`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{KEY, emulator, ran, run, writes};
+use openrouter_files::{FilesClient, Upload};
+use openrouter_files_emulator::Emulator;
+
+fn client(emulator: &Emulator) -> FilesClient {
+    FilesClient::builder()
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap()
+}
+
+/// The stored files: name → how many times it is stored.
+fn stored_counts(emulator: &Emulator) -> BTreeMap<String, usize> {
+    let mut map = BTreeMap::new();
+    for f in client(emulator).list().files() {
+        *map.entry(f.unwrap().filename).or_insert(0) += 1;
+    }
+    map
+}
+
+/// `n` small distinct files under `dir`.
+fn folder(dir: &Path, n: usize) {
+    for i in 0..n {
+        let path = dir.join(format!("d{}/f{i}.txt", i % 3));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("file {i} {}", "x".repeat(i))).unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_that_is_a_fifo_is_refused_at_once_and_nothing_is_sent() {
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    folder(dir.path(), 2);
+    let scratch = tempfile::tempdir().unwrap();
+    let fifo = scratch.path().join("m.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut cmd = common::cli(&emulator, &["sync", dir.path().to_str().unwrap()]);
+        cmd.args(["--manifest", fifo.to_str().unwrap()])
+            .args(extra)
+            .timeout(Duration::from_secs(20));
+        let out = ran(&mut cmd);
+        assert_eq!(out.code, Some(2), "{extra:?}: {out:?}");
+        assert!(out.stderr.contains("not a regular file"), "{out:?}");
+    }
+    assert!(writes(&emulator).is_empty(), "{:?}", writes(&emulator));
+    // /dev/zero would be read for ever: refused the same way.
+    let out = run(
+        &emulator,
+        &[
+            "sync",
+            dir.path().to_str().unwrap(),
+            "--manifest",
+            "/dev/zero",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(writes(&emulator).is_empty(), "{:?}", writes(&emulator));
+}
+
+#[test]
+fn two_syncs_on_one_manifest_at_once_never_store_a_file_twice() {
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .latency(Duration::from_millis(5))
+        .start()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    folder(dir.path(), 40);
+    let scratch = tempfile::tempdir().unwrap();
+    let manifest = scratch.path().join("m.jsonl");
+    let (d, m) = (dir.path().to_str().unwrap(), manifest.to_str().unwrap());
+    let spawn = || {
+        common::process(emulator.base_url())
+            .args(["-q", "sync", d, "--manifest", m, "-j", "4"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let outs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let refused = outs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("another sync"))
+        .count();
+    assert!(
+        outs.iter().all(|o| o.status.success()
+            || String::from_utf8_lossy(&o.stderr).contains("another sync")),
+        "{outs:?}"
+    );
+    assert!(refused <= 1, "{outs:?}");
+    // Whatever happened, a third run finishes the job: each file stored once.
+    let out = run(&emulator, &["-q", "sync", d, "--manifest", m]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let counts = stored_counts(&emulator);
+    assert_eq!(counts.len(), 40, "{counts:?}");
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+}
+
+/// Saves every stored file with `get --name '*' -d DIR --by-name`; returns what DIR holds
+/// (name → content) and fails unless each stored file's content is there once.
+fn get_by_name_all(emulator: &Emulator, contents: &[&[u8]]) -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out");
+    let out = run(
+        emulator,
+        &[
+            "get",
+            "--name",
+            "*",
+            "-d",
+            target.to_str().unwrap(),
+            "--by-name",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let saved: BTreeMap<String, Vec<u8>> = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let mut got: Vec<&[u8]> = saved.values().map(Vec::as_slice).collect();
+    got.sort();
+    let mut want = contents.to_vec();
+    want.sort();
+    assert_eq!(got, want, "saved: {:?}", saved.keys().collect::<Vec<_>>());
+    saved
+}
+
+#[test]
+fn get_by_name_keeps_apart_long_names_that_agree_on_their_first_bytes() {
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .accept_any_content(true)
+        .start()
+        .unwrap();
+    let client = client(&emulator);
+    let long = format!("{}.txt", "n".repeat(300));
+    let contents: [&[u8]; 3] = [b"first", b"second", b"third"];
+    for content in contents {
+        client.upload(Upload::bytes(&long, content)).unwrap();
+    }
+    let saved = get_by_name_all(&emulator, &contents);
+    assert!(saved.keys().all(|n| n.len() <= 255), "{saved:?}");
+}
+
+#[test]
+fn get_by_name_keeps_apart_a_name_equal_to_another_files_made_unique_name() {
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .accept_any_content(true)
+        .start()
+        .unwrap();
+    let client = client(&emulator);
+    let a = client.upload(Upload::bytes("a.txt", &b"one"[..])).unwrap();
+    let b = client.upload(Upload::bytes("a.txt", &b"two"[..])).unwrap();
+    // A third file named as the second would be renamed, whichever comes first.
+    let decoy_for_b = format!("a ({}).txt", b.id);
+    let decoy_for_a = format!("a ({}).txt", a.id);
+    client
+        .upload(Upload::bytes(decoy_for_b, &b"three"[..]))
+        .unwrap();
+    client
+        .upload(Upload::bytes(decoy_for_a, &b"four"[..]))
+        .unwrap();
+    get_by_name_all(&emulator, &[b"one", b"two", b"three", b"four"]);
+}
