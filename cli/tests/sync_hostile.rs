@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{KEY, emulator, ran, run, writes};
-use openrouter_files::{FilesClient, Upload};
+use openrouter_files::FilesClient;
 use openrouter_files_emulator::Emulator;
 
 fn client(emulator: &Emulator) -> FilesClient {
@@ -103,8 +103,9 @@ fn two_syncs_on_one_manifest_at_once_never_store_a_file_twice() {
         .filter(|o| String::from_utf8_lossy(&o.stderr).contains("another sync"))
         .count();
     assert!(
-        outs.iter().all(|o| o.status.success()
-            || String::from_utf8_lossy(&o.stderr).contains("another sync")),
+        outs.iter()
+            .all(|o| o.status.success()
+                || String::from_utf8_lossy(&o.stderr).contains("another sync")),
         "{outs:?}"
     );
     assert!(refused <= 1, "{outs:?}");
@@ -117,22 +118,22 @@ fn two_syncs_on_one_manifest_at_once_never_store_a_file_twice() {
     assert!(twice.is_empty(), "stored more than once: {twice:?}");
 }
 
-/// Saves every stored file with `get --name '*' -d DIR --by-name`; returns what DIR holds
-/// (name → content) and fails unless each stored file's content is there once.
-fn get_by_name_all(emulator: &Emulator, contents: &[&[u8]]) -> BTreeMap<String, Vec<u8>> {
+/// Saves the files `ids` (in that order; none: every stored file, with `--name '*'`) with
+/// `get -d DIR --by-name`; returns what DIR holds (name → content) and fails unless each of
+/// `contents` is there once.
+fn get_by_name_all(
+    emulator: &Emulator,
+    ids: &[&str],
+    contents: &[&[u8]],
+) -> BTreeMap<String, Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out");
-    let out = run(
-        emulator,
-        &[
-            "get",
-            "--name",
-            "*",
-            "-d",
-            target.to_str().unwrap(),
-            "--by-name",
-        ],
-    );
+    let mut args = vec!["get", "-d", target.to_str().unwrap(), "--by-name"];
+    if ids.is_empty() {
+        args.extend(["--name", "*"]);
+    }
+    args.extend(ids);
+    let out = run(emulator, &args);
     assert_eq!(out.code, Some(0), "{out:?}");
     let saved: BTreeMap<String, Vec<u8>> = std::fs::read_dir(&target)
         .unwrap()
@@ -150,6 +151,13 @@ fn get_by_name_all(emulator: &Emulator, contents: &[&[u8]]) -> BTreeMap<String, 
     saved
 }
 
+/// Adds a downloadable file to the running emulator; returns its id.
+fn seed(emulator: &Emulator, name: &str, content: &[u8]) -> String {
+    emulator
+        .seed_file_in(openrouter_files_emulator::DEFAULT_WORKSPACE, name, content)
+        .unwrap()
+}
+
 #[test]
 fn get_by_name_keeps_apart_long_names_that_agree_on_their_first_bytes() {
     let emulator = Emulator::builder()
@@ -157,13 +165,12 @@ fn get_by_name_keeps_apart_long_names_that_agree_on_their_first_bytes() {
         .accept_any_content(true)
         .start()
         .unwrap();
-    let client = client(&emulator);
     let long = format!("{}.txt", "n".repeat(300));
     let contents: [&[u8]; 3] = [b"first", b"second", b"third"];
     for content in contents {
-        client.upload(Upload::bytes(&long, content)).unwrap();
+        seed(&emulator, &long, content);
     }
-    let saved = get_by_name_all(&emulator, &contents);
+    let saved = get_by_name_all(&emulator, &[], &contents);
     assert!(saved.keys().all(|n| n.len() <= 255), "{saved:?}");
 }
 
@@ -174,17 +181,14 @@ fn get_by_name_keeps_apart_a_name_equal_to_another_files_made_unique_name() {
         .accept_any_content(true)
         .start()
         .unwrap();
-    let client = client(&emulator);
-    let a = client.upload(Upload::bytes("a.txt", &b"one"[..])).unwrap();
-    let b = client.upload(Upload::bytes("a.txt", &b"two"[..])).unwrap();
+    let a = seed(&emulator, "a.txt", b"one");
+    let b = seed(&emulator, "a.txt", b"two");
     // A third file named as the second would be renamed, whichever comes first.
-    let decoy_for_b = format!("a ({}).txt", b.id);
-    let decoy_for_a = format!("a ({}).txt", a.id);
-    client
-        .upload(Upload::bytes(decoy_for_b, &b"three"[..]))
-        .unwrap();
-    client
-        .upload(Upload::bytes(decoy_for_a, &b"four"[..]))
-        .unwrap();
-    get_by_name_all(&emulator, &[b"one", b"two", b"three", b"four"]);
+    let for_b = seed(&emulator, &format!("a ({b}).txt"), b"three");
+    let for_a = seed(&emulator, &format!("a ({a}).txt"), b"four");
+    let contents: [&[u8]; 4] = [b"one", b"two", b"three", b"four"];
+    for order in [[&for_b, &a, &b, &for_a], [&for_a, &b, &a, &for_b]] {
+        let ids = order.map(String::as_str);
+        get_by_name_all(&emulator, &ids, &contents);
+    }
 }

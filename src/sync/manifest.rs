@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::lock::ManifestLock;
 use crate::error::{Error, Result};
 
 /// What the manifest holds for one local path: the file it is stored as and the local
@@ -87,28 +88,33 @@ pub(crate) struct Manifest {
     /// Owned ids still to delete (previous ids of changed files).
     pub(crate) orphans: BTreeSet<String>,
     file: Option<File>,
+    /// Held while this state may be applied: one sync per manifest at a time.
+    _lock: ManifestLock,
 }
 
 impl Manifest {
     /// Reads the manifest at `path` (none yet: empty). A torn last line (a run killed while
     /// writing it) is dropped, from the file too, so appends start on a line of their own;
     /// any other line that cannot be read is an error, since guessing could lose a file.
+    /// Anything but a regular file (a FIFO would block, a device never end) is an error, and
+    /// so is a manifest another run holds (see the `lock` module).
     pub(crate) fn load(path: &Path) -> Result<Manifest> {
+        let existing = open_regular(path)?;
         let mut manifest = Manifest {
             path: path.to_path_buf(),
             entries: BTreeMap::new(),
             intents: BTreeMap::new(),
             orphans: BTreeSet::new(),
             file: None,
+            _lock: ManifestLock::take(path)?,
         };
         let mut text = String::new();
-        match File::open(path) {
-            Ok(mut file) => {
+        match existing {
+            Some(mut file) => {
                 file.read_to_string(&mut text)
                     .map_err(|e| Error::io(path.to_path_buf(), e))?;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(manifest),
-            Err(e) => return Err(Error::io(path.to_path_buf(), e)),
+            None => return Ok(manifest),
         }
         let whole = text.rfind('\n').map_or(0, |i| i + 1);
         for (number, line) in text[..whole].lines().enumerate() {
@@ -174,7 +180,16 @@ impl Manifest {
             text.push(b'\n');
         }
         let temp = temp_path(&self.path);
-        let mut file = File::create(&temp).map_err(io)?;
+        // A new file, never one found there (a link planted there is not followed).
+        match std::fs::remove_file(&temp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io)?;
         file.write_all(&text)
             .and_then(|()| file.sync_all())
             .map_err(io)?;
@@ -268,12 +283,45 @@ impl Manifest {
     }
 }
 
+/// The manifest at `path` opened for reading (None when there is none yet), refusing
+/// anything but a regular file before reading a byte. Opened without blocking, so a FIFO
+/// with no writer is refused instead of waited on.
+fn open_regular(path: &Path) -> Result<Option<File>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path.to_path_buf(), e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(path.to_path_buf(), e))?;
+    if !meta.is_file() {
+        return Err(Error::InvalidInput(format!(
+            "{} is not a regular file; a sync manifest must be one",
+            path.display()
+        )));
+    }
+    Ok(Some(file))
+}
+
 /// Where [`Manifest::compact`] writes before renaming over the manifest at `path`.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
+    sibling(path, "tmp")
+}
+
+/// The hidden file `.NAME.EXT` beside the manifest `NAME` at `path`.
+pub(crate) fn sibling(path: &Path, ext: &str) -> PathBuf {
     let name = path
         .file_name()
         .map_or_else(|| "manifest".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.tmp"))
+    path.with_file_name(format!(".{name}.{ext}"))
 }
 
 #[cfg(test)]
@@ -330,12 +378,16 @@ mod tests {
             assert_eq!(m.intents.keys().collect::<Vec<_>>(), ["b"]);
         };
         check(&m);
-        check(&Manifest::load(&path).unwrap());
+        drop(m); // and its lock
+        let mut m = Manifest::load(&path).unwrap(); // the journal, replayed
+        check(&m);
         m.compact().unwrap();
+        drop(m);
         let mut again = Manifest::load(&path).unwrap();
         check(&again);
         again.append(Record::Deleted { id: "or_1".into() }).unwrap();
         again.append(Record::Forget { path: "a".into() }).unwrap();
+        drop(again);
         let last = Manifest::load(&path).unwrap();
         assert!(last.entries.is_empty() && last.orphans.is_empty());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
@@ -353,6 +405,7 @@ mod tests {
         let mut m = Manifest::load(&path).unwrap();
         assert_eq!(m.entries.len(), 1);
         m.append(put("c", "or_3", None)).unwrap();
+        drop(m);
         let m = Manifest::load(&path).unwrap();
         assert_eq!(m.entries.keys().collect::<Vec<_>>(), ["a", "c"]);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());

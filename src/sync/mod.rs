@@ -16,7 +16,11 @@
 //!
 //! Each file is sent under its path relative to the folder, with `/` separators
 //! (`reports/q1.csv`), so files of the same name in different folders stay apart. One sync
-//! per manifest at a time: two runs on one manifest at once are not guarded against.
+//! per manifest at a time: [`FolderSync::plan`] takes a lock (`flock`, on Unix) on a file
+//! `.NAME.lock` beside the manifest `NAME`, held until the plan is applied or dropped, and a
+//! second run on the same manifest meanwhile is refused ([`Error::InvalidInput`]). The lock
+//! file is left in place. A manifest that is not a regular file (a FIFO, a device) is refused
+//! before it is read.
 //!
 //! # The manifest
 //!
@@ -40,6 +44,7 @@
 //! delete. A run killed while writing leaves at most a torn last line, dropped on the next
 //! load; any other line that cannot be read stops the sync with an error.
 
+mod lock;
 mod manifest;
 mod plan;
 
@@ -174,7 +179,11 @@ impl<'a> FolderSync<'a> {
             )));
         }
         let manifest = Manifest::load(&self.manifest)?;
-        let skip = [self.manifest.clone(), manifest::temp_path(&self.manifest)];
+        let skip = [
+            self.manifest.clone(),
+            manifest::temp_path(&self.manifest),
+            lock::lock_path(&self.manifest),
+        ];
         let files = plan::walk(&self.root, self.follow_symlinks, &skip)?;
         plan::plan(self.client, manifest, files, self.delete)
     }

@@ -45,18 +45,40 @@ pub fn safe_name(name: &str, id: &str) -> String {
     if safe.is_empty() || safe == "." || safe == ".." {
         safe = id.replace(['/', '\\', '.'], "_");
     }
-    while safe.len() > MAX_NAME {
-        safe.pop();
-    }
+    cut(&mut safe, MAX_NAME);
     safe
 }
 
-/// `name` with `(id)` before its extension, for a second file of the same name.
-fn unique_name(name: &str, id: &str) -> String {
-    let id = safe_name(id, "file");
-    match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({id}).{ext}"),
-        _ => format!("{name} ({id})"),
+/// The longest id kept in a made-unique name (bytes), so the suffix always fits.
+const MAX_ID: usize = 64;
+
+/// The longest extension kept after a made-unique name's suffix (bytes, dot included).
+const MAX_EXT: usize = 17;
+
+/// `name` with `(id)` before its extension, for a second file of the same name (`(id N)` for
+/// the `N`th try, when that name is taken too), cut to [`MAX_NAME`] in its stem so the
+/// suffix that makes it unique is never cut off.
+fn unique_name(name: &str, id: &str, attempt: usize) -> String {
+    let mut id = safe_name(id, "file");
+    cut(&mut id, MAX_ID);
+    let suffix = if attempt <= 1 {
+        format!(" ({id})")
+    } else {
+        format!(" ({id} {attempt})")
+    };
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() < MAX_EXT => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    let mut stem = stem.to_string();
+    cut(&mut stem, MAX_NAME.saturating_sub(suffix.len() + ext.len()));
+    format!("{stem}{suffix}{ext}")
+}
+
+/// Cuts `text` to at most `max` bytes, on a character boundary.
+fn cut(text: &mut String, max: usize) {
+    while text.len() > max {
+        text.pop();
     }
 }
 
@@ -83,10 +105,13 @@ pub fn by_name(
     let mut targets = Vec::new();
     for id in ids {
         let meta = metadata(client, known, id)?;
-        let mut name = safe_name(&meta.filename, id);
-        if !used.insert(name.to_lowercase()) {
-            name = safe_name(&unique_name(&name, id), id);
-            used.insert(name.to_lowercase());
+        let safe = safe_name(&meta.filename, id);
+        let mut name = safe.clone();
+        let mut attempt = 0;
+        // Each try has a suffix no other has, never cut off: this ends.
+        while !used.insert(name.to_lowercase()) {
+            attempt += 1;
+            name = unique_name(&safe, id, attempt);
         }
         targets.push((id.clone(), dir.join(name)));
     }
@@ -140,7 +165,13 @@ mod tests {
         assert_eq!(safe_name("", "or_file_1"), "or_file_1");
         assert_eq!(safe_name("a\\b\nc", "x"), "a_b_c");
         assert!(safe_name(&"é".repeat(300), "x").len() <= MAX_NAME);
-        assert_eq!(unique_name("a.txt", "or_2"), "a (or_2).txt");
-        assert_eq!(unique_name(".env", "or_2"), ".env (or_2)");
+        assert_eq!(unique_name("a.txt", "or_2", 1), "a (or_2).txt");
+        assert_eq!(unique_name("a.txt", "or_2", 2), "a (or_2 2).txt");
+        assert_eq!(unique_name(".env", "or_2", 1), ".env (or_2)");
+        let long = unique_name(&format!("{}.txt", "é".repeat(150)), &"i".repeat(500), 9);
+        assert!(
+            long.len() <= MAX_NAME && long.ends_with(" 9).txt"),
+            "{long}"
+        );
     }
 }
