@@ -217,10 +217,11 @@ impl<'a> FolderSync<'a> {
                 _ => 0,
             })
             .sum();
+        let follow = self.follow_symlinks;
         let report = self
             .batch
             .run_counting(remote, Some(bytes), |client, action, add| {
-                write(client, &manifest, action, add)
+                write(client, &manifest, action, follow, add)
             });
         items.extend(report.into_items());
         let mut manifest = lock(&manifest);
@@ -286,6 +287,7 @@ fn write(
     client: &FilesClient,
     manifest: &Mutex<Manifest>,
     action: &SyncAction,
+    follow_symlinks: bool,
     add_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<SyncDone> {
     let done = SyncDone {
@@ -298,14 +300,14 @@ fn write(
             local,
             replaces,
             ..
-        } => upload(
-            client,
-            manifest,
-            path,
-            local,
-            replaces.as_deref(),
-            add_bytes,
-        ),
+        } => {
+            let local = Local {
+                path,
+                file: local,
+                follow_symlinks,
+            };
+            upload(client, manifest, &local, replaces.as_deref(), add_bytes)
+        }
         SyncAction::Delete { path, id } => {
             delete_owned(client, manifest, id)?;
             lock(manifest).append(Record::Forget { path: path.clone() })?;
@@ -319,16 +321,50 @@ fn write(
     }
 }
 
+/// A local file to upload: its path in the folder, on disk, and whether links are followed.
+struct Local<'p> {
+    path: &'p str,
+    file: &'p Path,
+    follow_symlinks: bool,
+}
+
+impl Local<'_> {
+    /// The file's metadata now, refusing what the plan would have left out: a link (unless
+    /// links are followed) or anything but a regular file, put there since the plan was made.
+    /// (A folder on the way replaced by a link is not checked.)
+    fn metadata(&self) -> Result<std::fs::Metadata> {
+        let io = |e| Error::io(self.file.to_path_buf(), e);
+        let meta = std::fs::symlink_metadata(self.file).map_err(io)?;
+        let meta = if !meta.file_type().is_symlink() {
+            meta
+        } else if self.follow_symlinks {
+            std::fs::metadata(self.file).map_err(io)?
+        } else {
+            return Err(Error::InvalidInput(format!(
+                "{} became a symbolic link after the sync was planned; links are not followed",
+                self.path
+            )));
+        };
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!(
+                "{} is no longer a regular file",
+                self.path
+            )));
+        }
+        Ok(meta)
+    }
+}
+
 /// Uploads one file between its intent and its result, then deletes what it replaces.
 fn upload(
     client: &FilesClient,
     manifest: &Mutex<Manifest>,
-    path: &str,
-    local: &Path,
+    local: &Local<'_>,
     replaces: Option<&str>,
     add_bytes: &(dyn Fn(u64) + Sync),
 ) -> Result<SyncDone> {
-    let meta = std::fs::metadata(local).map_err(|e| Error::io(local.to_path_buf(), e))?;
+    let (path, meta) = (local.path, local.metadata()?);
+    let local = local.file;
     // Refused before anything is recorded or sent, as the upload itself would refuse it.
     let limit = client.upload_limit();
     if meta.len() == 0 || meta.len() > limit {
