@@ -76,7 +76,7 @@ pub(crate) fn may_be(file: &FileMetadata, name: &str, size: u64, since: SystemTi
 
 /// Whether a file stored as `stored` may be the upload sent as `sent`: the same name, or the
 /// base name of a name sent with `/` or `\` separators.
-fn same_upload_name(stored: &str, sent: &str) -> bool {
+pub(crate) fn same_upload_name(stored: &str, sent: &str) -> bool {
     stored == sent || sent.rsplit(['/', '\\']).next() == Some(stored)
 }
 

@@ -57,3 +57,45 @@ fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
     let again = client.sync(&*dir, &manifest).plan().unwrap();
     assert!(again.actions().is_empty(), "{:?}", again.actions());
 }
+
+#[test]
+fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name() {
+    let emulator = Emulator::start().unwrap();
+    let client = client_for(&emulator);
+    let dir = temp_dir("sync-forged");
+    let scratch = temp_dir("sync-forged-manifest");
+    let manifest = scratch.join("m.jsonl");
+    write(&dir, "kept.txt", b"kept");
+    let theirs = client
+        .upload(openrouter_files::Upload::bytes(
+            "theirs.txt",
+            &b"not yours"[..],
+        ))
+        .unwrap();
+    // A line claiming that a path gone from the folder was stored as someone else's file.
+    let line = serde_json::json!({
+        "op": "put", "path": "gone.txt", "id": theirs.id, "size": 9, "mtime_ns": 1,
+        "sha256": "00", "uploaded_at": 1,
+    });
+    std::fs::write(&manifest, format!("{line}\n")).unwrap();
+    let plan = client.sync(&*dir, &manifest).delete(true).plan().unwrap();
+    let report = client.sync(&*dir, &manifest).apply(plan);
+    let items = report.into_items();
+    let delete = items
+        .iter()
+        .find(|i| matches!(&i.input, SyncAction::Delete { .. }))
+        .unwrap();
+    assert!(
+        matches!(&delete.outcome, Outcome::Failed(Error::InvalidInput(m)) if m.contains("theirs.txt")),
+        "{:?}",
+        delete.outcome
+    );
+    client
+        .retrieve(&theirs.id)
+        .expect("their file is still stored");
+    // A file the sync did store under the path is deleted as before.
+    std::fs::remove_file(dir.join("kept.txt")).unwrap();
+    let plan = client.sync(&*dir, &manifest).delete(true).plan().unwrap();
+    let _ = client.sync(&*dir, &manifest).apply(plan);
+    assert_eq!(sizes(&client), [9], "kept.txt deleted, theirs.txt left");
+}

@@ -8,7 +8,11 @@
 //!   confirm); an unchanged folder sends no write.
 //! - A changed file's previous upload is deleted after the new one is stored, never before.
 //! - With [`FolderSync::delete`], files the manifest owns whose local path is gone are
-//!   deleted. A file the manifest does not own is never touched.
+//!   deleted. A file the manifest does not own is never touched. The manifest is trusted as
+//!   the record of what the sync owns; as a guard against one edited by hand or forged, a
+//!   file is deleted for a path only when its stored name is the name sent for that path (or
+//!   its base name): one more `GET` per deletion. (The previous id of a changed file, kept
+//!   without its path, is deleted as recorded.)
 //! - A run killed at any instant (SIGKILL included) and run again ends with exactly one
 //!   stored file per local file: an upload whose intent is recorded and whose result is not
 //!   is looked for (as for a lost answer, see [`FilesClient::upload_detailed`]) and adopted
@@ -56,7 +60,7 @@ use crate::batch::{Batch, BatchItem, BatchProgress, BatchReport, Outcome};
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
-use crate::recover::may_have_stored;
+use crate::recover::{may_have_stored, same_upload_name};
 use crate::upload::Upload;
 pub use manifest::ManifestEntry;
 use manifest::{Manifest, Record};
@@ -309,6 +313,7 @@ fn write(
             upload(client, manifest, &local, replaces.as_deref(), add_bytes)
         }
         SyncAction::Delete { path, id } => {
+            check_stored_as(client, id, path)?;
             delete_owned(client, manifest, id)?;
             lock(manifest).append(Record::Forget { path: path.clone() })?;
             Ok(done)
@@ -417,6 +422,21 @@ fn upload(
         file: Some(uploaded.file),
         found: uploaded.found,
     })
+}
+
+/// Before deleting `id` for the local `path` that is gone: the stored file must carry the
+/// name the sync sent for `path` (or its base name), so a manifest line naming another file
+/// (edited by hand, or forged) cannot delete it. Already gone is fine.
+fn check_stored_as(client: &FilesClient, id: &str, path: &str) -> Result<()> {
+    match client.retrieve(id) {
+        Ok(file) if !same_upload_name(&file.filename, path) => Err(Error::InvalidInput(format!(
+            "the manifest says {path} is stored as {id}, but {id} is named {:?}: not deleted",
+            file.filename
+        ))),
+        Ok(_) => Ok(()),
+        Err(Error::Api(api)) if api.status() == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Deletes a file the manifest owns (already gone counts as deleted) and records it.
