@@ -122,6 +122,7 @@ mod error;
 mod filter;
 pub mod guide;
 mod list;
+mod list_all;
 mod model;
 mod observe;
 mod progress;

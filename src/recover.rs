@@ -8,7 +8,7 @@
 //! a path in a name). Exactly one such file is the upload; none means it was not stored; more
 //! than one is [`Error::LostUpload`], listing them, since guessing could lose or duplicate one.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
@@ -54,7 +54,11 @@ pub(crate) fn candidates(
     known: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<FileMetadata>> {
     let mut found = Vec::new();
-    for file in client.list() {
+    // Under a deadline, the search ends by it too, counted from when the upload began.
+    let until = client.options.timeouts.deadline.and_then(|d| {
+        Instant::now().checked_add(d.saturating_sub(since.elapsed().unwrap_or_default()))
+    });
+    for file in crate::list_all::every_file(client, until) {
         let file = file?;
         if may_be(&file, name, size, since) && !known(&file.id) {
             found.push(file);

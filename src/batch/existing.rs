@@ -14,7 +14,7 @@ pub(crate) fn stored_by_name_and_size(
     client: &FilesClient,
 ) -> Result<HashMap<(String, u64), FileMetadata>> {
     let mut stored = HashMap::new();
-    for file in client.list() {
+    for file in crate::list_all::every_file(client, None) {
         let file = file?;
         stored
             .entry((file.filename.clone(), file.size_bytes))

@@ -258,7 +258,7 @@ pub(crate) fn plan(
     let listed: Vec<FileMetadata> = if manifest.intents.is_empty() {
         Vec::new()
     } else {
-        client.list().into_iter().collect::<Result<_>>()?
+        crate::list_all::every_file(client, None).collect::<Result<_>>()?
     };
     for (path, intent) in &manifest.intents {
         let since = UNIX_EPOCH + Duration::from_secs(intent.started);
