@@ -192,3 +192,63 @@ fn get_by_name_keeps_apart_a_name_equal_to_another_files_made_unique_name() {
         get_by_name_all(&emulator, &ids, &contents);
     }
 }
+
+#[test]
+fn a_dry_run_with_a_manifest_in_a_missing_folder_previews_and_leaves_nothing() {
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    folder(dir.path(), 2);
+    let scratch = tempfile::tempdir().unwrap();
+    let manifest = scratch.path().join("missing/m.jsonl");
+    let out = run(
+        &emulator,
+        &[
+            "sync",
+            dir.path().to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout.lines().count(), 2, "{out:?}");
+    assert!(writes(&emulator).is_empty());
+    assert!(!scratch.path().join("missing").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn get_by_name_replaces_links_planted_in_the_folder_and_never_writes_through_them() {
+    let emulator = Emulator::builder()
+        .api_key(KEY)
+        .accept_any_content(true)
+        .start()
+        .unwrap();
+    seed(&emulator, "a.txt", b"stored a");
+    seed(&emulator, "b.txt", b"stored b");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(dir.path().join("secret"), b"mine").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret"), target.join("a.txt")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), target.join("b.txt")).unwrap();
+    let out = run(
+        &emulator,
+        &[
+            "get",
+            "--name",
+            "*",
+            "-d",
+            target.to_str().unwrap(),
+            "--by-name",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(std::fs::read(dir.path().join("secret")).unwrap(), b"mine");
+    assert!(!dir.path().join("nowhere").exists());
+    for (name, content) in [("a.txt", &b"stored a"[..]), ("b.txt", b"stored b")] {
+        let meta = std::fs::symlink_metadata(target.join(name)).unwrap();
+        assert!(meta.is_file(), "{name} is still a link");
+        assert_eq!(std::fs::read(target.join(name)).unwrap(), content);
+    }
+}

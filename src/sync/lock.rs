@@ -24,18 +24,27 @@ pub(crate) fn lock_path(manifest: &Path) -> PathBuf {
 
 impl ManifestLock {
     /// Takes the lock of the manifest at `manifest` without waiting: held by another run, it
-    /// is [`Error::InvalidInput`] naming the manifest.
+    /// is [`Error::InvalidInput`] naming the manifest. A manifest whose folder is missing
+    /// takes none (it cannot be written either).
     pub(crate) fn take(manifest: &Path) -> Result<ManifestLock> {
         let path = lock_path(manifest);
         if cfg!(not(unix)) {
             return Ok(ManifestLock { _file: None });
         }
-        let file = OpenOptions::new()
+        let file = match OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| Error::io(path.clone(), e))?;
+        {
+            Ok(file) => file,
+            // No folder for the manifest: nothing can be recorded, so nothing applied (the
+            // first record fails, naming the manifest); a plan can still be shown.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ManifestLock { _file: None });
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        };
         lock(&file).map_err(|e| {
             if e.kind() == std::io::ErrorKind::WouldBlock {
                 Error::InvalidInput(format!(
