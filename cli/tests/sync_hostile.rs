@@ -116,6 +116,8 @@ fn two_syncs_on_one_manifest_at_once_never_store_a_file_twice() {
     assert_eq!(counts.len(), 40, "{counts:?}");
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    let left: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "the manifest alone, no lock file left: {left:?}");
 }
 
 /// Saves the files `ids` (in that order; none: every stored file, with `--name '*'`) with
@@ -151,6 +153,15 @@ fn get_by_name_all(
     saved
 }
 
+/// An emulator that takes uploads of any content type.
+fn any_content_emulator() -> Emulator {
+    Emulator::builder()
+        .api_key(KEY)
+        .accept_any_content(true)
+        .start()
+        .unwrap()
+}
+
 /// Adds a downloadable file to the running emulator; returns its id.
 fn seed(emulator: &Emulator, name: &str, content: &[u8]) -> String {
     emulator
@@ -160,11 +171,7 @@ fn seed(emulator: &Emulator, name: &str, content: &[u8]) -> String {
 
 #[test]
 fn get_by_name_keeps_apart_long_names_that_agree_on_their_first_bytes() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .accept_any_content(true)
-        .start()
-        .unwrap();
+    let emulator = any_content_emulator();
     let long = format!("{}.txt", "n".repeat(300));
     let contents: [&[u8]; 3] = [b"first", b"second", b"third"];
     for content in contents {
@@ -176,11 +183,7 @@ fn get_by_name_keeps_apart_long_names_that_agree_on_their_first_bytes() {
 
 #[test]
 fn get_by_name_keeps_apart_a_name_equal_to_another_files_made_unique_name() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .accept_any_content(true)
-        .start()
-        .unwrap();
+    let emulator = any_content_emulator();
     let a = seed(&emulator, "a.txt", b"one");
     let b = seed(&emulator, "a.txt", b"two");
     // A third file named as the second would be renamed, whichever comes first.
@@ -219,11 +222,7 @@ fn a_dry_run_with_a_manifest_in_a_missing_folder_previews_and_leaves_nothing() {
 #[cfg(unix)]
 #[test]
 fn get_by_name_replaces_links_planted_in_the_folder_and_never_writes_through_them() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .accept_any_content(true)
-        .start()
-        .unwrap();
+    let emulator = any_content_emulator();
     seed(&emulator, "a.txt", b"stored a");
     seed(&emulator, "b.txt", b"stored b");
     let dir = tempfile::tempdir().unwrap();

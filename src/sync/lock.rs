@@ -2,19 +2,20 @@
 //! held from [`FolderSync::plan`](crate::FolderSync::plan) until the plan is applied or dropped.
 //! Two runs on one manifest at once would both upload what neither has recorded yet.
 //!
-//! The lock file (`.NAME.lock` beside the manifest `NAME`) is left in place: removing it
-//! would let a third run lock a new file while a second still waits on the old one. Where
-//! `flock` is not available (not Unix), no lock is taken.
+//! The lock file (`.NAME.lock` beside the manifest `NAME`) is removed when the lock is
+//! released. A run that locked a lock file another run had just removed would hold nothing,
+//! so a lock counts only when the file locked is still the one at the path. Where `flock` is
+//! not available (not Unix), no lock is taken.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// A held lock on a manifest; released when dropped (the file is closed).
+/// A held lock on a manifest; released (and its file removed) when dropped.
 #[derive(Debug)]
 pub(crate) struct ManifestLock {
-    _file: Option<File>,
+    held: Option<(File, PathBuf)>,
 }
 
 /// Where the lock of the manifest at `manifest` is taken.
@@ -28,36 +29,55 @@ impl ManifestLock {
     /// takes none (it cannot be written either).
     pub(crate) fn take(manifest: &Path) -> Result<ManifestLock> {
         let path = lock_path(manifest);
-        if cfg!(not(unix)) {
-            return Ok(ManifestLock { _file: None });
-        }
-        let file = match OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-        {
-            Ok(file) => file,
-            // No folder for the manifest: nothing can be recorded, so nothing applied (the
-            // first record fails, naming the manifest); a plan can still be shown.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ManifestLock { _file: None });
-            }
-            Err(e) => return Err(Error::io(path, e)),
+        let busy = || {
+            Error::InvalidInput(format!(
+                "another sync is using the manifest {} (it holds {}); one sync per manifest \
+                 at a time",
+                manifest.display(),
+                path.display()
+            ))
         };
-        lock(&file).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::WouldBlock {
-                Error::InvalidInput(format!(
-                    "another sync is using the manifest {} (it holds {}); one sync per \
-                     manifest at a time",
-                    manifest.display(),
-                    path.display()
-                ))
-            } else {
-                Error::io(path.clone(), e)
+        if cfg!(not(unix)) {
+            return Ok(ManifestLock { held: None });
+        }
+        // A lock file removed by its holder between our open and our lock is tried again.
+        for _ in 0..3 {
+            let file = match OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+            {
+                Ok(file) => file,
+                // No folder for the manifest: nothing can be recorded, so nothing applied
+                // (the first record fails, naming the manifest); a plan can still be shown.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(ManifestLock { held: None });
+                }
+                Err(e) => return Err(Error::io(path, e)),
+            };
+            match lock(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(busy()),
+                Err(e) => return Err(Error::io(path, e)),
             }
-        })?;
-        Ok(ManifestLock { _file: Some(file) })
+            if still_at(&file, &path) {
+                return Ok(ManifestLock {
+                    held: Some((file, path)),
+                });
+            }
+        }
+        Err(busy())
+    }
+}
+
+impl Drop for ManifestLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no run can lock this file once it is gone.
+        if let Some((file, path)) = self.held.take() {
+            let _ = std::fs::remove_file(&path);
+            drop(file);
+        }
     }
 }
 
@@ -79,6 +99,21 @@ fn lock(_file: &File) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether `file` is still the file at `path` (not removed, not replaced).
+#[cfg(unix)]
+fn still_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &File, _path: &Path) -> bool {
+    true
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -94,7 +129,15 @@ mod tests {
             Err(Error::InvalidInput(m)) if m.contains("another sync")
         ));
         drop(first);
-        ManifestLock::take(&manifest).unwrap();
+        assert!(!lock_path(&manifest).exists(), "the lock file is removed");
+        let again = ManifestLock::take(&manifest).unwrap();
+        // A lock on a file no longer at the path is not taken for the lock.
+        let stale = OpenOptions::new()
+            .read(true)
+            .open(lock_path(&manifest))
+            .unwrap();
+        drop(again);
+        assert!(!still_at(&stale, &lock_path(&manifest)));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

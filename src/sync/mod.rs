@@ -23,7 +23,7 @@
 //! per manifest at a time: [`FolderSync::plan`] takes a lock (`flock`, on Unix) on a file
 //! `.NAME.lock` beside the manifest `NAME`, held until the plan is applied or dropped, and a
 //! second run on the same manifest meanwhile is refused ([`Error::InvalidInput`]). The lock
-//! file is left in place. A manifest that is not a regular file (a FIFO, a device) is refused
+//! file is removed when the lock is released. A manifest that is not a regular file (a FIFO, a device) is refused
 //! before it is read.
 //!
 //! # The manifest
