@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use common::{client_for, temp_dir};
+use common::{TestDir, client_for, temp_dir};
 use openrouter_files::{Error, FilesClient, Outcome, SyncAction};
 use openrouter_files_emulator::Emulator;
 
@@ -13,6 +13,28 @@ fn write(dir: &Path, path: &str, bytes: &[u8]) {
     let path = dir.join(path);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
+}
+
+/// An emulator, a client for it, a folder and a manifest path outside it.
+struct Setup {
+    _emulator: Emulator,
+    client: FilesClient,
+    dir: TestDir,
+    manifest: PathBuf,
+    _scratch: TestDir,
+}
+
+fn setup(name: &str) -> Setup {
+    let emulator = Emulator::start().unwrap();
+    let client = client_for(&emulator);
+    let scratch = temp_dir(&format!("{name}-manifest"));
+    Setup {
+        _emulator: emulator,
+        client,
+        dir: temp_dir(name),
+        manifest: scratch.join("m.jsonl"),
+        _scratch: scratch,
+    }
 }
 
 /// Every stored file's size.
@@ -27,12 +49,9 @@ fn sizes(client: &FilesClient) -> Vec<u64> {
 #[cfg(unix)]
 #[test]
 fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
-    let emulator = Emulator::start().unwrap();
-    let client = client_for(&emulator);
-    let dir = temp_dir("sync-swap");
+    let s = setup("sync-swap");
+    let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
     let outside = temp_dir("sync-swap-outside");
-    let scratch = temp_dir("sync-swap-manifest");
-    let manifest = scratch.join("m.jsonl");
     write(&dir, "a.txt", b"plain");
     write(&dir, "b.txt", b"bee");
     // A secret of a size no synced file has, so a stored copy would show.
@@ -60,11 +79,8 @@ fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
 
 #[test]
 fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name() {
-    let emulator = Emulator::start().unwrap();
-    let client = client_for(&emulator);
-    let dir = temp_dir("sync-forged");
-    let scratch = temp_dir("sync-forged-manifest");
-    let manifest = scratch.join("m.jsonl");
+    let s = setup("sync-forged");
+    let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
     write(&dir, "kept.txt", b"kept");
     let theirs = client
         .upload(openrouter_files::Upload::bytes(
@@ -98,4 +114,57 @@ fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name()
     let plan = client.sync(&*dir, &manifest).delete(true).plan().unwrap();
     let _ = client.sync(&*dir, &manifest).apply(plan);
     assert_eq!(sizes(&client), [9], "kept.txt deleted, theirs.txt left");
+}
+
+/// Seconds since the epoch now.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn one_stored_file_is_never_adopted_for_two_interrupted_uploads() {
+    // A server that keeps only base names stores `a/x.txt` as `x.txt`: two interrupted
+    // uploads, `a/x.txt` and `b/x.txt` of one size, both match it. Adopting it for both would
+    // leave one local file with no stored copy, and `--delete` of one path would delete the
+    // other's file.
+    let s = setup("sync-one-for-two");
+    let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
+    write(&dir, "a/x.txt", b"same");
+    write(&dir, "b/x.txt", b"size");
+    let started = now();
+    client
+        .upload(openrouter_files::Upload::bytes("x.txt", &b"same"[..]))
+        .unwrap();
+    let intents: String = ["a/x.txt", "b/x.txt"]
+        .iter()
+        .map(|path| {
+            let line = serde_json::json!({
+                "op": "intent", "path": path, "name": path, "size": 4, "sha256": "00",
+                "started": started,
+            });
+            format!("{line}\n")
+        })
+        .collect();
+    std::fs::write(&manifest, intents).unwrap();
+    let plan = client.sync(&*dir, &manifest).plan();
+    let adopted: Vec<&str> = plan
+        .as_ref()
+        .map(|p| {
+            p.actions()
+                .iter()
+                .filter_map(|a| match a {
+                    SyncAction::Adopt { path, .. } => Some(path.as_str()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(adopted.len() < 2, "one file adopted for {adopted:?}");
+    assert!(
+        matches!(&plan, Err(Error::LostUpload { candidates, .. }) if candidates.len() == 1),
+        "{plan:?}"
+    );
 }

@@ -117,7 +117,11 @@ fn two_syncs_on_one_manifest_at_once_never_store_a_file_twice() {
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "stored more than once: {twice:?}");
     let left: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().collect();
-    assert_eq!(left.len(), 1, "the manifest alone, no lock file left: {left:?}");
+    assert_eq!(
+        left.len(),
+        1,
+        "the manifest alone, no lock file left: {left:?}"
+    );
 }
 
 /// Saves the files `ids` (in that order; none: every stored file, with `--name '*'`) with

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::manifest::Manifest;
+use super::manifest::{Intent, Manifest};
 use crate::client::FilesClient;
 use crate::error::{Error, Result};
 use crate::model::FileMetadata;
@@ -260,13 +260,41 @@ pub(crate) fn plan(
     } else {
         crate::list_all::every_file(client, None).collect::<Result<_>>()?
     };
-    for (path, intent) in &manifest.intents {
-        let since = UNIX_EPOCH + Duration::from_secs(intent.started);
-        let mut found: Vec<&FileMetadata> = listed
+    let found_for: Vec<(&String, &Intent, Vec<&FileMetadata>)> = manifest
+        .intents
+        .iter()
+        .map(|(path, intent)| {
+            let since = UNIX_EPOCH + Duration::from_secs(intent.started);
+            let found = listed
+                .iter()
+                .filter(|f| recover::may_be(f, &intent.name, intent.size, since))
+                .filter(|f| !manifest.owns(&f.id))
+                .collect();
+            (path, intent, found)
+        })
+        .collect();
+    // One stored file found for two intents (a server that keeps base names only, say) is
+    // neither's for sure: adopting it for both would leave a local file without a copy.
+    for (path, intent, found) in &found_for {
+        let shared: Vec<&str> = found_for
             .iter()
-            .filter(|f| recover::may_be(f, &intent.name, intent.size, since))
-            .filter(|f| !manifest.owns(&f.id))
+            .filter(|(other, _, theirs)| {
+                other != path && theirs.iter().any(|t| found.iter().any(|f| f.id == t.id))
+            })
+            .map(|(other, _, _)| other.as_str())
             .collect();
+        if let Some(other) = shared.first() {
+            return Err(Error::LostUpload {
+                filename: intent.name.clone(),
+                candidates: found.iter().map(|f| f.id.clone()).collect(),
+                source: Box::new(Error::InvalidInput(format!(
+                    "interrupted syncs began uploading {path} and {other}, recorded no \
+                     result, and one stored file may be either"
+                ))),
+            });
+        }
+    }
+    for (path, intent, mut found) in found_for {
         match found.len() {
             0 => actions.push(SyncAction::Abandon { path: path.clone() }),
             1 => actions.push(SyncAction::Adopt {
