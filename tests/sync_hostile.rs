@@ -52,15 +52,15 @@ fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
     let s = setup("sync-swap");
     let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
     let outside = temp_dir("sync-swap-outside");
-    write(&dir, "a.txt", b"plain");
-    write(&dir, "b.txt", b"bee");
+    write(dir, "a.txt", b"plain");
+    write(dir, "b.txt", b"bee");
     // A secret of a size no synced file has, so a stored copy would show.
     write(&outside, "secret", b"a secret of 29 bytes, outside");
-    let plan = client.sync(&*dir, &manifest).plan().unwrap();
+    let plan = client.sync(dir, manifest).plan().unwrap();
     assert_eq!(plan.actions().len(), 2);
     std::fs::remove_file(dir.join("a.txt")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret"), dir.join("a.txt")).unwrap();
-    let report = client.sync(&*dir, &manifest).apply(plan);
+    let report = client.sync(dir, manifest).apply(plan);
     let items = report.into_items();
     let a = items
         .iter()
@@ -71,9 +71,9 @@ fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
         "{:?}",
         a.outcome
     );
-    assert_eq!(sizes(&client), [3], "only b.txt is stored");
+    assert_eq!(sizes(client), [3], "only b.txt is stored");
     // The next run leaves the link out, as a plan does.
-    let again = client.sync(&*dir, &manifest).plan().unwrap();
+    let again = client.sync(dir, manifest).plan().unwrap();
     assert!(again.actions().is_empty(), "{:?}", again.actions());
 }
 
@@ -81,7 +81,7 @@ fn a_file_replaced_by_a_link_between_plan_and_apply_is_not_followed() {
 fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name() {
     let s = setup("sync-forged");
     let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
-    write(&dir, "kept.txt", b"kept");
+    write(dir, "kept.txt", b"kept");
     let theirs = client
         .upload(openrouter_files::Upload::bytes(
             "theirs.txt",
@@ -93,9 +93,9 @@ fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name()
         "op": "put", "path": "gone.txt", "id": theirs.id, "size": 9, "mtime_ns": 1,
         "sha256": "00", "uploaded_at": 1,
     });
-    std::fs::write(&manifest, format!("{line}\n")).unwrap();
-    let plan = client.sync(&*dir, &manifest).delete(true).plan().unwrap();
-    let report = client.sync(&*dir, &manifest).apply(plan);
+    std::fs::write(manifest, format!("{line}\n")).unwrap();
+    let plan = client.sync(dir, manifest).delete(true).plan().unwrap();
+    let report = client.sync(dir, manifest).apply(plan);
     let items = report.into_items();
     let delete = items
         .iter()
@@ -111,9 +111,9 @@ fn delete_never_removes_a_file_a_forged_manifest_line_names_under_another_name()
         .expect("their file is still stored");
     // A file the sync did store under the path is deleted as before.
     std::fs::remove_file(dir.join("kept.txt")).unwrap();
-    let plan = client.sync(&*dir, &manifest).delete(true).plan().unwrap();
-    let _ = client.sync(&*dir, &manifest).apply(plan);
-    assert_eq!(sizes(&client), [9], "kept.txt deleted, theirs.txt left");
+    let plan = client.sync(dir, manifest).delete(true).plan().unwrap();
+    let _ = client.sync(dir, manifest).apply(plan);
+    assert_eq!(sizes(client), [9], "kept.txt deleted, theirs.txt left");
 }
 
 /// Seconds since the epoch now.
@@ -132,8 +132,8 @@ fn one_stored_file_is_never_adopted_for_two_interrupted_uploads() {
     // other's file.
     let s = setup("sync-one-for-two");
     let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
-    write(&dir, "a/x.txt", b"same");
-    write(&dir, "b/x.txt", b"size");
+    write(dir, "a/x.txt", b"same");
+    write(dir, "b/x.txt", b"size");
     let started = now();
     client
         .upload(openrouter_files::Upload::bytes("x.txt", &b"same"[..]))
@@ -148,8 +148,8 @@ fn one_stored_file_is_never_adopted_for_two_interrupted_uploads() {
             format!("{line}\n")
         })
         .collect();
-    std::fs::write(&manifest, intents).unwrap();
-    let plan = client.sync(&*dir, &manifest).plan();
+    std::fs::write(manifest, intents).unwrap();
+    let plan = client.sync(dir, manifest).plan();
     let adopted: Vec<&str> = plan
         .as_ref()
         .map(|p| {
