@@ -174,4 +174,63 @@ mod tests {
             "{long}"
         );
     }
+
+    /// Seeded names built from hostile pieces (separators, dots, case variants, long runs,
+    /// control characters, another file's made-unique name): every target is a plain file
+    /// name in DIR, at most [`MAX_NAME`] bytes, and no two are the same, ignoring case.
+    #[test]
+    fn seeded_hostile_names_give_distinct_targets_inside_the_folder() {
+        let seed: u64 = std::env::var("GET_BY_NAME_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x6e61_6d65);
+        let mut state = seed;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        // No request is sent: every id's metadata is known.
+        let client = FilesClient::builder()
+            .api_key("sk-or-unused")
+            .base_url("http://127.0.0.1:9/api/v1")
+            .build()
+            .unwrap();
+        let dir = Path::new("/nonexistent/out");
+        let pieces = [
+            "a", "A", ".txt", ".", "..", "/", "\\", "\n", "é", " ", "(", ")",
+        ];
+        for round in 0..200 {
+            let n = 1 + below(12);
+            let ids: Vec<String> = (0..n).map(|i| format!("or_file_{round}_{i}")).collect();
+            let mut known = HashMap::new();
+            for (i, id) in ids.iter().enumerate() {
+                let mut name: String = (0..below(6)).map(|_| pieces[below(pieces.len())]).collect();
+                match below(4) {
+                    0 => name.push_str(&"x".repeat(190 + below(80))),
+                    1 if i > 0 => name = format!("{name} ({}).txt", ids[below(i)]),
+                    _ => {}
+                }
+                let meta = FileMetadata::new(id.clone(), name, 1, "2026-01-01T00:00:00Z");
+                known.insert(id.clone(), meta);
+            }
+            let targets = by_name(&client, dir, &ids, &known, true).unwrap();
+            let mut seen = HashSet::new();
+            for (id, target) in &targets {
+                let name = target.file_name().unwrap().to_str().unwrap();
+                assert_eq!(
+                    target.parent(),
+                    Some(dir),
+                    "seed {seed} round {round}: {id}"
+                );
+                assert!(name != "." && name != ".." && !name.contains(['/', '\\']));
+                assert!(name.len() <= MAX_NAME, "seed {seed} round {round}: {name}");
+                assert!(
+                    seen.insert(name.to_lowercase()),
+                    "seed {seed} round {round}: {name} twice in {targets:?}"
+                );
+            }
+        }
+    }
 }
