@@ -153,7 +153,8 @@ pub enum Error {
     #[error("cancelled: the batch stopped before this request was sent")]
     Cancelled,
     /// An upload's answer was lost after the server may have stored it, and several files in
-    /// the workspace could be it: none was taken, and the upload was not sent again. See
+    /// the workspace could be it, or the only one is older than the upload (maybe an earlier
+    /// upload of the same name and size): none was taken, and the upload was not sent again. See
     /// [`FilesClient::upload_detailed`](crate::FilesClient::upload_detailed).
     #[error("the answer to the upload of {filename:?} was lost and {} stored files may be it: {}", candidates.len(), candidates.join(", "))]
     LostUpload {

@@ -5,8 +5,12 @@
 //! A file is taken for the lost upload when it was created since the attempt began (less
 //! [`LOST_UPLOAD_CLOCK_SKEW`], for the server's clock), has the size sent, and is named either
 //! the name sent or its base name (the published documents do not say whether a server keeps
-//! a path in a name). Exactly one such file is the upload; none means it was not stored; more
-//! than one is [`Error::LostUpload`], listing them, since guessing could lose or duplicate one.
+//! a path in a name). Exactly one such file created since the attempt began (to the second,
+//! by our clock) is the upload; none means it was not stored; more than one, or one created
+//! before the attempt began (in the allowance for the server's clock), is
+//! [`Error::LostUpload`], listing them, since guessing could lose or duplicate one: such a
+//! file may as well be an earlier upload of the same name and size (a previous version of
+//! the file, edited since), and taking it would report stored what was not.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -78,6 +82,16 @@ pub(crate) fn may_be(file: &FileMetadata, name: &str, size: u64, since: SystemTi
         && file.created().is_some_and(|t| t >= earliest)
 }
 
+/// Whether `file` was created before `since`, to the second (the precision of `created_at`):
+/// by our clock, before the attempt began.
+fn created_before(file: &FileMetadata, since: SystemTime) -> bool {
+    let second = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    file.created().is_some_and(|t| second(t) < second(since))
+}
+
 /// Whether a file stored as `stored` may be the upload sent as `sent`: the same name, or the
 /// base name of a name sent with `/` or `\` separators.
 pub(crate) fn same_upload_name(stored: &str, sent: &str) -> bool {
@@ -118,6 +132,14 @@ pub(crate) fn search(
     };
     match found.len() {
         0 => Ok(Search::NotStored(error)),
+        1 if created_before(&found[0], since) => {
+            log::debug!("the only file that may be the upload of {name} is older than it");
+            Err(Error::LostUpload {
+                filename: name.to_string(),
+                candidates: vec![found.remove(0).id],
+                source: Box::new(error),
+            })
+        }
         1 => {
             log::debug!("the answer to the upload of {name} was lost; found it stored");
             Ok(Search::Found(found.remove(0)))

@@ -11,6 +11,7 @@ use std::time::Duration;
 use common::fast_retries;
 use common::scripted::{Next, Scripted, api_error, file_json, json};
 use openrouter_files::{Error, FilesClient, Upload};
+use openrouter_files_emulator::{Emulator, Fault, Route};
 
 #[test]
 fn under_a_deadline_a_listing_that_pages_for_ever_ends_the_search_and_nothing_is_sent_again() {
@@ -45,4 +46,28 @@ fn under_a_deadline_a_listing_that_pages_for_ever_ends_the_search_and_nothing_is
         "{result:?}"
     );
     assert_eq!(posts.load(Ordering::SeqCst), 1, "sent again on a guess");
+}
+
+#[test]
+fn an_earlier_file_of_the_same_name_and_size_is_not_taken_for_an_upload_that_was_not_stored() {
+    // Version 1 is stored; version 2 (same name, same size, other bytes) is sent moments later
+    // and refused by a gateway before the server stored it. Version 1 is not version 2.
+    let emulator = Emulator::start().unwrap();
+    let client = common::client_for(&emulator).with_retry(fast_retries(0));
+    let first = client
+        .upload(Upload::bytes("a.txt", &b"version 1"[..]))
+        .unwrap();
+    // `created_at` counts whole seconds: version 2 begins in a later one.
+    std::thread::sleep(Duration::from_millis(1100));
+    emulator.inject(Fault::status(502).on(Route::Upload), 1);
+    let second = client.upload_detailed(Upload::bytes("a.txt", &b"version 2"[..]));
+    assert!(
+        !matches!(&second, Ok(u) if u.file.id == first.id),
+        "version 1 reported as the upload of version 2: {second:?}"
+    );
+    // Not stored, and not guessed either way: an error naming the earlier file.
+    assert!(
+        matches!(&second, Err(Error::LostUpload { candidates, .. }) if candidates == &[first.id.clone()]),
+        "{second:?}"
+    );
 }
