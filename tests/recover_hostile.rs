@@ -67,7 +67,7 @@ fn an_earlier_file_of_the_same_name_and_size_is_not_taken_for_an_upload_that_was
     );
     // Not stored, and not guessed either way: an error naming the earlier file.
     assert!(
-        matches!(&second, Err(Error::LostUpload { candidates, .. }) if candidates == &[first.id.clone()]),
+        matches!(&second, Err(Error::LostUpload { candidates, .. }) if *candidates == [first.id.clone()]),
         "{second:?}"
     );
 }
