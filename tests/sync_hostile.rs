@@ -168,3 +168,104 @@ fn one_stored_file_is_never_adopted_for_two_interrupted_uploads() {
         "{plan:?}"
     );
 }
+
+/// Seeded damage to a valid manifest: a torn tail, CRLF line ends, a duplicated line, a
+/// U+2028 in a path, a line of garbage, a flipped byte. Planning never panics and never
+/// writes to the workspace; CRLF and duplicates plan as the intact manifest does; a torn
+/// tail loses its last record only (a rewritten manifest is never torn: this is what a kill
+/// during an append leaves, where the intent before it still stands); garbage in the middle
+/// is `Error::InvalidInput`.
+#[test]
+fn seeded_damage_to_a_manifest_is_planned_or_refused_never_guessed() {
+    let seed: u64 = std::env::var("MANIFEST_DAMAGE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xda_3a9e);
+    let mut state = seed;
+    let mut below = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let s = setup("sync-damage");
+    let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
+    for i in 0..5 {
+        write(dir, &format!("d/f{i}.txt"), format!("file {i}").as_bytes());
+    }
+    let plan = client.sync(dir, manifest).plan().unwrap();
+    assert!(client.sync(dir, manifest).apply(plan).is_success());
+    let intact = std::fs::read(manifest).unwrap();
+    let lines: Vec<&[u8]> = intact.split_inclusive(|b| *b == b'\n').collect();
+    let writes = || {
+        s._emulator
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .count()
+    };
+    let before = writes();
+    for round in 0..120 {
+        let kind = below(6);
+        let damaged: Vec<u8> = match kind {
+            // Torn: cut inside the last line.
+            0 => {
+                let last = lines.last().unwrap().len();
+                intact[..intact.len() - 1 - below(last - 1)].to_vec()
+            }
+            1 => String::from_utf8(intact.clone())
+                .unwrap()
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            2 => {
+                let at = below(lines.len());
+                let mut out: Vec<u8> = lines[..=at].concat();
+                out.extend_from_slice(lines[at]);
+                out.extend(lines[at + 1..].concat());
+                out
+            }
+            3 => String::from_utf8(intact.clone())
+                .unwrap()
+                .replacen("d/f", "d/\u{2028}f", 1)
+                .into_bytes(),
+            4 => {
+                let at = below(lines.len());
+                let mut out: Vec<u8> = lines[..at].concat();
+                out.extend_from_slice(b"{\"op\":\"put\",\"path\":1}\n");
+                out.extend(lines[at..].concat());
+                out
+            }
+            _ => {
+                let mut out = intact.clone();
+                let at = below(out.len());
+                out[at] ^= 1 << below(8);
+                out
+            }
+        };
+        std::fs::write(manifest, &damaged).unwrap();
+        let result = client.sync(dir, manifest).plan();
+        let context = format!("seed {seed} round {round} kind {kind}");
+        match kind {
+            0 => {
+                let plan = result.unwrap_or_else(|e| panic!("{context}: {e}"));
+                assert_eq!(plan.unchanged(), 4, "{context}");
+                assert_eq!(plan.actions().len(), 1, "{context}");
+            }
+            1 | 2 => {
+                let plan = result.unwrap_or_else(|e| panic!("{context}: {e}"));
+                assert_eq!(plan.unchanged(), 5, "{context}");
+                assert!(plan.actions().is_empty(), "{context}: {:?}", plan.actions());
+            }
+            3 => {
+                let plan = result.unwrap_or_else(|e| panic!("{context}: {e}"));
+                assert_eq!(plan.unchanged() + plan.actions().len(), 5, "{context}");
+            }
+            4 => assert!(
+                matches!(result, Err(Error::InvalidInput(_))),
+                "{context}: {result:?}"
+            ),
+            _ => {} // planned or refused; neither panics
+        }
+        assert_eq!(writes(), before, "{context}: planning wrote");
+    }
+}
