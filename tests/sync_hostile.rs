@@ -181,13 +181,8 @@ fn seeded_damage_to_a_manifest_is_planned_or_refused_never_guessed() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0xda_3a9e);
-    let mut state = seed;
-    let mut below = |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let mut rng = common::generate::Rng(seed);
+    let mut below = |n: usize| rng.below(n);
     let s = setup("sync-damage");
     let (client, dir, manifest) = (&s.client, &s.dir, &s.manifest);
     for i in 0..5 {
