@@ -255,3 +255,66 @@ fn get_by_name_replaces_links_planted_in_the_folder_and_never_writes_through_the
         assert_eq!(std::fs::read(target.join(name)).unwrap(), content);
     }
 }
+
+/// Runs `args` as the unprivileged user `nobody` (root reads every file, so a file it cannot
+/// read needs another user); None when this is not root or `setpriv` is missing.
+#[cfg(unix)]
+fn as_nobody(emulator: &Emulator, args: &[&str]) -> Option<common::Ran> {
+    // SAFETY: geteuid(2) takes nothing and cannot fail.
+    if unsafe { libc::geteuid() } != 0 || !Path::new("/usr/bin/setpriv").exists() {
+        return None;
+    }
+    let mut cmd = assert_cmd::Command::new("/usr/bin/setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        common::BIN,
+    ])
+    .env("OPENROUTER_API_KEY", KEY)
+    .args(["--base-url", emulator.base_url()])
+    .args(args)
+    .timeout(Duration::from_secs(60));
+    Some(ran(&mut cmd))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_that_cannot_be_read_fails_its_item_and_the_rest_is_synced() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let emulator = emulator();
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = scratch.path().join("d");
+    std::fs::create_dir(&dir).unwrap();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        std::fs::write(dir.join(name), name).unwrap();
+    }
+    let manifest = scratch.path().join("m.jsonl");
+    let (d, m) = (dir.to_str().unwrap(), manifest.to_str().unwrap());
+    let first = run(&emulator, &["-q", "sync", d, "--manifest", m]);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    // Now owned by nobody, but for b.txt: changed (a new mtime, same size) and unreadable;
+    // c.txt changed and readable.
+    for path in [&dir, &manifest, &dir.join("a.txt"), &dir.join("c.txt")] {
+        chown(path, Some(65534), Some(65534)).unwrap();
+    }
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::write(dir.join("c.txt"), "C.txt").unwrap();
+    std::fs::set_permissions(dir.join("b.txt"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join("b.txt"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let Some(out) = as_nobody(&emulator, &["sync", d, "--manifest", m]) else {
+        return; // needs root to become another user
+    };
+    assert_eq!(out.code, Some(5), "one item failed, the rest done: {out:?}");
+    assert!(out.stderr.contains("b.txt"), "{out:?}");
+    assert!(out.stdout.contains("c.txt"), "c.txt uploaded: {out:?}");
+    let counts = stored_counts(&emulator);
+    assert_eq!(counts.values().sum::<usize>(), 3, "{counts:?}");
+}

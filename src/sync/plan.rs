@@ -346,7 +346,11 @@ pub(crate) fn plan(
         };
         if size == file.size && mtime == Some(file.mtime_ns) {
             unchanged += 1;
-        } else if size == file.size && sha256_file(&file.local)? == sha256 {
+        } else if size == file.size
+            // One that cannot be read now is planned as changed: its upload fails that item
+            // (before anything is recorded or sent), not the whole plan.
+            && sha256_file(&file.local).is_ok_and(|now| now == sha256)
+        {
             unchanged += 1;
             touches.push(SyncAction::Touch {
                 path: file.path.clone(),
