@@ -244,17 +244,47 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
         .collect())
 }
 
-/// Plans a sync of `files` against `manifest`: resolves pending intents (one listing, only
-/// when there are some), then compares each file with its entry.
+/// Plans a sync of `files` against `manifest`, in four steps: pending intents resolved (one
+/// listing, only when there are some), local files compared with their entries, leftovers of
+/// replaced uploads, and with `delete` the owned files whose local path is gone.
 pub(crate) fn plan(
     client: &FilesClient,
     manifest: Manifest,
     files: Vec<LocalFile>,
     delete: bool,
 ) -> Result<SyncPlan> {
+    let mut actions = resolve_intents(client, &manifest)?;
+    let adopted: BTreeMap<String, String> = actions
+        .iter()
+        .filter_map(|a| match a {
+            SyncAction::Adopt { path, file } => Some((path.clone(), file.id.clone())),
+            _ => None,
+        })
+        .collect();
+    let Compared {
+        uploads,
+        touches,
+        unchanged,
+    } = compare(&files, &manifest, &adopted);
+    actions.extend(touches);
+    let leftovers = leftovers(&manifest, &actions);
+    actions.extend(leftovers);
+    actions.extend(uploads);
+    if delete {
+        actions.extend(deletions(&files, &manifest, &adopted));
+    }
+    Ok(SyncPlan {
+        manifest,
+        actions,
+        unchanged,
+    })
+}
+
+/// Adopt or abandon each pending intent. One listing resolves them all: found once, adopted;
+/// not found, abandoned; found several times, or one stored file found for two intents, the
+/// sync stops and names them (guessing could lose a file).
+fn resolve_intents(client: &FilesClient, manifest: &Manifest) -> Result<Vec<SyncAction>> {
     let mut actions = Vec::new();
-    // One listing resolves every pending intent: found once, adopted; not found, abandoned;
-    // found several times, the sync stops and names them (guessing could lose a file).
     let listed: Vec<FileMetadata> = if manifest.intents.is_empty() {
         Vec::new()
     } else {
@@ -312,18 +342,28 @@ pub(crate) fn plan(
             }
         }
     }
-    let adopted_ids: BTreeMap<String, String> = actions
-        .iter()
-        .filter_map(|a| match a {
-            SyncAction::Adopt { path, file } => Some((path.clone(), file.id.clone())),
-            _ => None,
-        })
-        .collect();
-    let adopted = |path: &str| adopted_ids.get(path).cloned();
+    Ok(actions)
+}
+
+/// What comparing the local files with the manifest gives.
+struct Compared {
+    uploads: Vec<SyncAction>,
+    touches: Vec<SyncAction>,
+    unchanged: usize,
+}
+
+/// Each local file against its entry (or the intent `adopted` took up): size and mtime as the
+/// quick check, SHA-256 to confirm a change.
+fn compare(
+    files: &[LocalFile],
+    manifest: &Manifest,
+    adopted: &BTreeMap<String, String>,
+) -> Compared {
+    let adopted = |path: &str| adopted.get(path).cloned();
     let mut uploads = Vec::new();
     let mut touches = Vec::new();
     let mut unchanged = 0;
-    for file in &files {
+    for file in files {
         // An adopted intent is compared by content: it uploaded what it had hashed.
         let adopted_id = adopted(&file.path);
         let known = match (&adopted_id, manifest.entries.get(&file.path)) {
@@ -360,7 +400,16 @@ pub(crate) fn plan(
             uploads.push(upload(Some(id)));
         }
     }
-    actions.extend(touches);
+    Compared {
+        uploads,
+        touches,
+        unchanged,
+    }
+}
+
+/// The ids to delete as leftovers: the manifest's orphans, and the entries an adopted upload
+/// replaces.
+fn leftovers(manifest: &Manifest, actions: &[SyncAction]) -> Vec<SyncAction> {
     // An adopted upload replaces the entry it found: the old id is deleted like a leftover.
     let replaced_by_adoption: Vec<String> = actions
         .iter()
@@ -373,39 +422,40 @@ pub(crate) fn plan(
             _ => None,
         })
         .collect();
-    actions.extend(
-        manifest
-            .orphans
-            .iter()
-            .cloned()
-            .chain(replaced_by_adoption)
-            .map(|id| SyncAction::DeleteReplaced { id }),
-    );
-    actions.extend(uploads);
-    if delete {
-        let local: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        let owned_paths: BTreeSet<&String> = manifest
-            .entries
-            .keys()
-            .chain(manifest.intents.keys())
-            .collect();
-        for path in owned_paths {
-            if local.contains(path.as_str()) {
-                continue;
-            }
-            let current =
-                adopted(path).or_else(|| manifest.entries.get(path).map(|e| e.id.clone()));
-            if let Some(id) = current {
-                actions.push(SyncAction::Delete {
-                    path: path.clone(),
-                    id,
-                });
-            }
+    manifest
+        .orphans
+        .iter()
+        .cloned()
+        .chain(replaced_by_adoption)
+        .map(|id| SyncAction::DeleteReplaced { id })
+        .collect()
+}
+
+/// With `--delete`: the files the manifest owns whose local path is gone.
+fn deletions(
+    files: &[LocalFile],
+    manifest: &Manifest,
+    adopted: &BTreeMap<String, String>,
+) -> Vec<SyncAction> {
+    let mut actions = Vec::new();
+    let adopted = |path: &str| adopted.get(path).cloned();
+    let local: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let owned_paths: BTreeSet<&String> = manifest
+        .entries
+        .keys()
+        .chain(manifest.intents.keys())
+        .collect();
+    for path in owned_paths {
+        if local.contains(path.as_str()) {
+            continue;
+        }
+        let current = adopted(path).or_else(|| manifest.entries.get(path).map(|e| e.id.clone()));
+        if let Some(id) = current {
+            actions.push(SyncAction::Delete {
+                path: path.clone(),
+                id,
+            });
         }
     }
-    Ok(SyncPlan {
-        manifest,
-        actions,
-        unchanged,
-    })
+    actions
 }
