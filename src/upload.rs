@@ -193,6 +193,18 @@ impl<'a> Upload<'a> {
     }
 }
 
+/// What [`FilesClient::send_finding_lost`] needs to look for an upload whose answer was lost.
+struct Lost<'a> {
+    /// The name sent.
+    filename: &'a str,
+    /// The file's length.
+    len: u64,
+    /// Whether to look at all ([`Upload::find_lost`]).
+    find_lost: bool,
+    /// Ids the caller already knows, which are never taken for this upload.
+    known: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+}
+
 impl FilesClient {
     /// Uploads a file and returns its metadata. The body streams in constant memory with an
     /// exact `Content-Length`; empty files and files over [`FilesClient::upload_limit`] are
@@ -282,6 +294,35 @@ impl FilesClient {
             replay,
             identity: false,
         };
+        self.send_finding_lost(
+            &call,
+            &mut next_body,
+            replay,
+            Lost {
+                filename: &filename,
+                len,
+                find_lost,
+                known,
+            },
+        )
+    }
+
+    /// Sends an upload; when its answer may have been lost after the body went out (and
+    /// `lost.find_lost`), looks for it before deciding: found, it is the result; not stored,
+    /// it is sent again while the retry policy allows and the source can be read again.
+    fn send_finding_lost<'a>(
+        &self,
+        call: &Call<'_>,
+        next_body: &mut dyn FnMut() -> Result<Outgoing<'a>>,
+        replay: Replay,
+        lost: Lost<'_>,
+    ) -> Result<Uploaded> {
+        let Lost {
+            filename,
+            len,
+            find_lost,
+            known,
+        } = lost;
         let policy = self.options.retry;
         let rounds = match replay {
             Replay::Upload => policy.max_retries().saturating_add(1),
@@ -294,7 +335,7 @@ impl FilesClient {
             let started = SystemTime::now();
             let error = match self
                 .transport()
-                .execute(&call, Some(&mut next_body))
+                .execute(call, Some(next_body))
                 .and_then(|reply| read_checked_answer(reply, "upload", crate::client::file_object))
             {
                 Ok(file) => return Ok(Uploaded { file, found: false }),
@@ -302,7 +343,7 @@ impl FilesClient {
                 Err(error) => return Err(error),
             };
             let wait = policy.delay(round - 1, None).filter(|_| round < rounds);
-            match recover::search(self, &filename, len, started, known, error) {
+            match recover::search(self, filename, len, started, known, error) {
                 Ok(Search::Found(file)) => return Ok(Uploaded { file, found: true }),
                 Ok(Search::NotStored(error)) => match wait {
                     // In a batch, through its shared pause, which ends when the batch stops.
