@@ -41,47 +41,12 @@ pub fn put(
     report: &Report,
     out: &mut Out,
 ) -> Result<(), Failure> {
-    let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
-    let from_stdin = args.paths.iter().filter(|p| is_stdin(p)).count();
-    if from_stdin > 1 {
-        return Err(Failure::usage(
-            "put: `-` (standard input) can be given once",
-        ));
-    }
-    if args.name.is_some() && args.paths.len() > 1 {
-        return Err(Failure::usage(
-            "put: --name names one file; give a single PATH",
-        ));
-    }
-    if from_stdin == 1 && args.name.is_none() {
-        return Err(Failure::usage(
-            "put -: give the name to store standard input under with --name",
-        ));
-    }
+    let from_stdin = check_arguments(args)?;
     let limit = client.upload_limit();
     let mut tally = Tally::default();
-    let mut batch = Vec::new();
     let folders = &args.folders;
     let paths = put_folder::expand(&args.paths, folders, is_stdin)?;
-    for path in paths.iter().filter(|p| !is_stdin(p)) {
-        let label = path.display().to_string();
-        match check_file(path, limit) {
-            Ok(size) => batch.push(Job {
-                label,
-                size: Some(size),
-                task: Item {
-                    path: path.clone(),
-                    name: args.name.clone(),
-                },
-            }),
-            Err(failure) if args.transfer.continue_on_error => {
-                let failure = failure.about(&label);
-                report.error(&failure);
-                tally.failed(failure);
-            }
-            Err(failure) => return Err(failure.about(&label)),
-        }
-    }
+    let mut batch = checked_jobs(&paths, args, limit, report, &mut tally)?;
     // Standard input is read only once every named file has passed its checks.
     let spooled = if from_stdin == 1 {
         let spool = spool_stdin(limit)?;
@@ -142,6 +107,63 @@ pub fn put(
     );
     drop(spooled);
     result
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The usage rules of `put`'s paths and `--name`; how many paths are `-` (0 or 1).
+fn check_arguments(args: &Put) -> Result<usize, Failure> {
+    let from_stdin = args.paths.iter().filter(|p| is_stdin(p)).count();
+    if from_stdin > 1 {
+        return Err(Failure::usage(
+            "put: `-` (standard input) can be given once",
+        ));
+    }
+    if args.name.is_some() && args.paths.len() > 1 {
+        return Err(Failure::usage(
+            "put: --name names one file; give a single PATH",
+        ));
+    }
+    if from_stdin == 1 && args.name.is_none() {
+        return Err(Failure::usage(
+            "put -: give the name to store standard input under with --name",
+        ));
+    }
+    Ok(from_stdin)
+}
+
+/// A job for each named file that passes its checks; one that does not fails the command, or
+/// with `--continue-on-error` is reported and counted.
+fn checked_jobs(
+    paths: &[PathBuf],
+    args: &Put,
+    limit: u64,
+    report: &Report,
+    tally: &mut Tally,
+) -> Result<Vec<Job<Item>>, Failure> {
+    let mut batch = Vec::new();
+    for path in paths.iter().filter(|p| !is_stdin(p)) {
+        let label = path.display().to_string();
+        match check_file(path, limit) {
+            Ok(size) => batch.push(Job {
+                label,
+                size: Some(size),
+                task: Item {
+                    path: path.clone(),
+                    name: args.name.clone(),
+                },
+            }),
+            Err(failure) if args.transfer.continue_on_error => {
+                let failure = failure.about(&label);
+                report.error(&failure);
+                tally.failed(failure);
+            }
+            Err(failure) => return Err(failure.about(&label)),
+        }
+    }
+    Ok(batch)
 }
 
 /// The size of the file at `path`, if the API would take it: a readable regular file, not

@@ -19,7 +19,7 @@ use crate::text::answer_line;
 pub fn expand(
     paths: &[PathBuf],
     folders: &PutFolders,
-    is_stdin: impl Fn(&PathBuf) -> bool,
+    is_stdin: impl Fn(&Path) -> bool,
 ) -> Result<Vec<PathBuf>, Failure> {
     let mut expanded = Vec::new();
     for path in paths {
