@@ -44,35 +44,8 @@ pub fn get(
         }
     }
     // The directories `-d` created, removed again (when still empty) if the command fails.
-    let mut created = Vec::new();
-    let targets: Vec<(String, PathBuf)> = match (&args.output, &args.dir) {
-        (Some(path), _) => {
-            let [id] = wanted.as_slice() else {
-                return Err(Failure::usage("-o saves one file: use -d DIR for several"));
-            };
-            check_file_target(path)?;
-            vec![(id.clone(), path.clone())]
-        }
-        (None, Some(dir)) if args.named.by_name => {
-            get_named::by_name(client, dir, &wanted, &known, args.named.dry_run.dry_run)?
-        }
-        (None, Some(dir)) => {
-            let targets = wanted
-                .into_iter()
-                .map(|id| check_file_name(&id).map(|()| (id.clone(), dir.join(&id))))
-                .collect::<Result<_, _>>()?;
-            created = make_dir(dir)?;
-            targets
-        }
-        (None, None) => {
-            let [id] = wanted.as_slice() else {
-                return Err(Failure::usage("several files need -d DIR to be saved into"));
-            };
-            if args.named.dry_run.dry_run {
-                return dry_run::transfer(out, report.json(), "download", id, "-", None);
-            }
-            return to_stdout(client, id, report, out);
-        }
+    let Some((targets, created)) = destinations(client, args, wanted, &known, report, out)? else {
+        return Ok(()); // written to standard output, or previewed
     };
     let Some(targets) = get_named::prepare(client, targets, &args.named, &known, report, out)?
     else {
@@ -125,6 +98,51 @@ pub fn get(
         }
     }
     result
+}
+
+/// Where each wanted file goes (`-o PATH`, `-d DIR` by id or by name), and the directories
+/// `-d` created; `None` when the one file went to standard output (or its dry run was shown).
+fn destinations(
+    client: &FilesClient,
+    args: &Get,
+    wanted: Vec<String>,
+    known: &HashMap<String, FileMetadata>,
+    report: &Report,
+    out: &mut Out,
+) -> Result<Option<(Vec<(String, PathBuf)>, Vec<PathBuf>)>, Failure> {
+    let mut created = Vec::new();
+    let targets = match (&args.output, &args.dir) {
+        (Some(path), _) => {
+            let [id] = wanted.as_slice() else {
+                return Err(Failure::usage("-o saves one file: use -d DIR for several"));
+            };
+            check_file_target(path)?;
+            vec![(id.clone(), path.clone())]
+        }
+        (None, Some(dir)) if args.named.by_name => {
+            get_named::by_name(client, dir, &wanted, known, args.named.dry_run.dry_run)?
+        }
+        (None, Some(dir)) => {
+            let targets = wanted
+                .into_iter()
+                .map(|id| check_file_name(&id).map(|()| (id.clone(), dir.join(&id))))
+                .collect::<Result<_, _>>()?;
+            created = make_dir(dir)?;
+            targets
+        }
+        (None, None) => {
+            let [id] = wanted.as_slice() else {
+                return Err(Failure::usage("several files need -d DIR to be saved into"));
+            };
+            if args.named.dry_run.dry_run {
+                dry_run::transfer(out, report.json(), "download", id, "-", None)?;
+            } else {
+                to_stdout(client, id, report, out)?;
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some((targets, created)))
 }
 
 /// Makes `dir` if it does not exist, with its missing parents; returns the directories it
