@@ -100,6 +100,9 @@ pub fn get(
     result
 }
 
+/// Each wanted id with the path it is saved to, and the directories `-d` created for them.
+type Destinations = (Vec<(String, PathBuf)>, Vec<PathBuf>);
+
 /// Where each wanted file goes (`-o PATH`, `-d DIR` by id or by name), and the directories
 /// `-d` created; `None` when the one file went to standard output (or its dry run was shown).
 fn destinations(
@@ -109,7 +112,7 @@ fn destinations(
     known: &HashMap<String, FileMetadata>,
     report: &Report,
     out: &mut Out,
-) -> Result<Option<(Vec<(String, PathBuf)>, Vec<PathBuf>)>, Failure> {
+) -> Result<Option<Destinations>, Failure> {
     let mut created = Vec::new();
     let targets = match (&args.output, &args.dir) {
         (Some(path), _) => {
