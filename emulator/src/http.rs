@@ -362,6 +362,46 @@ fn response_bytes(answer: &Answer) -> u64 {
     }
 }
 
+/// How much of a file is read before it is written to the socket.
+const SEND_BUFFER: usize = 64 * 1024;
+
+/// A socket an answer's body is written to, keeping its connection's [`Activity`]: a client
+/// that reads the answer slower than the rate rule (or not at all) gives way at the cap, as
+/// one that sends its request too slowly does, instead of holding its slot for as long as
+/// each write may block.
+struct Sending<'a> {
+    stream: &'a TcpStream,
+    activity: &'a Activity,
+    since: Instant,
+    sent: u64,
+}
+
+impl<'a> Sending<'a> {
+    fn new(stream: &'a TcpStream, activity: &'a Activity) -> Sending<'a> {
+        let since = Instant::now();
+        activity.set(Phase::Sending, since, 0);
+        Sending {
+            stream,
+            activity,
+            since,
+            sent: 0,
+        }
+    }
+}
+
+impl Write for Sending<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.stream.write(buf)?;
+        self.sent += n as u64;
+        self.activity.set(Phase::Sending, self.since, self.sent);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// A short JSON error, then the connection closes.
 fn simple(conn: &mut Inbound, status: u16, message: &str) {
     let delivery = Delivery {
@@ -446,7 +486,7 @@ fn head_bytes(status: u16, headers: &[(String, String)], len: u64, delivery: Del
 /// Writes `answer` as `delivery` says; a fault's truncation or
 /// drop closes the connection.
 fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::Result<()> {
-    let stream = &mut conn.stream;
+    let mut stream = &conn.stream;
     match answer {
         Answer::Json(status, value) => {
             let body = value.to_string().into_bytes();
@@ -485,7 +525,11 @@ fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::R
                 io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
             }
             let send = truncate.map_or(len, |t| t.min(len));
-            let sent = io::copy(&mut file.take(send), stream)?;
+            let mut out =
+                io::BufWriter::with_capacity(SEND_BUFFER, Sending::new(stream, &conn.activity));
+            let sent = io::copy(&mut file.take(send), &mut out)?;
+            out.flush()?;
+            drop(out);
             if truncate.is_some() {
                 stream.shutdown(Shutdown::Both)?;
             } else if sent < len {

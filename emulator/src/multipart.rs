@@ -95,11 +95,12 @@ impl<R: Read> MultipartReader<R> {
         Ok(n > 0)
     }
 
-    /// Skips the preamble up to the first boundary line. The first delimiter may come without
-    /// the leading CRLF, so one is assumed in front of the body.
-    pub(crate) fn skip_preamble(&mut self) -> Result<(), MultipartError> {
+    /// Skips the preamble up to the first boundary line, writing it to `sink` (which may
+    /// set a limit: a chunked body's preamble could otherwise go on for ever). The first
+    /// delimiter may come without the leading CRLF, so one is assumed in front of the body.
+    pub(crate) fn skip_preamble(&mut self, sink: &mut dyn Write) -> Result<(), MultipartError> {
         self.buf.extend_from_slice(b"\r\n");
-        self.copy_part(&mut io::sink()).map(|_| ())
+        self.copy_part(sink).map(|_| ())
     }
 
     /// Reads the next part's headers; None after the closing boundary.
@@ -200,7 +201,7 @@ mod tests {
 
     fn parts(body: &[u8], boundary: &str) -> Result<Vec<(PartHeaders, Vec<u8>)>, MultipartError> {
         let mut reader = MultipartReader::new(body, boundary);
-        reader.skip_preamble()?;
+        reader.skip_preamble(&mut io::sink())?;
         let mut out = Vec::new();
         while let Some(headers) = reader.next_part()? {
             let mut bytes = Vec::new();
@@ -234,7 +235,7 @@ mod tests {
         }
         let body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n0123456789\r\n--b--";
         let mut reader = MultipartReader::new(Trickle(body), "b");
-        reader.skip_preamble().unwrap();
+        reader.skip_preamble(&mut io::sink()).unwrap();
         reader.next_part().unwrap().unwrap();
         let mut bytes = Vec::new();
         reader.copy_part(&mut bytes).unwrap();

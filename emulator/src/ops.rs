@@ -478,15 +478,15 @@ fn receive_file(
     mut create: impl FnMut() -> io::Result<File>,
 ) -> Result<(String, u64), FormError> {
     let mut parts = MultipartReader::new(body, boundary);
-    parts.skip_preamble()?;
-    let mut received = None;
-    // Every part other than the file draws on one budget, so a chunked body cannot go on
-    // sending fields forever.
+    // Every part other than the file, and the preamble, draw on one budget, so a chunked
+    // body cannot go on sending them for ever.
     let mut fields = Limited {
         inner: io::sink(),
         written: 0,
         limit: MAX_FIELD_BYTES,
     };
+    parts.skip_preamble(&mut fields)?;
+    let mut received = None;
     let mut count = 0;
     while let Some(part) = parts.next_part()? {
         count += 1;

@@ -6,13 +6,18 @@
 //! plus one second for every `min_rate` bytes it has sent, so a trickle of a few bytes a
 //! second fails in about the grace period, while a large upload at a fair rate never does.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A connection younger than this in what it is doing (idle, or sending a request) is never
 /// shed, so a client that has only just connected is not taken for a slow one.
 pub(crate) const SHED_MIN_AGE: Duration = Duration::from_secs(1);
+
+/// At the cap, a request or answer is judged by its rate over the last one to two of these,
+/// not since it began: bytes sent fast at the start buy time under the rate rule (an average,
+/// as Apache's), but no right to hold a slot while others wait.
+const RATE_WINDOW_MS: u64 = 2_000;
 
 /// The limits a request is read under.
 #[derive(Debug, Clone, Copy)]
@@ -56,24 +61,60 @@ pub(crate) enum Phase {
     Busy = 2,
     /// Reading what a client still sends after its answer, before closing: shed first.
     Lingering = 3,
+    /// Writing an answer the client reads too slowly (or not at all): judged as a request.
+    Sending = 4,
 }
 
 /// What a connection is doing, shared between its thread and the accept thread.
 #[derive(Debug)]
 pub(crate) struct Activity {
     phase: AtomicU8,
-    /// Milliseconds ([`millis`]) at which the phase's request (or idleness) began.
-    since_ms: AtomicU64,
-    /// Bytes of the current request received so far.
-    bytes: AtomicU64,
+    progress: Mutex<Progress>,
+}
+
+/// How far the current request (or answer, or idleness) has come.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    /// Milliseconds ([`millis`]) at which it began.
+    since_ms: u64,
+    /// Bytes received (or sent) so far.
+    bytes: u64,
+    /// When `bytes` last changed (or was last recorded).
+    last_ms: u64,
+    /// `(milliseconds, bytes)` marks, rolled forward at most every [`RATE_WINDOW_MS`]: the
+    /// recent rate is measured from `older`, one to two windows back.
+    older: (u64, u64),
+    newer: (u64, u64),
+}
+
+impl Progress {
+    fn starting(since_ms: u64) -> Progress {
+        Progress {
+            since_ms,
+            bytes: 0,
+            last_ms: since_ms,
+            older: (since_ms, 0),
+            newer: (since_ms, 0),
+        }
+    }
+
+    /// Bytes a second since the `older` mark, up to `now_ms`; 0 when nothing has moved for a
+    /// whole window (as when a write has blocked since).
+    fn recent_rate(&self, now_ms: u64) -> u64 {
+        if now_ms.saturating_sub(self.last_ms) >= RATE_WINDOW_MS {
+            return 0;
+        }
+        let (at, bytes) = self.older;
+        let span = now_ms.saturating_sub(at).max(1);
+        self.bytes.saturating_sub(bytes).saturating_mul(1000) / span
+    }
 }
 
 impl Default for Activity {
     fn default() -> Self {
         Activity {
             phase: AtomicU8::new(Phase::Busy as u8),
-            since_ms: AtomicU64::new(millis(Instant::now())),
-            bytes: AtomicU64::new(0),
+            progress: Mutex::new(Progress::starting(millis(Instant::now()))),
         }
     }
 }
@@ -81,8 +122,19 @@ impl Default for Activity {
 impl Activity {
     /// Records the phase, and when the request (or the idleness) began with its bytes so far.
     pub(crate) fn set(&self, phase: Phase, since: Instant, bytes: u64) {
-        self.since_ms.store(millis(since), Ordering::Relaxed);
-        self.bytes.store(bytes, Ordering::Relaxed);
+        let (since_ms, now_ms) = (millis(since), millis(Instant::now()));
+        {
+            let mut progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+            if progress.since_ms != since_ms {
+                *progress = Progress::starting(since_ms);
+            }
+            progress.bytes = bytes;
+            progress.last_ms = now_ms;
+            if now_ms.saturating_sub(progress.newer.0) >= RATE_WINDOW_MS {
+                progress.older = progress.newer;
+                progress.newer = (now_ms, bytes);
+            }
+        }
         self.phase.store(phase as u8, Ordering::Release);
     }
 
@@ -96,22 +148,25 @@ impl Activity {
             0 => Phase::Idle,
             1 => Phase::Receiving,
             3 => Phase::Lingering,
+            4 => Phase::Sending,
             _ => Phase::Busy,
         }
     }
 
     /// How readily this connection gives way to a new one now, when all are taken: None for
     /// never; otherwise smaller first. Lingering first, then idle ones (longest idle first),
-    /// then requests slower than the rate rule (slowest first).
+    /// then requests received or answers sent slower than the rate rule lately (slowest
+    /// first).
     fn shed_rank(&self, now: Instant, rules: &Rules) -> Option<(u8, u64)> {
-        let since = self.since_ms.load(Ordering::Relaxed);
-        let age_ms = millis(now).saturating_sub(since);
+        let progress = *self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        let now_ms = millis(now);
+        let age_ms = now_ms.saturating_sub(progress.since_ms);
         let old = Duration::from_millis(age_ms) >= SHED_MIN_AGE;
         match self.phase() {
             Phase::Lingering => Some((0, u64::MAX - age_ms)),
             Phase::Idle if old => Some((1, u64::MAX - age_ms)),
-            Phase::Receiving if old && rules.min_rate > 0 => {
-                let rate = self.bytes.load(Ordering::Relaxed) * 1000 / age_ms.max(1);
+            Phase::Receiving | Phase::Sending if old && rules.min_rate > 0 => {
+                let rate = progress.recent_rate(now_ms);
                 (rate < rules.min_rate).then_some((2, rate))
             }
             _ => None,

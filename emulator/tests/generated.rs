@@ -67,17 +67,27 @@ fn entries(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
-/// A client that sends an upload's head, then `per_tick` body bytes every `tick` until
-/// `for_at_most` has passed or the server closes; then reads what it was answered (None: a
-/// close without an answer, as when it gave way to another connection).
-fn trickler(
-    addr: SocketAddr,
-    key: &str,
-    declared: u64,
+/// How a trickling client sends its body.
+#[derive(Debug, Clone, Copy)]
+struct Trickle {
+    /// Bytes sent at once after the head, before the trickle (buying time under an
+    /// average-rate rule).
+    burst: usize,
     per_tick: usize,
     tick: Duration,
     for_at_most: Duration,
-) -> JoinHandle<Option<u16>> {
+}
+
+/// A client that sends an upload's head and a burst, then `per_tick` body bytes every `tick`
+/// until `for_at_most` has passed or the server closes; then reads what it was answered
+/// (None: a close without an answer, as when it gave way to another connection).
+fn trickler(addr: SocketAddr, key: &str, declared: u64, how: Trickle) -> JoinHandle<Option<u16>> {
+    let Trickle {
+        burst,
+        per_tick,
+        tick,
+        for_at_most,
+    } = how;
     let head = upload_head(key, declared);
     std::thread::spawn(move || {
         let mut stream = connect(addr);
@@ -88,6 +98,8 @@ fn trickler(
                 .copied()
                 .chain(std::iter::repeat(b'x'));
         let mut open = stream.write_all(head.as_bytes()).is_ok();
+        let first: Vec<u8> = body.by_ref().take(burst).collect();
+        open = open && stream.write_all(&first).is_ok();
         while open && started.elapsed() < for_at_most {
             let chunk: Vec<u8> = body.by_ref().take(per_tick).collect();
             open = stream.write_all(&chunk).is_ok();
@@ -122,7 +134,13 @@ fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
                 let per_tick = (rate * tick.as_millis() as u64 / 1000).max(1) as usize;
                 // Longer than it can send in its time: it never ends its body.
                 let declared = rng.range(1_000, 500_000).max(rate * 10 + 10_000);
-                trickler(addr, server.api_key(), declared, per_tick, tick, grace * 3)
+                let how = Trickle {
+                    burst: 0,
+                    per_tick,
+                    tick,
+                    for_at_most: grace * 3,
+                };
+                trickler(addr, server.api_key(), declared, how)
             })
             .collect();
         std::thread::sleep(Duration::from_millis(1200));
@@ -144,6 +162,54 @@ fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
             1,
             "case {case}: stray bytes"
         );
+    }
+}
+
+/// Uploads that send a random burst at once (buying up to minutes under the average-rate
+/// rule) and then trickle below the rate hold every connection: at the cap they are judged by
+/// their recent rate, so well-behaved clients are served all the same (before, they got 503
+/// for as long as the bursts' credit lasted).
+#[test]
+fn trickles_after_a_fast_start_give_way_at_the_cap() {
+    let (cases, seed) = settings("burst then trickle", 3);
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let cap = rng.range(2, 5) as usize;
+        let min_rate = rng.range(400, 4000);
+        let grace = Duration::from_millis(rng.range(500, 2000));
+        let server = Emulator::builder()
+            .max_connections(cap)
+            .min_rate(min_rate, grace)
+            .start()
+            .unwrap();
+        let trickles: Vec<_> = (0..cap)
+            .map(|_| {
+                let tick = Duration::from_millis(rng.range(50, 300));
+                let rate = rng.range(1, min_rate / 2);
+                let how = Trickle {
+                    // From 20 s to 200 s of credit at the minimum rate.
+                    burst: rng.range(min_rate * 20, min_rate * 200) as usize,
+                    per_tick: (rate * tick.as_millis() as u64 / 1000).max(1) as usize,
+                    tick,
+                    for_at_most: Duration::from_secs(8),
+                };
+                trickler(server.addr(), server.api_key(), 2_000_000, how)
+            })
+            .collect();
+        // Past two rate windows: what recent reads show is the trickle alone.
+        std::thread::sleep(Duration::from_millis(5000));
+        let (status, answer) = upload(&server, "good.txt", &text(rng.range(1, 50_000) as usize));
+        assert_eq!(status, 200, "case {case} (seed {seed}): {answer}");
+        let files = listed(&server);
+        assert_eq!(files.len(), 1, "case {case} (seed {seed}): {files:?}");
+        drop(server);
+        for t in trickles {
+            let answered = t.join().unwrap();
+            assert!(
+                matches!(answered, None | Some(408) | Some(503)),
+                "case {case} (seed {seed}): a trickle got {answered:?}"
+            );
+        }
     }
 }
 

@@ -1,0 +1,166 @@
+//! The emulator against a third round of hostile clients (an adversarial review of issue 19's
+//! fixes): uploads that start fast to buy time and then trickle, downloads never read, and
+//! endless multipart preambles. Raw sockets on 127.0.0.1, every load bounded in count and time.
+
+mod common;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{connect, raw_agent, read_status, text, upload_head};
+use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator};
+
+/// A well-behaved client's `GET /files`: its status.
+fn list_status(server: &Emulator) -> u16 {
+    raw_agent()
+        .get(format!("{}/files", server.base_url()))
+        .header("Authorization", format!("Bearer {}", server.api_key()))
+        .call()
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// An upload that sends `fast` bytes of a form field at once (buying, under an average-rate
+/// rule, `fast / min_rate` seconds), then one byte every `every` until `for_at_most` has
+/// passed or the server closes.
+fn fast_then_trickle(
+    addr: SocketAddr,
+    key: &str,
+    fast: usize,
+    every: Duration,
+    for_at_most: Duration,
+) -> JoinHandle<()> {
+    let head = upload_head(key, 1_000_000);
+    std::thread::spawn(move || {
+        let mut stream = connect(addr);
+        let mut start = head.into_bytes();
+        start.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"pad\"\r\n\r\n");
+        start.extend_from_slice(&text(fast));
+        if stream.write_all(&start).is_err() {
+            return;
+        }
+        let started = Instant::now();
+        while started.elapsed() < for_at_most {
+            if stream.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(every);
+        }
+    })
+}
+
+/// The rate rule is an average (Apache `MinRate`), so 200 KB sent at once buys 200 s at
+/// 1,000 bytes/s; the trickle after it was never "slower than the rule", so such uploads held
+/// every slot and a well-behaved client got 503 until their credit ran out. At the cap, a
+/// connection is judged by its recent rate now.
+#[test]
+fn a_fast_start_buys_no_right_to_hold_a_slot_at_the_cap() {
+    let server = Emulator::builder()
+        .max_connections(3)
+        .min_rate(1000, Duration::from_secs(1))
+        .start()
+        .unwrap();
+    let holders: Vec<_> = (0..3)
+        .map(|_| {
+            fast_then_trickle(
+                server.addr(),
+                server.api_key(),
+                200_000,
+                Duration::from_millis(250),
+                Duration::from_secs(15),
+            )
+        })
+        .collect();
+    // Long enough for the trickle to be all that recent reads show.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(
+        list_status(&server),
+        200,
+        "uploads that bought time up front locked a well-behaved client out"
+    );
+    drop(server);
+    for h in holders {
+        h.join().unwrap();
+    }
+}
+
+/// Sends a download request for `id` and never reads the answer.
+fn never_read(addr: SocketAddr, key: &str, id: &str) -> TcpStream {
+    let stream = connect(addr);
+    (&stream)
+        .write_all(
+            format!(
+                "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    stream
+}
+
+/// A download whose client reads nothing blocked its connection thread in a write for the
+/// whole write timeout, "busy" and never giving way: a few such requests, renewed, locked
+/// everyone else out. A connection whose answer stalls below the rate rule gives way at the
+/// cap now.
+#[test]
+fn downloads_never_read_do_not_lock_out_a_well_behaved_client() {
+    let server = Emulator::builder()
+        .max_connections(2)
+        .min_rate(1000, Duration::from_secs(1))
+        .write_timeout(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let id = server
+        .seed_file_in(DEFAULT_WORKSPACE, "big.bin", &vec![7u8; 48 << 20])
+        .unwrap();
+    let stalled: Vec<_> = (0..2)
+        .map(|_| never_read(server.addr(), server.api_key(), &id))
+        .collect();
+    std::thread::sleep(Duration::from_secs(4));
+    let started = Instant::now();
+    assert_eq!(
+        list_status(&server),
+        200,
+        "downloads nobody reads locked a well-behaved client out"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    drop(stalled);
+}
+
+/// The multipart preamble (before the first boundary) was read into a sink without a limit,
+/// so a chunked upload could send an endless one at full speed and hold its connection for
+/// as long as it liked. It draws on the same budget as the form's other fields now.
+#[test]
+fn an_endless_chunked_preamble_is_refused() {
+    let server = Emulator::start().unwrap();
+    let mut stream = connect(server.addr());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n",
+        server.api_key()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = {
+        let mut c = format!("{:x}\r\n", 64 * 1024).into_bytes();
+        c.extend_from_slice(&text(64 * 1024));
+        c.extend_from_slice(b"\r\n");
+        c
+    };
+    // 4 MB of preamble, at full speed; the server is free to stop reading after its limit.
+    for _ in 0..64 {
+        if stream.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let status = std::panic::catch_unwind(move || read_status(&mut stream)).ok();
+    assert!(
+        matches!(status, Some(Some(400 | 413))),
+        "an endless preamble was not refused: {status:?}"
+    );
+}
