@@ -126,7 +126,8 @@ impl FormDisposition {
                 continue;
             }
             while chars.next_if(|c| matches!(c, ' ' | '\t')).is_some() {}
-            let raw = if chars.next_if_eq(&'"').is_some() {
+            let quoted = chars.next_if_eq(&'"').is_some();
+            let raw = if quoted {
                 let mut text = String::new();
                 // `\\` and `\"` are quoted-string escapes; any other backslash is the
                 // character itself, as browsers send a Windows path (`C:\dir\x.txt`).
@@ -151,7 +152,8 @@ impl FormDisposition {
             match key.trim() {
                 "name" => found.name = Some(undo_browser_escapes(&raw)),
                 "filename" => found.filename = Some(undo_browser_escapes(&raw)),
-                "filename*" => extended = utf8_ext_value(&raw),
+                // An RFC 8187 ext-value is never quoted: a quoted one is invalid, left out.
+                "filename*" if !quoted => extended = utf8_ext_value(&raw),
                 _ => {}
             }
         }
@@ -286,6 +288,14 @@ mod tests {
         assert_eq!(read.filename.as_deref(), Some(r"C:\dir\x.txt"));
         let read = FormDisposition::read("form-data; filename=\"x%0Dy%0Az%41\"");
         assert_eq!(read.filename.as_deref(), Some("x\ry\nz%41"));
+    }
+
+    #[test]
+    fn a_quoted_ext_value_is_invalid_and_the_plain_name_serves() {
+        let read = FormDisposition::read(
+            r#"form-data; name="file"; filename="plain.txt"; filename*="UTF-8''caf%C3%A9.txt""#,
+        );
+        assert_eq!(read.filename.as_deref(), Some("plain.txt"));
     }
 
     #[test]

@@ -164,3 +164,46 @@ fn an_endless_chunked_preamble_is_refused() {
         "an endless preamble was not refused: {status:?}"
     );
 }
+
+/// The emulator judges the client's URLs: a path that only starts with the API's prefix
+/// (`/api/v1files`, as a base URL joined without its slash would give) was served as
+/// `/api/v1/files`, so such a client bug passed every test here and failed on the real API.
+#[test]
+fn a_path_that_only_starts_like_the_api_prefix_is_not_found() {
+    let server = Emulator::builder()
+        .seed_file("a.txt", b"a".to_vec())
+        .start()
+        .unwrap();
+    let base = server.base_url().trim_end_matches("/api/v1").to_string();
+    for path in ["/api/v1files", "/api/v1files/x", "/api/v1x/files"] {
+        let status = raw_agent()
+            .get(format!("{base}{path}"))
+            .header("Authorization", format!("Bearer {}", server.api_key()))
+            .call()
+            .map_or(0, |r| r.status().as_u16());
+        assert_eq!(status, 404, "{path}");
+    }
+    assert_eq!(list_status(&server), 200);
+}
+
+/// The authentication scheme is case-insensitive (RFC 9110 §11.1): `bearer KEY` was refused
+/// 401, so the emulator failed a client the real API serves. A wrong key stays 401.
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let server = Emulator::start().unwrap();
+    for (credentials, expected) in [
+        (format!("bearer {}", server.api_key()), 200),
+        (format!("BEARER {}", server.api_key()), 200),
+        (format!("Bearer  {}", server.api_key()), 200),
+        ("bearer wrong".to_string(), 401),
+        (format!("Basic {}", server.api_key()), 401),
+        (server.api_key().to_string(), 401),
+    ] {
+        let status = raw_agent()
+            .get(format!("{}/files", server.base_url()))
+            .header("Authorization", &credentials)
+            .call()
+            .map_or(0, |r| r.status().as_u16());
+        assert_eq!(status, expected, "{credentials}");
+    }
+}

@@ -39,8 +39,10 @@ impl ContentDisposition {
                 }
             };
             rest = tail;
-            let value = if name.ends_with('*') && !quoted {
-                match decode_ext_value(&raw) {
+            // An RFC 8187 ext-value is never a quoted-string: a quoted one is invalid and left
+            // out (RFC 6266 §4.3), so `filename` serves, not the undecoded text.
+            let value = if name.ends_with('*') {
+                match decode_ext_value(&raw).filter(|_| !quoted) {
                     Some(v) => v,
                     None => continue,
                 }
@@ -237,6 +239,16 @@ mod tests {
             filename("attachment; filename=\"unterminated").as_deref(),
             Some("unterminated")
         );
+    }
+
+    #[test]
+    fn a_quoted_ext_value_is_invalid_and_the_plain_name_serves() {
+        assert_eq!(
+            filename(r#"attachment; filename="plain.txt"; filename*="UTF-8''caf%C3%A9.txt""#)
+                .as_deref(),
+            Some("plain.txt")
+        );
+        assert_eq!(filename(r#"attachment; filename*="UTF-8''x.txt""#), None);
     }
 
     #[test]
