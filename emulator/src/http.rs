@@ -365,10 +365,10 @@ fn response_bytes(answer: &Answer) -> u64 {
 /// How much of a file is read before it is written to the socket.
 const SEND_BUFFER: usize = 64 * 1024;
 
-/// A socket an answer's body is written to, keeping its connection's [`Activity`]: a client
-/// that reads the answer slower than the rate rule (or not at all) gives way at the cap, as
-/// one that sends its request too slowly does, instead of holding its slot for as long as
-/// each write may block.
+/// A socket an answer is written to, keeping its connection's [`Activity`]: a client that
+/// reads the answer slower than the rate rule (or not at all) gives way at the cap, as one
+/// that sends its request too slowly does, instead of holding its slot for as long as each
+/// write may block.
 struct Sending<'a> {
     stream: &'a TcpStream,
     activity: &'a Activity,
@@ -486,7 +486,10 @@ fn head_bytes(status: u16, headers: &[(String, String)], len: u64, delivery: Del
 /// Writes `answer` as `delivery` says; a fault's truncation or
 /// drop closes the connection.
 fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::Result<()> {
-    let mut stream = &conn.stream;
+    let stream = &conn.stream;
+    // Every byte of an answer goes through the tracking, so one the client does not read
+    // (a download, or answers to requests it pipelined) gives way at the cap.
+    let mut sending = Sending::new(stream, &conn.activity);
     match answer {
         Answer::Json(status, value) => {
             let body = value.to_string().into_bytes();
@@ -495,14 +498,14 @@ fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::R
             if delivery.body {
                 out.extend_from_slice(&body);
             }
-            stream.write_all(&out)
+            sending.write_all(&out)
         }
         Answer::Raw(status, headers, body) => {
             let mut out = head_bytes(status, &headers, body.len() as u64, delivery);
             if delivery.body {
                 out.extend_from_slice(&body);
             }
-            stream.write_all(&out)
+            sending.write_all(&out)
         }
         Answer::Drop => stream.shutdown(Shutdown::Both),
         Answer::File {
@@ -517,7 +520,7 @@ fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::R
                 keep: delivery.keep && truncate.is_none(),
                 ..delivery
             };
-            stream.write_all(&head_bytes(status, &headers, len, delivery))?;
+            sending.write_all(&head_bytes(status, &headers, len, delivery))?;
             if !delivery.body {
                 return Ok(());
             }
@@ -525,8 +528,7 @@ fn write_answer(conn: &mut Inbound, answer: Answer, delivery: Delivery) -> io::R
                 io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
             }
             let send = truncate.map_or(len, |t| t.min(len));
-            let mut out =
-                io::BufWriter::with_capacity(SEND_BUFFER, Sending::new(stream, &conn.activity));
+            let mut out = io::BufWriter::with_capacity(SEND_BUFFER, &mut sending);
             let sent = io::copy(&mut file.take(send), &mut out)?;
             out.flush()?;
             drop(out);
