@@ -35,17 +35,19 @@ pub(crate) struct Rules {
 
 impl Rules {
     /// When a request that started at `started` and has sent `bytes` so far must have sent
-    /// its next byte by the rate rule (None: no rate rule).
+    /// its next byte by the rate rule (None: no rate rule, or one past any clock's reach).
     pub(crate) fn rate_deadline(&self, started: Instant, bytes: u64) -> Option<Instant> {
-        (self.min_rate > 0).then(|| {
-            let earned = Duration::from_secs_f64(bytes as f64 / self.min_rate as f64);
-            started + self.grace.saturating_add(earned)
-        })
+        if self.min_rate == 0 {
+            return None;
+        }
+        let earned = Duration::from_secs_f64(bytes as f64 / self.min_rate as f64);
+        started.checked_add(self.grace.saturating_add(earned))
     }
 
-    /// When a request that started at `started` must have arrived whole (None: no bound).
+    /// When a request that started at `started` must have arrived whole (None: no bound, or
+    /// one past any clock's reach, as `Duration::MAX` says).
     pub(crate) fn whole_deadline(&self, started: Instant) -> Option<Instant> {
-        self.request_timeout.map(|t| started + t)
+        started.checked_add(self.request_timeout?)
     }
 }
 

@@ -212,7 +212,7 @@ pub(super) enum HeadError {
 /// and keep the request's pace.
 pub(super) fn read_head(conn: &mut Inbound) -> Result<Head, HeadError> {
     conn.next_request();
-    conn.head_deadline = Some(Instant::now() + conn.rules.read_timeout);
+    conn.head_deadline = Instant::now().checked_add(conn.rules.read_timeout);
     let head = read_head_by_deadline(conn);
     conn.head_deadline = None;
     head

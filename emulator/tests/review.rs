@@ -230,3 +230,24 @@ fn pipelined_answers_never_read_do_not_lock_out_a_well_behaved_client() {
         drop(p.join().unwrap());
     }
 }
+
+/// `Duration::MAX`, the usual way to say "no limit", as the read timeout, the rate rule's
+/// grace or the whole-request timeout: adding it to the clock panicked in every connection
+/// thread, so every request was dropped unanswered.
+#[test]
+fn the_longest_durations_mean_no_limit_and_never_panic() {
+    let server = Emulator::builder()
+        .read_timeout(Duration::MAX)
+        .write_timeout(Duration::MAX)
+        .min_rate(500, Duration::MAX)
+        .request_timeout(Some(Duration::MAX))
+        .start()
+        .unwrap();
+    assert_eq!(list_status(&server), 200);
+    let mut stream = connect(server.addr());
+    stream
+        .write_all(upload_head(server.api_key(), 5).as_bytes())
+        .unwrap();
+    stream.write_all(b"--b--").unwrap();
+    assert_eq!(read_status(&mut stream), Some(400));
+}
