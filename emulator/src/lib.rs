@@ -41,10 +41,11 @@
 //!   whole request.
 //! - **Slow clients never lock others out.** When every connection is taken, a new one is
 //!   served in place of one that gives way: a connection lingering after its answer, else the
-//!   one idle the longest between requests, else the request received or answer read the
-//!   slowest below the rate rule over the last few seconds (a fast start buys time under the
-//!   rule, not a slot), each at least a second into what it is doing. Only when none may is
-//!   the new connection answered 503 at once and closed.
+//!   one idle the longest (kept alive between requests, at any age, as a client must expect;
+//!   a new one silent for a second), else the request received or answer read the slowest
+//!   below the rate rule over the last few seconds (a fast start buys time under the rule,
+//!   not a slot; at least a second into it). Only when none may is the new connection
+//!   answered 503 at once and closed.
 //! - **Early answers are read.** An answer sent while the client is still sending its body
 //!   (413 over the limit, 401, 400, 404) is followed by a *lingering close* (RFC 9112 §9.6,
 //!   nginx `lingering_close`): the server half-closes, then reads and discards what still
@@ -359,10 +360,11 @@ impl EmulatorBuilder {
     /// How many connections are served at once, each on its own thread (default
     /// [`DEFAULT_MAX_CONNECTIONS`]). When all are taken, a new connection is served in place
     /// of one that gives way: one lingering after its answer, else the one idle the longest
-    /// between requests, else the request received or answer read the slowest below the rate
-    /// rule over the last two to four seconds (each at least a second into what it is doing);
-    /// when none may, the new connection is answered 503 at once and closed. Slow clients
-    /// thus never lock well-behaved ones out.
+    /// (kept alive between requests, at any age; a new one once silent for a second), else
+    /// the request received or answer read the slowest below the rate rule over the last two
+    /// to four seconds (at least a second into it); when none may, the new connection is
+    /// answered 503 at once and closed. Slow or idle clients thus never lock well-behaved ones
+    /// out.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.config.max_connections = n.max(1);
         self

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// A connection younger than this in what it is doing (idle, or sending a request) is never
-/// shed, so a client that has only just connected is not taken for a slow one.
+/// A connection younger than this in what it is doing (new and silent, or sending a request)
+/// is never shed, so a client that has only just connected is not taken for a slow one.
 pub(crate) const SHED_MIN_AGE: Duration = Duration::from_secs(1);
 
 /// At the cap, a request or answer is judged by its rate over the last one to two of these,
@@ -55,7 +55,8 @@ impl Rules {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Phase {
-    /// Waiting for the first byte of a request.
+    /// Kept alive between requests, waiting for the first byte of the next one: may be
+    /// closed at any time (RFC 9112 §9.3.1), so it gives way at the cap at any age.
     Idle = 0,
     /// Waiting for more bytes of a request it has started.
     Receiving = 1,
@@ -65,6 +66,9 @@ pub(crate) enum Phase {
     Lingering = 3,
     /// Writing an answer the client reads too slowly (or not at all): judged as a request.
     Sending = 4,
+    /// A new connection waiting for its first request: gives way only once it is
+    /// [`SHED_MIN_AGE`] old, so a client that has only just connected is served.
+    New = 5,
 }
 
 /// What a connection is doing, shared between its thread and the accept thread.
@@ -151,14 +155,15 @@ impl Activity {
             1 => Phase::Receiving,
             3 => Phase::Lingering,
             4 => Phase::Sending,
+            5 => Phase::New,
             _ => Phase::Busy,
         }
     }
 
     /// How readily this connection gives way to a new one now, when all are taken: None for
-    /// never; otherwise smaller first. Lingering first, then idle ones (longest idle first),
-    /// then requests received or answers sent slower than the rate rule lately (slowest
-    /// first).
+    /// never; otherwise smaller first. Lingering first, then idle ones (kept alive between
+    /// requests, or new and silent for [`SHED_MIN_AGE`]; longest idle first), then requests
+    /// received or answers sent slower than the rate rule lately (slowest first).
     fn shed_rank(&self, now: Instant, rules: &Rules) -> Option<(u8, u64)> {
         let progress = *self.progress.lock().unwrap_or_else(|e| e.into_inner());
         let now_ms = millis(now);
@@ -166,7 +171,8 @@ impl Activity {
         let old = Duration::from_millis(age_ms) >= SHED_MIN_AGE;
         match self.phase() {
             Phase::Lingering => Some((0, u64::MAX - age_ms)),
-            Phase::Idle if old => Some((1, u64::MAX - age_ms)),
+            Phase::Idle => Some((1, u64::MAX - age_ms)),
+            Phase::New if old => Some((1, u64::MAX - age_ms)),
             Phase::Receiving | Phase::Sending if old && rules.min_rate > 0 => {
                 let rate = progress.recent_rate(now_ms);
                 (rate < rules.min_rate).then_some((2, rate))
@@ -225,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn lingering_then_idle_then_the_slowest_give_way_and_busy_ones_never() {
+    fn lingering_then_idle_then_the_slowest_give_way_and_busy_and_new_ones_never() {
         let long_ago = Instant::now();
         let make = |phase, since, bytes| {
             let activity = Activity::default();
@@ -239,12 +245,16 @@ mod tests {
         let idle = make(Phase::Idle, long_ago, 0);
         // Those above are now past the age at which a connection may give way.
         std::thread::sleep(SHED_MIN_AGE + Duration::from_millis(100));
-        let fresh = make(Phase::Idle, Instant::now(), 0);
+        let fresh = make(Phase::New, Instant::now(), 0);
+        let kept_alive = make(Phase::Idle, Instant::now(), 0);
         let lingering = make(Phase::Lingering, Instant::now(), 0);
         let pick = |set: &[(u8, &Activity)]| victim(set.iter().map(|(k, a)| (*k, *a)), &RULES);
         assert_eq!(pick(&[(0, &busy), (1, &fast), (2, &fresh)]), None);
         assert_eq!(pick(&[(0, &busy), (1, &slow), (2, &slower)]), Some(2));
         assert_eq!(pick(&[(1, &slower), (2, &idle)]), Some(2));
         assert_eq!(pick(&[(1, &idle), (2, &lingering)]), Some(2));
+        // Between requests, a kept-alive connection gives way at any age, before slow ones.
+        assert_eq!(pick(&[(1, &slower), (2, &kept_alive)]), Some(2));
+        assert_eq!(pick(&[(1, &kept_alive), (2, &idle)]), Some(2));
     }
 }

@@ -34,6 +34,8 @@ pub(super) struct Inbound {
     head_deadline: Option<Instant>,
     /// The client ended the stream, or a read failed or timed out: nothing more will come.
     pub(super) ended: bool,
+    /// A request head has been read on this connection.
+    served: bool,
     pub(super) activity: Arc<Activity>,
 }
 
@@ -48,6 +50,7 @@ impl Inbound {
             request: None,
             head_deadline: None,
             ended: false,
+            served: false,
             activity,
         }
     }
@@ -57,12 +60,16 @@ impl Inbound {
     fn next_request(&mut self) {
         let now = Instant::now();
         self.request = (!self.buffered().is_empty()).then_some((now, 0));
-        let phase = if self.request.is_some() {
-            Phase::Receiving
-        } else {
-            Phase::Idle
-        };
-        self.activity.set(phase, now, 0);
+        self.activity.set(self.phase(), now, 0);
+    }
+
+    /// What the connection is doing while it waits to read.
+    fn phase(&self) -> Phase {
+        match (self.request.is_some(), self.served) {
+            (true, _) => Phase::Receiving,
+            (false, true) => Phase::Idle,
+            (false, false) => Phase::New,
+        }
     }
 
     /// How long the next read may wait: the read timeout, cut by the deadlines. None when a
@@ -103,11 +110,7 @@ impl Inbound {
             ));
         };
         self.stream.set_read_timeout(Some(wait))?;
-        self.activity.enter(if self.request.is_some() {
-            Phase::Receiving
-        } else {
-            Phase::Idle
-        });
+        self.activity.enter(self.phase());
         let read = loop {
             match self.stream.read(&mut self.buf[at..]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -244,6 +247,7 @@ fn read_head_by_deadline(conn: &mut Inbound) -> Result<Head, HeadError> {
                             .collect(),
                     };
                     conn.consume(n);
+                    conn.served = true;
                     return Ok(head);
                 }
                 Ok(httparse::Status::Partial) if conn.buffered().len() >= MAX_HEAD_BYTES => {

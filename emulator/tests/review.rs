@@ -251,3 +251,45 @@ fn the_longest_durations_mean_no_limit_and_never_panic() {
     stream.write_all(b"--b--").unwrap();
     assert_eq!(read_status(&mut stream), Some(400));
 }
+
+/// Keep-alive clients that send a request every 0.9 s were never "a second into" their
+/// idleness, so a few of them (one per slot, about one tiny request a second each) held the
+/// cap and every new client got 503. A kept-alive connection between requests may be closed
+/// at any time (RFC 9112 §9.3.1: clients retry on a new one), so at the cap it gives way at
+/// any age; only a new connection that has not sent its first request yet keeps its second.
+#[test]
+fn keep_alive_clients_idle_under_a_second_give_way_at_the_cap() {
+    let server = Emulator::builder().max_connections(4).start().unwrap();
+    let request = format!(
+        "GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.api_key()
+    );
+    let until = Instant::now() + Duration::from_secs(6);
+    let holders: Vec<_> = (0..4)
+        .map(|_| {
+            let mut stream = connect(server.addr());
+            let request = request.clone();
+            std::thread::spawn(move || {
+                while Instant::now() < until {
+                    if stream.write_all(request.as_bytes()).is_err()
+                        || read_status(&mut stream) != Some(200)
+                    {
+                        return;
+                    }
+                    // Drain the small answer's body.
+                    let _ = std::io::Read::read(&mut stream, &mut [0u8; 4096]);
+                    std::thread::sleep(Duration::from_millis(900));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        list_status(&server),
+        200,
+        "keep-alive clients idle just under a second locked a new client out"
+    );
+    for h in holders {
+        h.join().unwrap();
+    }
+}
