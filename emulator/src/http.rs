@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::{Shared, lock};
 use crate::journal::LoggedRequest;
 use crate::ops::{self, Answer};
-use crate::pace::{self, Activity, Phase, Rules};
+use crate::pace::{self, Activity, Flow, Phase, Rules};
 use crate::render::error;
 use crate::request::{Body, Framing, Head, HeadError, Inbound, framing, read_head};
 
@@ -232,7 +232,7 @@ fn serve(shared: &Shared, stream: TcpStream, activity: Arc<Activity>) {
 /// size, so a client still sending a body it was answered early for (413, 401) reads that
 /// answer instead of losing it to a reset (RFC 9112 §9.6; nginx `lingering_close`).
 fn linger(conn: &mut Inbound) {
-    conn.activity.set(Phase::Lingering, Instant::now(), 0);
+    conn.activity.begin(Phase::Lingering, Instant::now());
     if conn.stream.shutdown(Shutdown::Write).is_err() {
         return;
     }
@@ -372,28 +372,19 @@ const SEND_BUFFER: usize = 64 * 1024;
 struct Sending<'a> {
     stream: &'a TcpStream,
     activity: &'a Activity,
-    since: Instant,
-    sent: u64,
 }
 
 impl<'a> Sending<'a> {
     fn new(stream: &'a TcpStream, activity: &'a Activity) -> Sending<'a> {
-        let since = Instant::now();
-        activity.set(Phase::Sending, since, 0);
-        Sending {
-            stream,
-            activity,
-            since,
-            sent: 0,
-        }
+        activity.begin(Phase::Sending, Instant::now());
+        Sending { stream, activity }
     }
 }
 
 impl Write for Sending<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.stream.write(buf)?;
-        self.sent += n as u64;
-        self.activity.set(Phase::Sending, self.since, self.sent);
+        self.activity.moved(Flow::Out, n as u64);
         Ok(n)
     }
 

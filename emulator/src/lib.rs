@@ -42,9 +42,9 @@
 //! - **Slow clients never lock others out.** When every connection is taken, a new one is
 //!   served in place of one that gives way: a connection lingering after its answer, else the
 //!   one idle the longest (kept alive between requests, at any age, as a client must expect;
-//!   a new one silent for a second), else the request received or answer read the slowest
-//!   below the rate rule over the last few seconds (a fast start buys time under the rule,
-//!   not a slot; at least a second into it). Only when none may is the new connection
+//!   a new one silent for a second), else the one receiving a request or sending an answer
+//!   that has lately (over the last few seconds, across its requests) moved bytes that way
+//!   the slowest below the rate rule (a fast start buys time under the rule, not a slot). Only when none may is the new connection
 //!   answered 503 at once and closed.
 //! - **Early answers are read.** An answer sent while the client is still sending its body
 //!   (413 over the limit, 401, 400, 404) is followed by a *lingering close* (RFC 9112 §9.6,
@@ -361,8 +361,8 @@ impl EmulatorBuilder {
     /// [`DEFAULT_MAX_CONNECTIONS`]). When all are taken, a new connection is served in place
     /// of one that gives way: one lingering after its answer, else the one idle the longest
     /// (kept alive between requests, at any age; a new one once silent for a second), else
-    /// the request received or answer read the slowest below the rate rule over the last two
-    /// to four seconds (at least a second into it); when none may, the new connection is
+    /// the connection whose request or answer has moved the slowest below the rate rule over
+    /// the last two to four seconds, across its requests; when none may, the new connection is
     /// answered 503 at once and closed. Slow or idle clients thus never lock well-behaved ones
     /// out.
     pub fn max_connections(mut self, n: usize) -> Self {

@@ -14,9 +14,13 @@ use std::time::{Duration, Instant};
 /// is never shed, so a client that has only just connected is not taken for a slow one.
 pub(crate) const SHED_MIN_AGE: Duration = Duration::from_secs(1);
 
-/// At the cap, a request or answer is judged by its rate over the last one to two of these,
-/// not since it began: bytes sent fast at the start buy time under the rate rule (an average,
-/// as Apache's), but no right to hold a slot while others wait.
+/// A request or answer younger than this is never shed: a client that starts one is not
+/// cut in its first moments for what its connection did before.
+const SHED_MIN_STEP: Duration = Duration::from_millis(100);
+
+/// At the cap, a connection is judged by its rate over the last one to two of these, not
+/// since it began: bytes sent fast at the start buy time under the rate rule (an average, as
+/// Apache's), but no right to hold a slot while others wait.
 const RATE_WINDOW_MS: u64 = 2_000;
 
 /// The limits a request is read under.
@@ -75,33 +79,69 @@ pub(crate) enum Phase {
 #[derive(Debug)]
 pub(crate) struct Activity {
     phase: AtomicU8,
-    progress: Mutex<Progress>,
+    state: Mutex<State>,
 }
 
-/// How far the current request (or answer, or idleness) has come.
+/// Which way bytes move on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Request bytes read from the client.
+    In,
+    /// Answer bytes written to the client.
+    Out,
+}
+
+/// When the current phase began, and the bytes moved each way over the connection's life.
 #[derive(Debug, Clone, Copy)]
-struct Progress {
-    /// Milliseconds ([`millis`]) at which it began.
+struct State {
+    /// Milliseconds ([`millis`]) at which the phase's request, answer or idleness began.
     since_ms: u64,
-    /// Bytes received (or sent) so far.
-    bytes: u64,
-    /// When `bytes` last changed (or was last recorded).
+    received: Meter,
+    sent: Meter,
+}
+
+/// The bytes moved one way over a connection's life, across its requests, with the marks
+/// its recent rate is measured from: a connection is judged by what it did lately, whatever
+/// its requests' boundaries (a client cannot reset its clock by starting a new request).
+#[derive(Debug, Clone, Copy, Default)]
+struct Meter {
+    /// When the first byte moved.
+    started_ms: Option<u64>,
+    total: u64,
+    /// When bytes last moved.
     last_ms: u64,
-    /// `(milliseconds, bytes)` marks, rolled forward at most every [`RATE_WINDOW_MS`]: the
+    /// `(milliseconds, total)` marks, rolled forward at most every [`RATE_WINDOW_MS`]: the
     /// recent rate is measured from `older`, one to two windows back.
     older: (u64, u64),
     newer: (u64, u64),
 }
 
-impl Progress {
-    fn starting(since_ms: u64) -> Progress {
-        Progress {
-            since_ms,
-            bytes: 0,
-            last_ms: since_ms,
-            older: (since_ms, 0),
-            newer: (since_ms, 0),
+impl Meter {
+    /// `n` more bytes moved at `now_ms`.
+    fn record(&mut self, now_ms: u64, n: u64) {
+        let before = self.total;
+        if self.started_ms.is_none() {
+            self.started_ms = Some(now_ms);
+            self.older = (now_ms, 0);
+            self.newer = (now_ms, 0);
+        } else if now_ms.saturating_sub(self.last_ms) >= RATE_WINDOW_MS {
+            // Nothing moved for a window: a mark one window back is exact.
+            let mark = (now_ms - RATE_WINDOW_MS, before);
+            self.older = mark;
+            self.newer = mark;
         }
+        self.total = before.saturating_add(n);
+        self.last_ms = now_ms;
+        if now_ms.saturating_sub(self.newer.0) >= RATE_WINDOW_MS {
+            self.older = self.newer;
+            self.newer = (now_ms, self.total);
+        }
+    }
+
+    /// Whether bytes first moved at least [`SHED_MIN_AGE`] before `now_ms`.
+    fn old(&self, now_ms: u64) -> bool {
+        self.started_ms
+            .is_some_and(|at| Duration::from_millis(now_ms.saturating_sub(at)) >= SHED_MIN_AGE)
     }
 
     /// Bytes a second since the `older` mark, up to `now_ms`; 0 when nothing has moved for a
@@ -110,9 +150,9 @@ impl Progress {
         if now_ms.saturating_sub(self.last_ms) >= RATE_WINDOW_MS {
             return 0;
         }
-        let (at, bytes) = self.older;
+        let (at, total) = self.older;
         let span = now_ms.saturating_sub(at).max(1);
-        self.bytes.saturating_sub(bytes).saturating_mul(1000) / span
+        self.total.saturating_sub(total).saturating_mul(1000) / span
     }
 }
 
@@ -120,33 +160,39 @@ impl Default for Activity {
     fn default() -> Self {
         Activity {
             phase: AtomicU8::new(Phase::Busy as u8),
-            progress: Mutex::new(Progress::starting(millis(Instant::now()))),
+            state: Mutex::new(State {
+                since_ms: millis(Instant::now()),
+                received: Meter::default(),
+                sent: Meter::default(),
+            }),
         }
     }
 }
 
 impl Activity {
-    /// Records the phase, and when the request (or the idleness) began with its bytes so far.
-    pub(crate) fn set(&self, phase: Phase, since: Instant, bytes: u64) {
-        let (since_ms, now_ms) = (millis(since), millis(Instant::now()));
-        {
-            let mut progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
-            if progress.since_ms != since_ms {
-                *progress = Progress::starting(since_ms);
-            }
-            progress.bytes = bytes;
-            progress.last_ms = now_ms;
-            if now_ms.saturating_sub(progress.newer.0) >= RATE_WINDOW_MS {
-                progress.older = progress.newer;
-                progress.newer = (now_ms, bytes);
-            }
-        }
-        self.phase.store(phase as u8, Ordering::Release);
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Enters `phase`, whose request, answer or idleness began at `since`.
+    pub(crate) fn begin(&self, phase: Phase, since: Instant) {
+        self.state().since_ms = millis(since);
+        self.enter(phase);
     }
 
     /// Only the phase changes.
     pub(crate) fn enter(&self, phase: Phase) {
         self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// `n` more bytes moved `flow`.
+    pub(crate) fn moved(&self, flow: Flow, n: u64) {
+        let now_ms = millis(Instant::now());
+        let mut state = self.state();
+        match flow {
+            Flow::In => state.received.record(now_ms, n),
+            Flow::Out => state.sent.record(now_ms, n),
+        }
     }
 
     fn phase(&self) -> Phase {
@@ -162,23 +208,28 @@ impl Activity {
 
     /// How readily this connection gives way to a new one now, when all are taken: None for
     /// never; otherwise smaller first. Lingering first, then idle ones (kept alive between
-    /// requests, or new and silent for [`SHED_MIN_AGE`]; longest idle first), then requests
-    /// received or answers sent slower than the rate rule lately (slowest first).
+    /// requests, or new and silent for [`SHED_MIN_AGE`]; longest idle first), then those
+    /// receiving a request or sending an answer that have lately moved bytes that way slower
+    /// than the rate rule (slowest first; once [`SHED_MIN_AGE`] into their first bytes and
+    /// [`SHED_MIN_STEP`] into this request or answer).
     fn shed_rank(&self, now: Instant, rules: &Rules) -> Option<(u8, u64)> {
-        let progress = *self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        let state = *self.state();
         let now_ms = millis(now);
-        let age_ms = now_ms.saturating_sub(progress.since_ms);
-        let old = Duration::from_millis(age_ms) >= SHED_MIN_AGE;
-        match self.phase() {
-            Phase::Lingering => Some((0, u64::MAX - age_ms)),
-            Phase::Idle => Some((1, u64::MAX - age_ms)),
-            Phase::New if old => Some((1, u64::MAX - age_ms)),
-            Phase::Receiving | Phase::Sending if old && rules.min_rate > 0 => {
-                let rate = progress.recent_rate(now_ms);
-                (rate < rules.min_rate).then_some((2, rate))
-            }
-            _ => None,
+        let age = Duration::from_millis(now_ms.saturating_sub(state.since_ms));
+        let idle_rank = u64::MAX - now_ms.saturating_sub(state.since_ms);
+        let meter = match self.phase() {
+            Phase::Lingering => return Some((0, idle_rank)),
+            Phase::Idle => return Some((1, idle_rank)),
+            Phase::New => return (age >= SHED_MIN_AGE).then_some((1, idle_rank)),
+            Phase::Receiving => state.received,
+            Phase::Sending => state.sent,
+            Phase::Busy => return None,
+        };
+        if rules.min_rate == 0 || age < SHED_MIN_STEP || !meter.old(now_ms) {
+            return None;
         }
+        let rate = meter.recent_rate(now_ms);
+        (rate < rules.min_rate).then_some((2, rate))
     }
 }
 
@@ -235,7 +286,8 @@ mod tests {
         let long_ago = Instant::now();
         let make = |phase, since, bytes| {
             let activity = Activity::default();
-            activity.set(phase, since, bytes);
+            activity.moved(Flow::In, bytes);
+            activity.begin(phase, since);
             activity
         };
         let busy = make(Phase::Busy, long_ago, 0);

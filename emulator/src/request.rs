@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::pace::{Activity, Phase, Rules};
+use crate::pace::{Activity, Flow, Phase, Rules};
 
 /// The largest request head (request line and headers) read; past it, 431.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
@@ -60,7 +60,7 @@ impl Inbound {
     fn next_request(&mut self) {
         let now = Instant::now();
         self.request = (!self.buffered().is_empty()).then_some((now, 0));
-        self.activity.set(self.phase(), now, 0);
+        self.activity.begin(self.phase(), now);
     }
 
     /// What the connection is doing while it waits to read.
@@ -118,9 +118,15 @@ impl Inbound {
             }
         };
         if let Ok(n) = read {
+            let fresh = self.request.is_none();
             let (started, bytes) = self.request.get_or_insert((Instant::now(), 0));
             *bytes += n as u64;
-            self.activity.set(Phase::Busy, *started, *bytes);
+            if fresh {
+                self.activity.begin(Phase::Busy, *started);
+            } else {
+                self.activity.enter(Phase::Busy);
+            }
+            self.activity.moved(Flow::In, n as u64);
         }
         self.ended |= !matches!(read, Ok(n) if n > 0);
         read

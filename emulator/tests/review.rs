@@ -252,6 +252,44 @@ fn the_longest_durations_mean_no_limit_and_never_panic() {
     assert_eq!(read_status(&mut stream), Some(400));
 }
 
+/// Keep-alive clients, one per slot of `server`, that each send a listing request in two
+/// writes (`split` bytes, then the rest after `mid`), read the answer and wait `after`, over
+/// and over for `for_at_most` or until the server closes.
+fn keep_alive_holders(
+    server: &Emulator,
+    split: usize,
+    mid: Duration,
+    after: Duration,
+    for_at_most: Duration,
+) -> Vec<JoinHandle<()>> {
+    let request = format!(
+        "GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.api_key()
+    );
+    let until = Instant::now() + for_at_most;
+    (0..4)
+        .map(|_| {
+            let mut stream = connect(server.addr());
+            let request = request.clone();
+            std::thread::spawn(move || {
+                let (first, second) = request.split_at(split.min(request.len()));
+                while Instant::now() < until {
+                    let sent = stream.write_all(first.as_bytes()).is_ok() && {
+                        std::thread::sleep(mid);
+                        stream.write_all(second.as_bytes()).is_ok()
+                    };
+                    if !sent || read_status(&mut stream) != Some(200) {
+                        return;
+                    }
+                    // Drain the small answer's body.
+                    let _ = std::io::Read::read(&mut stream, &mut [0u8; 4096]);
+                    std::thread::sleep(after);
+                }
+            })
+        })
+        .collect()
+}
+
 /// Keep-alive clients that send a request every 0.9 s were never "a second into" their
 /// idleness, so a few of them (one per slot, about one tiny request a second each) held the
 /// cap and every new client got 503. A kept-alive connection between requests may be closed
@@ -260,34 +298,44 @@ fn the_longest_durations_mean_no_limit_and_never_panic() {
 #[test]
 fn keep_alive_clients_idle_under_a_second_give_way_at_the_cap() {
     let server = Emulator::builder().max_connections(4).start().unwrap();
-    let request = format!(
-        "GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
-        server.api_key()
+    let (whole, no_pause) = (usize::MAX, Duration::ZERO);
+    let holders = keep_alive_holders(
+        &server,
+        whole,
+        no_pause,
+        Duration::from_millis(900),
+        Duration::from_secs(6),
     );
-    let until = Instant::now() + Duration::from_secs(6);
-    let holders: Vec<_> = (0..4)
-        .map(|_| {
-            let mut stream = connect(server.addr());
-            let request = request.clone();
-            std::thread::spawn(move || {
-                while Instant::now() < until {
-                    if stream.write_all(request.as_bytes()).is_err()
-                        || read_status(&mut stream) != Some(200)
-                    {
-                        return;
-                    }
-                    // Drain the small answer's body.
-                    let _ = std::io::Read::read(&mut stream, &mut [0u8; 4096]);
-                    std::thread::sleep(Duration::from_millis(900));
-                }
-            })
-        })
-        .collect();
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
         list_status(&server),
         200,
         "keep-alive clients idle just under a second locked a new client out"
+    );
+    for h in holders {
+        h.join().unwrap();
+    }
+}
+
+/// Keep-alive clients that send each request's head in two halves 0.8 s apart are never
+/// idle and never a second into a request, so judged request by request they never gave way
+/// and held the cap. A connection is judged by what it has received lately across its
+/// requests.
+#[test]
+fn heads_split_under_a_second_apart_give_way_at_the_cap() {
+    let server = Emulator::builder().max_connections(4).start().unwrap();
+    let holders = keep_alive_holders(
+        &server,
+        10,
+        Duration::from_millis(800),
+        Duration::ZERO,
+        Duration::from_secs(7),
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        list_status(&server),
+        200,
+        "heads split under a second apart locked a new client out"
     );
     for h in holders {
         h.join().unwrap();
