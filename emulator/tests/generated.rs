@@ -13,7 +13,7 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Rng, connect, raw_agent, read_status, settings, text, upload_head};
+use common::{Hold, Rng, connect, hold, raw_agent, read_status, settings, text, upload_head};
 use openrouter_files_emulator::Emulator;
 use serde_json::Value;
 
@@ -165,6 +165,19 @@ fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
     }
 }
 
+/// A random burst at once (from 20 s to 200 s of credit at `min_rate`), then a trickle below
+/// half of it, for 8 s.
+fn burst_then_trickle(rng: &mut Rng, min_rate: u64) -> Trickle {
+    let tick = Duration::from_millis(rng.range(50, 300));
+    let rate = rng.range(1, min_rate / 2);
+    Trickle {
+        burst: rng.range(min_rate * 20, min_rate * 200) as usize,
+        per_tick: (rate * tick.as_millis() as u64 / 1000).max(1) as usize,
+        tick,
+        for_at_most: Duration::from_secs(8),
+    }
+}
+
 /// Uploads that send a random burst at once (buying up to minutes under the average-rate
 /// rule) and then trickle below the rate hold every connection: at the cap they are judged by
 /// their recent rate, so well-behaved clients are served all the same (before, they got 503
@@ -184,15 +197,7 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
             .unwrap();
         let trickles: Vec<_> = (0..cap)
             .map(|_| {
-                let tick = Duration::from_millis(rng.range(50, 300));
-                let rate = rng.range(1, min_rate / 2);
-                let how = Trickle {
-                    // From 20 s to 200 s of credit at the minimum rate.
-                    burst: rng.range(min_rate * 20, min_rate * 200) as usize,
-                    per_tick: (rate * tick.as_millis() as u64 / 1000).max(1) as usize,
-                    tick,
-                    for_at_most: Duration::from_secs(8),
-                };
+                let how = burst_then_trickle(&mut rng, min_rate);
                 trickler(server.addr(), server.api_key(), 2_000_000, how)
             })
             .collect();
@@ -210,6 +215,81 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
                 "case {case} (seed {seed}): a trickle got {answered:?}"
             );
         }
+    }
+}
+
+/// Connections held at the cap by hostile clients of random kinds (bursts then trickles,
+/// downloads never read, pipelined answers never read, keep-alive requests under a second
+/// apart, heads split under a second apart): a well-behaved upload is served all the same,
+/// and every holder's thread ends within its bound. Each kind held the cap before.
+#[test]
+fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
+    let (cases, seed) = settings("holders", 3);
+    for case in 0..cases {
+        let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x94D0_49BB_1331_11EB));
+        let cap = rng.range(2, 5) as usize;
+        let min_rate = rng.range(400, 4000);
+        let mut builder = Emulator::builder()
+            .max_connections(cap)
+            .min_rate(min_rate, Duration::from_millis(rng.range(500, 2000)))
+            .write_timeout(Duration::from_secs(60));
+        for n in 0..50 {
+            builder = builder.seed_file(&format!("seeded-with-a-long-name-{n:04}.txt"), vec![b'x']);
+        }
+        let server = builder.start().unwrap();
+        let big = server
+            .seed_reader_in(
+                openrouter_files_emulator::DEFAULT_WORKSPACE,
+                "big.bin",
+                std::io::Read::take(std::io::repeat(7), 48 << 20),
+            )
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(8);
+        let mut kinds = Vec::new();
+        let holders: Vec<_> = (0..cap)
+            .map(|_| {
+                let kind = rng.range(0, 5);
+                kinds.push(kind);
+                let how = match kind {
+                    0 => {
+                        let how = burst_then_trickle(&mut rng, min_rate);
+                        let t = trickler(server.addr(), server.api_key(), 2_000_000, how);
+                        return std::thread::spawn(move || drop(t.join()));
+                    }
+                    1 => Hold::NeverRead { id: big.clone() },
+                    2 => Hold::Pipelined {
+                        n: rng.range(500, 3000) as usize,
+                    },
+                    3 => Hold::KeepAlive {
+                        split: usize::MAX,
+                        mid: Duration::ZERO,
+                        after: Duration::from_millis(rng.range(300, 950)),
+                    },
+                    _ => Hold::KeepAlive {
+                        split: rng.range(1, 40) as usize,
+                        mid: Duration::from_millis(rng.range(300, 950)),
+                        after: Duration::ZERO,
+                    },
+                };
+                hold(server.addr(), server.api_key(), how, until)
+            })
+            .collect();
+        // Past two rate windows: what recent bytes show is the holding alone.
+        std::thread::sleep(Duration::from_millis(5000));
+        let (status, answer) = upload(&server, "good.txt", &text(rng.range(1, 50_000) as usize));
+        assert_eq!(
+            status, 200,
+            "case {case} (seed {seed}, kinds {kinds:?}): {answer}"
+        );
+        drop(server);
+        let ended = Instant::now();
+        for h in holders {
+            h.join().unwrap();
+        }
+        assert!(
+            ended.elapsed() < Duration::from_secs(20),
+            "case {case} (seed {seed}): holders outlived their bound"
+        );
     }
 }
 

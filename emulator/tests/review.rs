@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{connect, raw_agent, read_status, text, upload_head};
+use common::{Hold, connect, hold, raw_agent, read_status, text, upload_head};
 use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator};
 
 /// A well-behaved client's `GET /files`: its status.
@@ -252,9 +252,7 @@ fn the_longest_durations_mean_no_limit_and_never_panic() {
     assert_eq!(read_status(&mut stream), Some(400));
 }
 
-/// Keep-alive clients, one per slot of `server`, that each send a listing request in two
-/// writes (`split` bytes, then the rest after `mid`), read the answer and wait `after`, over
-/// and over for `for_at_most` or until the server closes.
+/// Four keep-alive clients of `server` holding connections as [`Hold::KeepAlive`] says.
 fn keep_alive_holders(
     server: &Emulator,
     split: usize,
@@ -262,31 +260,10 @@ fn keep_alive_holders(
     after: Duration,
     for_at_most: Duration,
 ) -> Vec<JoinHandle<()>> {
-    let request = format!(
-        "GET /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
-        server.api_key()
-    );
     let until = Instant::now() + for_at_most;
+    let how = Hold::KeepAlive { split, mid, after };
     (0..4)
-        .map(|_| {
-            let mut stream = connect(server.addr());
-            let request = request.clone();
-            std::thread::spawn(move || {
-                let (first, second) = request.split_at(split.min(request.len()));
-                while Instant::now() < until {
-                    let sent = stream.write_all(first.as_bytes()).is_ok() && {
-                        std::thread::sleep(mid);
-                        stream.write_all(second.as_bytes()).is_ok()
-                    };
-                    if !sent || read_status(&mut stream) != Some(200) {
-                        return;
-                    }
-                    // Drain the small answer's body.
-                    let _ = std::io::Read::read(&mut stream, &mut [0u8; 4096]);
-                    std::thread::sleep(after);
-                }
-            })
-        })
+        .map(|_| hold(server.addr(), server.api_key(), how.clone(), until))
         .collect()
 }
 

@@ -128,3 +128,84 @@ pub fn upload_head(key: &str, len: u64) -> String {
         "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {len}\r\n\r\n"
     )
 }
+
+/// How a hostile client holds a connection to the emulator.
+#[derive(Debug, Clone)]
+pub enum Hold {
+    /// Keep-alive listings, each sent in two writes (`split` bytes, then the rest `mid`
+    /// later), read, then a wait of `after`.
+    KeepAlive {
+        split: usize,
+        mid: std::time::Duration,
+        after: std::time::Duration,
+    },
+    /// A download of the file `id` (large) whose answer is never read.
+    NeverRead { id: String },
+    /// `n` pipelined listings whose answers are never read.
+    Pipelined { n: usize },
+}
+
+/// A client of `addr` that holds a connection as `how` says until `until` or until the
+/// server closes it; its thread ends by then (every write gives up after a second).
+pub fn hold(
+    addr: std::net::SocketAddr,
+    key: &str,
+    how: Hold,
+    until: std::time::Instant,
+) -> std::thread::JoinHandle<()> {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let listing = format!(
+        "GET /api/v1/files?limit=1000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n"
+    );
+    let key = key.to_string();
+    std::thread::spawn(move || {
+        let mut stream = connect(addr);
+        stream
+            .set_write_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let wait_out = |stream: std::net::TcpStream| {
+            while Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            drop(stream);
+        };
+        match how {
+            Hold::KeepAlive { split, mid, after } => {
+                let (first, second) = listing.split_at(split.min(listing.len()));
+                while Instant::now() < until {
+                    let sent = stream.write_all(first.as_bytes()).is_ok() && {
+                        std::thread::sleep(mid);
+                        stream.write_all(second.as_bytes()).is_ok()
+                    };
+                    if !sent || read_status(&mut stream) != Some(200) {
+                        return;
+                    }
+                    // The rest of the answer: a listing of up to 1000 small files.
+                    let _ = stream.read(&mut [0u8; 256 * 1024]);
+                    std::thread::sleep(after);
+                }
+            }
+            Hold::NeverRead { id } => {
+                let request = format!(
+                    "GET /api/v1/files/{id}/content HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n"
+                );
+                let _ = stream.write_all(request.as_bytes());
+                wait_out(stream);
+            }
+            Hold::Pipelined { n } => {
+                let many = listing.repeat(n);
+                let mut rest = many.as_bytes();
+                while !rest.is_empty() && Instant::now() < until {
+                    match stream.write(rest) {
+                        Ok(0) => break,
+                        Ok(k) => rest = &rest[k..],
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => break,
+                    }
+                }
+                wait_out(stream);
+            }
+        }
+    })
+}
