@@ -264,6 +264,18 @@ mod tests {
     }
 
     #[test]
+    fn dates_around_century_leap_rules_match_the_calendar() {
+        // 2100 is not a leap year, 2400 is (values from Python's datetime).
+        assert_eq!(rfc3339(4107501296), "2100-02-28T12:34:56Z");
+        assert_eq!(rfc3339(4107542401), "2100-03-01T00:00:01Z");
+        assert_eq!(rfc3339(13574649599), "2400-02-29T23:59:59Z");
+        assert_eq!(rfc3339(13601001600), "2400-12-31T00:00:00Z");
+        let at = |secs: u64| http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(4107542401), "Mon, 01 Mar 2100 00:00:01 GMT");
+        assert_eq!(at(13574649599), "Tue, 29 Feb 2400 23:59:59 GMT");
+    }
+
+    #[test]
     fn uuids_are_8_4_4_4_12_hex() {
         assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
         assert!(is_uuid("123E4567-E89B-12D3-A456-426614174000"));

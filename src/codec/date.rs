@@ -89,6 +89,43 @@ pub(crate) fn format_http_date(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_around_century_leap_rules_match_the_calendar() {
+        // 2100 is not a leap year, 2400 is (values from Python's datetime).
+        for (secs, iso, http) in [
+            (
+                4107542399,
+                "2100-02-28T23:59:59Z",
+                "Sun, 28 Feb 2100 23:59:59 GMT",
+            ),
+            (
+                4107542400,
+                "2100-03-01T00:00:00Z",
+                "Mon, 01 Mar 2100 00:00:00 GMT",
+            ),
+            (
+                13574606400,
+                "2400-02-29T12:00:00Z",
+                "Tue, 29 Feb 2400 12:00:00 GMT",
+            ),
+            (
+                13574649600,
+                "2400-03-01T00:00:00Z",
+                "Wed, 01 Mar 2400 00:00:00 GMT",
+            ),
+            (
+                3981312000,
+                "2096-02-29T00:00:00Z",
+                "Wed, 29 Feb 2096 00:00:00 GMT",
+            ),
+        ] {
+            assert_eq!(format_rfc3339(secs), iso);
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
+            assert_eq!(format_http_date(time), http);
+            assert_eq!(parse_http_date(http), Some(i128::from(secs)));
+        }
+    }
     use std::time::Duration;
 
     #[test]
