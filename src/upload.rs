@@ -138,7 +138,8 @@ impl<'a> Upload<'a> {
         self
     }
 
-    /// Sends the file under another name.
+    /// Sends the file under another name (one without `%22`, `%0D` or `%0A`, which the
+    /// server would read as escapes: see [`FilesClient::upload`]).
     pub fn filename(mut self, name: impl Into<String>) -> Self {
         self.filename = name.into();
         self
@@ -160,9 +161,7 @@ impl<'a> Upload<'a> {
 
     /// The size of the source, checked against what the API accepts.
     fn checked_len(&self, limit: u64) -> Result<u64> {
-        if self.filename.trim().is_empty() {
-            return Err(Error::InvalidInput("the upload has no file name".into()));
-        }
+        check_filename(&self.filename)?;
         let len = match &self.source {
             Source::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|e| Error::io(path.clone(), e))?;
@@ -205,10 +204,29 @@ struct Lost<'a> {
     known: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
 }
 
+/// Refuses a file name the server cannot store as it is: an empty one, or one holding a
+/// form-data escape (`%22`, `%0D`, `%0A`) that the server would read as `"`, CR or LF (`%`
+/// itself has no escape), so the file would be stored under another name.
+pub(crate) fn check_filename(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::InvalidInput("the upload has no file name".into()));
+    }
+    if let Some(escape) = crate::codec::content_disposition::literal_form_escape(name) {
+        return Err(Error::InvalidInput(format!(
+            "{name} holds `{escape}`, which the server reads as an escaped character (form-data \
+             names escape `\"`, CR and LF so, and `%` has no escape): it would be stored under \
+             another name; send it under another with `Upload::filename`"
+        )));
+    }
+    Ok(())
+}
+
 impl FilesClient {
     /// Uploads a file and returns its metadata. The body streams in constant memory with an
-    /// exact `Content-Length`; empty files and files over [`FilesClient::upload_limit`] are
-    /// refused before anything is sent. An answer lost after the body was sent is looked for
+    /// exact `Content-Length`; empty files, files over [`FilesClient::upload_limit`] and names
+    /// holding `%22`, `%0D` or `%0A` (which a form-data server reads as `"`, CR, LF, so the
+    /// file would be stored under another name) are refused with [`Error::InvalidInput`]
+    /// before anything is sent. An answer lost after the body was sent is looked for
     /// as [`FilesClient::upload_detailed`] says.
     pub fn upload(&self, upload: Upload<'_>) -> Result<FileMetadata> {
         self.upload_detailed(upload).map(|u| u.file)
@@ -367,6 +385,29 @@ impl FilesClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name holding `%22`, `%0D` or `%0A` was sent as it is and stored as `"`, CR or LF
+    /// (`50%22.txt` became `50".txt`, `a%0Ab.txt` a name with a line break), reported as a
+    /// success: it is refused before anything is sent now.
+    #[test]
+    fn a_name_holding_a_form_escape_is_refused_before_sending() {
+        for name in ["50%22.txt", "a%0Ab.txt", "%0D"] {
+            let upload = Upload::bytes(name, b"hello".to_vec());
+            let refused = upload.checked_len(100);
+            assert!(
+                matches!(&refused, Err(Error::InvalidInput(m)) if m.contains(name)),
+                "{name}: {refused:?}"
+            );
+        }
+        for name in ["100%.txt", "a%0ab.txt", "%2522.txt", "50%.txt"] {
+            assert!(
+                Upload::bytes(name, b"hello".to_vec())
+                    .checked_len(100)
+                    .is_ok(),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn upload_is_send_and_sync() {

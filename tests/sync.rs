@@ -308,10 +308,10 @@ fn followed_links_are_synced_and_a_link_back_up_does_not_loop() {
     assert_eq!(paths, ["linked/b.txt", "sub/a.txt"], "each file once");
 }
 
-#[test]
-fn an_empty_file_fails_its_item_and_the_rest_is_synced() {
-    let s = setup("sync-empty");
-    write(&s.dir, "empty.txt", b"");
+/// Syncs a folder of `bad` (with `bytes`) and a good `full.txt`: `bad` fails its item,
+/// naming it, before an intent is recorded or anything is sent, and the rest is synced.
+fn fails_alone_before_its_intent(s: &Setup, bad: &str, bytes: &[u8]) {
+    write(&s.dir, bad, bytes);
     write(&s.dir, "full.txt", b"x");
     let report = s.job(false).apply(s.plan(false));
     let failed: Vec<_> = report
@@ -319,8 +319,22 @@ fn an_empty_file_fails_its_item_and_the_rest_is_synced() {
         .map(|(a, e)| (a.clone(), e.to_string()))
         .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
-    assert!(failed[0].1.contains("empty.txt"), "{failed:?}");
+    assert!(failed[0].1.contains(bad), "{failed:?}");
     assert_eq!(remote(&s.client).keys().collect::<Vec<_>>(), ["full.txt"]);
     let manifest = std::fs::read_to_string(&s.manifest).unwrap();
-    assert!(!manifest.contains("empty.txt"), "{manifest}");
+    assert!(!manifest.contains(bad), "{manifest}");
+}
+
+#[test]
+fn an_empty_file_fails_its_item_and_the_rest_is_synced() {
+    fails_alone_before_its_intent(&setup("sync-empty"), "empty.txt", b"");
+}
+
+/// A local name holding a form-data escape (`%22`, `%0D`, `%0A`) was uploaded as it is and
+/// stored under another name (`50%22.txt` as `50".txt`), so sync never found its upload by
+/// name. It fails its item before an intent is recorded or anything is sent, as an empty
+/// file does, and the rest is synced.
+#[test]
+fn a_name_holding_a_form_escape_fails_its_item_and_the_rest_is_synced() {
+    fails_alone_before_its_intent(&setup("sync-escape"), "50%22.txt", b"quoted");
 }

@@ -101,7 +101,18 @@ pub(crate) fn unescape_browser(text: &str) -> String {
         .replace("%0A", "\n")
 }
 
-/// Writes `text` as a quoted-string the parser above reads back exactly: `\` as `\\`, and `"`,
+/// The escape of the browsers' form-data convention (WHATWG: `%22`, `%0D`, `%0A`) that `name`
+/// holds literally, if any. A server following that convention (as the emulator, and
+/// `Request.formData()` in fetch) reads it as `"`, CR or LF, and `%` itself has no escape,
+/// so such a name cannot be sent as it is: it would be stored under another name.
+pub(crate) fn literal_form_escape(name: &str) -> Option<&'static str> {
+    ["%22", "%0D", "%0A"]
+        .into_iter()
+        .find(|escape| name.contains(escape))
+}
+
+/// Writes `text` as a quoted-string the parser above reads back exactly (for a name without
+/// a [`literal_form_escape`]): `\` as `\\`, and `"`,
 /// CR and LF in the browsers' `%22`, `%0D`, `%0A`, so no header can be split.
 pub(crate) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

@@ -371,6 +371,7 @@ fn upload(
     let (path, meta) = (local.path, local.metadata()?);
     let local = local.file;
     // Refused before anything is recorded or sent, as the upload itself would refuse it.
+    crate::upload::check_filename(path)?;
     let limit = client.upload_limit();
     if meta.len() == 0 || meta.len() > limit {
         return Err(Error::InvalidInput(format!(
