@@ -147,18 +147,10 @@ fn bench(args: &[String]) -> Res {
             invocations: 200,
         }
     };
-    if let Some(runs) = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-    {
-        settings.runs = runs.parse()?;
+    if let Some(runs) = common::option(args, "--runs")? {
+        settings.runs = runs;
     }
-    let work = std::env::temp_dir().join(format!("openrouter-files-link-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
-    let result = run_all(&settings, &work);
-    let _ = std::fs::remove_dir_all(&work);
-    result
+    common::in_scratch_dir("link", |work| run_all(&settings, work))
 }
 
 /// The server side: the emulator and nginx with TLS in front of it, in a namespace when
@@ -539,18 +531,7 @@ fn transfer_rows(
     };
     let clean = || -> Res {
         let _ = std::fs::remove_file(&out);
-        let ids: Vec<String> = admin
-            .list()
-            .page_size(1000)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|f| f.filename == "upload.bin")
-            .map(|f| f.id)
-            .collect();
-        for id in ids {
-            admin.delete(&id)?;
-        }
-        Ok(())
+        common::delete_named(&admin, "upload.bin")
     };
     let rtt = env.profile.rtt();
     let bytes = settings.big_bytes as f64;

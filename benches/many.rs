@@ -61,18 +61,10 @@ fn bench(args: &[String]) -> Res {
             list_files: 100_000,
         }
     };
-    if let Some(runs) = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-    {
-        settings.runs = runs.parse()?;
+    if let Some(runs) = common::option(args, "--runs")? {
+        settings.runs = runs;
     }
-    let work = std::env::temp_dir().join(format!("openrouter-files-many-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
-    let result = run_all(&settings, &work);
-    let _ = std::fs::remove_dir_all(&work);
-    result
+    common::in_scratch_dir("many", |work| run_all(&settings, work))
 }
 
 fn run_all(settings: &Settings, work: &Path) -> Res {

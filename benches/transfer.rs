@@ -237,20 +237,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
         all.extend_from_slice(args);
         measure("curl", &all, &[])
     };
-    let clean_uploads = || -> Res {
-        let uploaded: Vec<String> = admin
-            .list()
-            .page_size(1000)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|f| f.filename == "upload.bin")
-            .map(|f| f.id)
-            .collect();
-        for id in uploaded {
-            admin.delete(&id)?;
-        }
-        Ok(())
-    };
+    let clean_uploads = || -> Res { common::delete_named(&admin, "upload.bin") };
     let out = work.join("download.bin").to_string_lossy().into_owned();
     let clean_download = || -> Res {
         let _ = std::fs::remove_file(&out);

@@ -299,3 +299,43 @@ pub fn args() -> Vec<String> {
         .filter(|a| a != "--bench")
         .collect()
 }
+
+/// The value after `--NAME` on the command line, parsed; `None` when the option is absent.
+pub fn option<T: std::str::FromStr>(args: &[String], name: &str) -> Res<Option<T>>
+where
+    T::Err: std::error::Error + 'static,
+{
+    match args
+        .iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(value) => Ok(Some(value.parse()?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs `bench` in a fresh scratch directory named for `name` and this process, removed after.
+pub fn in_scratch_dir(name: &str, bench: impl FnOnce(&std::path::Path) -> Res) -> Res {
+    let work = std::env::temp_dir().join(format!("openrouter-files-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = bench(&work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// Deletes every file named `filename` that `admin` lists: what a bench uploaded.
+pub fn delete_named(admin: &FilesClient, filename: &str) -> Res {
+    let ids: Vec<String> = admin
+        .list()
+        .page_size(1000)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|f| f.filename == filename)
+        .map(|f| f.id)
+        .collect();
+    for id in ids {
+        admin.delete(&id)?;
+    }
+    Ok(())
+}
