@@ -254,13 +254,7 @@ fn run_all(settings: &Settings, work: &Path) -> Res {
     progress("starting the emulator and nginx");
     let servers = start_servers(settings, work, &pki)?;
     let me = std::env::current_exe()?.to_string_lossy().into_owned();
-    let file = work.join("small.txt");
-    let line = "the quick brown fox jumps over the lazy dog 0123456789\n";
-    std::fs::write(
-        &file,
-        &line.repeat(settings.file_bytes / line.len() + 1).as_bytes()[..settings.file_bytes],
-    )?;
-    let small = file.to_string_lossy().into_owned();
+    let small = common::write_text_file(&work.join("small.txt"), settings.file_bytes)?;
     progress("building the CLI");
     let cli = common::cli_binary();
     if let Err(e) = &cli {

@@ -70,13 +70,7 @@ fn bench(args: &[String]) -> Res {
 fn run_all(settings: &Settings, work: &Path) -> Res {
     let sdks = install_sdks(work);
     let me = std::env::current_exe()?.to_string_lossy().into_owned();
-    let file = work.join("small.txt");
-    let line = "the quick brown fox jumps over the lazy dog 0123456789\n";
-    std::fs::write(
-        &file,
-        &line.repeat(settings.file_bytes / line.len() + 1).as_bytes()[..settings.file_bytes],
-    )?;
-    let path = file.to_string_lossy().into_owned();
+    let path = common::write_text_file(&work.join("small.txt"), settings.file_bytes)?;
     let tools = [Tool::Ours, Tool::Curl, Tool::Python, Tool::TypeScript];
     let mut failures = Vec::new();
 

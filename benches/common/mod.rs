@@ -339,3 +339,14 @@ pub fn delete_named(admin: &FilesClient, filename: &str) -> Res {
     }
     Ok(())
 }
+
+/// Writes a text file of exactly `bytes` bytes at `path` (a line repeated, cut to size) and
+/// returns the path as a string, for the peers' command lines.
+pub fn write_text_file(path: &std::path::Path, bytes: usize) -> Res<String> {
+    let line = "the quick brown fox jumps over the lazy dog 0123456789\n";
+    std::fs::write(
+        path,
+        &line.repeat(bytes / line.len() + 1).as_bytes()[..bytes],
+    )?;
+    Ok(path.to_string_lossy().into_owned())
+}
