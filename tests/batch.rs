@@ -109,14 +109,30 @@ fn n_workers_use_at_most_n_connections() {
 
 /// The same against a bare thread-per-connection server, with the pool setting shown to be
 /// what makes it hold.
+///
+/// The first eight calls of each run meet twice, so the check does not depend on how the
+/// threads happen to be scheduled: the server answers none of them until all eight are in
+/// flight (eight connections open at once), and no worker goes on until all eight have their
+/// answers (eight connections idle at once).
 #[test]
 fn the_pool_keeps_a_connection_for_each_worker() {
-    let server = Scripted::start(|_, request, stream| {
+    const WORKERS: usize = 8;
+    let first_calls = |id: &str| {
+        id.trim_start_matches("or_file_")
+            .parse::<usize>()
+            .is_ok_and(|i| i < WORKERS)
+    };
+    let in_flight = std::sync::Arc::new(std::sync::Barrier::new(WORKERS));
+    let server = Scripted::start(move |_, request, stream| {
         let id = request.target.rsplit('/').next().unwrap_or("x").to_string();
+        if first_calls(&id) {
+            in_flight.wait();
+        }
         scripted::json(stream, 200, "", &scripted::file_json(&id));
         Next::KeepAlive
     });
     let ids: Vec<String> = (0..160).map(|i| format!("or_file_{i}")).collect();
+    let answered = std::sync::Barrier::new(WORKERS);
     let run = |builder: openrouter_files::FilesClientBuilder| {
         let client = builder
             .api_key("sk-test")
@@ -125,26 +141,26 @@ fn the_pool_keeps_a_connection_for_each_worker() {
             .build()
             .unwrap();
         let before = server.accepted();
-        // Each worker pauses after its call, as real work between calls would, so that
-        // several connections sit idle at the same time.
-        let report = client.batch().concurrency(8).run(&ids, |client, id| {
-            let file = client.retrieve(id);
-            std::thread::sleep(Duration::from_millis(2));
-            file
-        });
+        let report = client
+            .batch()
+            .concurrency(WORKERS)
+            .run(&ids, |client, id| {
+                let file = client.retrieve(id);
+                if first_calls(id) {
+                    answered.wait();
+                }
+                file
+            });
         assert!(report.is_success(), "{:?}", report.first_error());
         server.accepted() - before
     };
     let used = run(FilesClient::builder());
-    assert!(
-        (1..=8).contains(&used),
-        "8 workers opened {used} connections"
-    );
-    // The pool setting is what makes this hold: with 2 idle connections kept, 8 workers
-    // keep reconnecting.
+    assert_eq!(used, WORKERS, "8 workers opened {used} connections");
+    // The pool setting is what makes this hold: with 2 idle connections kept, the other 6
+    // are closed when all 8 are idle, and the workers must open new ones.
     let used = run(FilesClient::builder().max_idle_connections(2));
     assert!(
-        used > 8,
+        used >= WORKERS + 6,
         "with a pool of 2, 8 workers opened only {used} connections"
     );
 }
