@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packages the library and the emulator as they would be published, unpacks them outside the
-# repository, and runs the library's tests there against the unpacked emulator (as a user's
-# build would get both from crates.io), then the emulator's doc examples.
+# repository, and builds every target of the library there against the unpacked emulator (as a
+# user's build would get both from crates.io), then runs both crates' doc examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -36,8 +36,13 @@ find . "../openrouter-files-emulator-$emu_version" -type f -exec touch {} +
 CARGO_TARGET_DIR=$(cd "$root" && cargo metadata --no-deps --format-version 1 |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export CARGO_TARGET_DIR
-echo "unpacked library: cargo test (against the unpacked emulator)"
-cargo test --quiet
+# What packaging can break is what is built: a file left out of the package (a module, a
+# guide the docs include, a test helper) fails the build of a target. So every target is
+# built from the unpacked sources, and the doc examples (built there too) run; the tests
+# themselves ran in the main test step on the same sources.
+echo "unpacked library: every target built, the doc examples run (against the unpacked emulator)"
+cargo test --quiet --no-run --all-targets
+cargo test --quiet --doc
 echo "unpacked emulator: cargo test --doc"
 cd "../openrouter-files-emulator-$emu_version"
 cargo test --quiet --doc
