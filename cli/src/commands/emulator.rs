@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator};
+use openrouter_files_emulator::{ApiVersion, DEFAULT_WORKSPACE, Emulator, EmulatorBuilder};
 
 use crate::args;
 use crate::failure::{Exit, Failure};
@@ -16,17 +16,37 @@ use crate::output::Out;
 use crate::text::clean;
 
 pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
+    // Ctrl-C, SIGTERM (a script's `kill`) and SIGHUP remove the stored bytes, seeds being
+    // written included, then end the process as the signal would. Only SIGKILL (or a signal in
+    // the instant between the start and the registration) leaves them in the storage directory.
+    crate::interrupt::watch();
+    let emulator = Arc::new(
+        configured(args)
+            .start()
+            .map_err(failed("cannot start the emulator".into()))?,
+    );
+    // Through the directory handle the emulator holds, so a storage directory swapped for a
+    // symlink meanwhile is emptied all the same, and no link is followed.
+    let on_signal = Arc::clone(&emulator);
+    crate::interrupt::on_interrupt(move || on_signal.remove_storage());
+    seed(&emulator, args, out)?;
+    announce(&emulator, args.print_env, out)?;
+    loop {
+        std::thread::park();
+    }
+}
+
+/// The emulator the options describe; what they leave out keeps the emulator's default.
+fn configured(args: &args::Emulator) -> EmulatorBuilder {
     let mut builder = Emulator::builder()
         .port(args.port)
-        .accept_any_content(args.accept_any_content);
+        .accept_any_content(args.accept_any_content)
+        .range_requests(args.range_requests);
     if let Some(key) = &args.api_key {
         builder = builder.api_key(key);
     }
     if let Some(limit) = args.upload_limit {
         builder = builder.upload_limit(limit);
-    }
-    if args.range_requests {
-        builder = builder.range_requests(true);
     }
     if let Some(n) = args.max_connections {
         builder = builder.max_connections(n as usize);
@@ -63,22 +83,12 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
             _ => ApiVersion::V2026_08_22,
         });
     }
-    let failed = |what: String| {
-        move |e: io::Error| Failure::new(Exit::Other, "local", format!("{what}: {e}"))
-    };
-    // Ctrl-C, SIGTERM (a script's `kill`) and SIGHUP remove the stored bytes, seeds being
-    // written included, then end the process as the signal would. Only SIGKILL (or a signal in
-    // the instant between the start and the registration) leaves them in the storage directory.
-    crate::interrupt::watch();
-    let emulator = Arc::new(
-        builder
-            .start()
-            .map_err(failed("cannot start the emulator".into()))?,
-    );
-    // Through the directory handle the emulator holds, so a storage directory swapped for a
-    // symlink meanwhile is emptied all the same, and no link is followed.
-    let on_signal = Arc::clone(&emulator);
-    crate::interrupt::on_interrupt(move || on_signal.remove_storage());
+    builder
+}
+
+/// Stores the seeds the options ask for (`--seed-downloadable` first, then `--seed-files`),
+/// printing one `seeded ID NAME BYTES` line for each: a comment under `--print-env`.
+fn seed(emulator: &Emulator, args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
     // `# ` makes the lines comments for a shell that evaluates the output.
     let comment = if args.print_env { "# " } else { "" };
     for (name, size) in &args.seed_downloadable {
@@ -95,7 +105,14 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
             .map_err(failed(format!("cannot seed {name}")))?;
         out.line(&format!("{comment}seeded {id} {name} {}", text.len()))?;
     }
-    if args.print_env {
+    Ok(())
+}
+
+/// Prints how to reach the emulator: `base_url …` and `api_key …` lines, or with
+/// `--print-env` the `export` lines, after which the output is let go so that a shell's
+/// `eval "$(… &)"` returns while the emulator runs on.
+fn announce(emulator: &Emulator, print_env: bool, out: &mut Out) -> Result<(), Failure> {
+    if print_env {
         for line in exports(emulator.base_url(), emulator.api_key(), std::process::id()) {
             out.line(&line)?;
         }
@@ -104,9 +121,12 @@ pub fn emulator(args: &args::Emulator, out: &mut Out) -> Result<(), Failure> {
         out.line(&format!("base_url {}", emulator.base_url()))?;
         out.line(&format!("api_key {}", emulator.api_key()))?;
     }
-    loop {
-        std::thread::park();
-    }
+    Ok(())
+}
+
+/// The failure for a local I/O error while `what`.
+fn failed(what: String) -> impl FnOnce(io::Error) -> Failure {
+    move |e: io::Error| Failure::new(Exit::Other, "local", format!("{what}: {e}"))
 }
 
 /// The `export` lines of `--print-env`, each value quoted for a POSIX shell.

@@ -2,7 +2,8 @@
 //! under `--dry-run`, which sends no write), progress in files and bytes, and one line (or
 //! JSON object) per action.
 
-use openrouter_files::{FilesClient, Outcome, SyncAction, SyncPlan};
+use openrouter_files::sync::SyncDone;
+use openrouter_files::{BatchItem, FilesClient, Outcome, SyncAction, SyncPlan};
 use serde_json::{Value, json};
 
 use crate::failure::{Failure, Tally};
@@ -50,36 +51,49 @@ pub fn sync(
     bar.finish_and_clear();
     let mut tally = Tally::default();
     for item in result.into_items() {
-        match item.outcome {
-            Outcome::Failed(error) => {
-                let failure = Failure::from(error).about(path_of(&item.input));
-                report.error(&failure);
-                tally.failed(failure);
-            }
-            Outcome::Skipped => {
-                let failure = Failure::usage("not started: the sync stopped first")
-                    .about(path_of(&item.input));
-                tally.failed(failure);
-            }
-            outcome => {
-                let mut extra = Vec::new();
-                if let Some(done) = outcome.done() {
-                    if let Some(file) = &done.file {
-                        extra.push(("id", file.id.clone().into()));
-                    }
-                    if done.found {
-                        extra.push(("found", true.into()));
-                    }
-                }
-                out.line(&line(&item.input, json, &extra))?;
-                tally.succeeded();
-            }
-        }
+        reported(item, json, report, out, &mut tally)?;
     }
     if !json {
         report.notice("sync", &format!("{unchanged} unchanged"));
     }
     tally.finish("done", 0)
+}
+
+/// Prints one item of an applied sync (a line for what was done, the error for what failed)
+/// and counts it.
+fn reported(
+    item: BatchItem<SyncAction, SyncDone>,
+    json: bool,
+    report: &Report,
+    out: &mut Out,
+    tally: &mut Tally,
+) -> Result<(), Failure> {
+    match item.outcome {
+        Outcome::Failed(error) => {
+            let failure = Failure::from(error).about(path_of(&item.input));
+            report.error(&failure);
+            tally.failed(failure);
+        }
+        Outcome::Skipped => {
+            let failure =
+                Failure::usage("not started: the sync stopped first").about(path_of(&item.input));
+            tally.failed(failure);
+        }
+        outcome => {
+            let mut extra = Vec::new();
+            if let Some(done) = outcome.done() {
+                if let Some(file) = &done.file {
+                    extra.push(("id", file.id.clone().into()));
+                }
+                if done.found {
+                    extra.push(("found", true.into()));
+                }
+            }
+            out.line(&line(&item.input, json, &extra))?;
+            tally.succeeded();
+        }
+    }
+    Ok(())
 }
 
 /// The path (or id) an action is about.
