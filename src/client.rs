@@ -340,6 +340,14 @@ pub(crate) fn check_id(file_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The `Authorization` header for `key`, marked sensitive (so ureq never logs it).
+fn authorization(key: &str) -> Result<HeaderValue> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {key}"))
+        .map_err(|_| Error::Config("the API key contains characters HTTP does not allow".into()))?;
+    auth.set_sensitive(true);
+    Ok(auth)
+}
+
 fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a valid header name"))?;
@@ -636,12 +644,12 @@ impl FilesClientBuilder {
     pub fn build(self) -> Result<FilesClient> {
         let key = self
             .api_key
-            .filter(|k| !k.trim().is_empty())
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
             .ok_or_else(|| Error::Config("no API key given".into()))?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", key.trim())).map_err(|_| {
-            Error::Config("the API key contains characters HTTP does not allow".into())
-        })?;
-        auth.set_sensitive(true);
+        let auth = authorization(key)?;
+        let key = Arc::from(key);
         check_base_url(&self.base_url)?;
         if !self.user_agent.is_empty() && HeaderValue::from_str(&self.user_agent).is_err() {
             return Err(Error::Config(
@@ -654,14 +662,38 @@ impl FilesClientBuilder {
             .map(|(n, v)| parse_header(n, v))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Config)?;
-        let https_only = self
+        let https_base = self
             .base_url
-            .parse::<ureq::http::Uri>()
-            .ok()
-            .and_then(|uri| Some(uri.scheme_str()?.eq_ignore_ascii_case("https")))
-            .unwrap_or(false);
-        let proxies = Proxies::new(&self.proxy, https_only)?;
-        let config = Agent::config_builder()
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let proxies = Proxies::new(&self.proxy, https_base)?;
+        let config = tls::configure(
+            self.agent_config(),
+            self.tls_roots,
+            &self.root_certificates,
+            https_base,
+        )?;
+        Ok(FilesClient {
+            shared: Arc::new(Shared {
+                agent: Agent::new_with_config(config.build()),
+                base_url: self.base_url,
+                auth,
+                key,
+                max_redirects: self.max_redirects,
+                headers,
+                upload_limit: self.upload_limit,
+                proxies,
+                observer: self.observer,
+            }),
+            options: self.options,
+        })
+    }
+
+    /// ureq's settings for the agent, but for TLS: the pool, the user agent and the timeouts
+    /// from this builder; no status as an error, and neither proxies nor redirects, which
+    /// `transport` applies by this crate's rules.
+    fn agent_config(&self) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+        Agent::config_builder()
             // Each request is given its proxy by `transport` (ureq would read the environment
             // by its own rules, which are not curl's).
             .proxy(None)
@@ -675,26 +707,7 @@ impl FilesClientBuilder {
             .timeout_connect(finite(self.options.timeouts.connect))
             .timeout_recv_response(finite(self.options.timeouts.response))
             .timeout_per_read(finite(self.options.timeouts.stall))
-            .timeout_per_write(finite(self.options.timeouts.stall));
-        let https_base = self
-            .base_url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        let config = tls::configure(config, self.tls_roots, &self.root_certificates, https_base)?;
-        Ok(FilesClient {
-            shared: Arc::new(Shared {
-                agent: Agent::new_with_config(config.build()),
-                base_url: self.base_url,
-                auth,
-                key: Arc::from(key.trim()),
-                max_redirects: self.max_redirects,
-                headers,
-                upload_limit: self.upload_limit,
-                proxies,
-                observer: self.observer,
-            }),
-            options: self.options,
-        })
+            .timeout_per_write(finite(self.options.timeouts.stall))
     }
 }
 
