@@ -954,27 +954,32 @@ fn a_download_to_a_target_that_cannot_be_written_fails_before_anything_is_sent()
 
 /// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
 /// kept with the name of the thread that logged it. The client is blocking, so its records
-/// (and ureq's) come from the thread that makes the call: the test's own. Tests run in
-/// parallel and some make ureq log server text on purpose (ureq's debug records show headers
-/// such as `Content-Encoding` as sent), so each test looks at its own thread's records and at
-/// those of server threads (the emulator's `emu-…`, unnamed ones), never at another test's.
+/// (and ureq's) come from the thread that makes the call: the test's own, or one of the
+/// `TEST worker N` threads it runs its cases on. Tests run in parallel and some make ureq log
+/// server text on purpose (ureq's debug records show headers such as `Content-Encoding` as
+/// sent), so each test looks at its own threads' records and at those of server threads (the
+/// emulator's `emu-…`, unnamed ones), never at another test's.
 struct KeyWatch {
     records: AtomicUsize,
     leaks: Mutex<Vec<(Option<String>, String)>>,
 }
 
 impl KeyWatch {
-    /// The records holding the key that were logged on the calling thread, a server's or a
-    /// batch worker's (only the batch test of `generated` runs batches in this binary).
+    /// The records holding the key that were logged on the calling thread, one of its
+    /// workers, a server's or a batch worker's (only the batch test of `generated` runs
+    /// batches in this binary).
     fn leaks_here(&self) -> Vec<String> {
         let here = std::thread::current().name().map(str::to_string);
+        let worker = here.as_ref().map(|name| format!("{name} worker "));
         let leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
         leaks
             .iter()
             .filter(|(thread, _)| {
                 *thread == here
                     || thread.as_deref().is_none_or(|name| {
-                        name.starts_with("emu-") || name == "openrouter-files-batch"
+                        name.starts_with("emu-")
+                            || name == "openrouter-files-batch"
+                            || worker.as_deref().is_some_and(|w| name.starts_with(w))
                     })
             })
             .map(|(_, line)| line.clone())
