@@ -556,6 +556,14 @@ fn trickle(bytes: usize) -> Scripted {
 
 #[test]
 fn a_json_call_trickled_under_the_stall_timeout_ends_at_its_deadline() {
+    // Turning the deadline off lets the same slow answer complete: on its own server, while
+    // the call with a deadline runs.
+    let without = std::thread::spawn(|| {
+        let server = trickle(12);
+        crate::client(&server, RetryPolicy::none())
+            .with_deadline(None)
+            .retrieve("or_file_1")
+    });
     let server = trickle(30);
     let client = client(&server, fast_retries(3)).with_deadline(Duration::from_millis(900));
     let started = Instant::now();
@@ -567,12 +575,7 @@ fn a_json_call_trickled_under_the_stall_timeout_ends_at_its_deadline() {
         elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
-    // Turning the deadline off lets the same slow answer complete.
-    let server = trickle(12);
-    let meta = crate::client(&server, RetryPolicy::none())
-        .with_deadline(None)
-        .retrieve("or_file_1")
-        .unwrap();
+    let meta = without.join().unwrap().unwrap();
     assert_eq!(meta.id, "or_file_1");
 }
 
@@ -613,6 +616,16 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
             Next::Close
         })
     };
+    // Transfers keep the stall rule: a slow but moving download completes. On its own server,
+    // while the download with a deadline runs.
+    let slow = body_server();
+    let unhurried = std::thread::spawn(move || {
+        let mut text = String::new();
+        client(&slow, RetryPolicy::none())
+            .download("or_file_1")?
+            .read_to_string(&mut text)?;
+        Ok::<_, Error>(text)
+    });
     let server = body_server();
     let hurried = client(&server, RetryPolicy::none()).with_deadline(Duration::from_millis(500));
     let mut body = hurried.download("or_file_1").unwrap();
@@ -621,14 +634,7 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
     assert!(
         matches!(&err, Error::Transport(t) if t.method() == "GET" && t.path() == "/files/or_file_1/content")
     );
-    // Transfers keep the stall rule: a slow but moving download completes.
-    let server = body_server();
-    let mut text = String::new();
-    client(&server, RetryPolicy::none())
-        .download("or_file_1")
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = unhurried.join().unwrap().unwrap();
     assert_eq!(text.len(), 20);
 }
 
