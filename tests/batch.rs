@@ -141,16 +141,13 @@ fn the_pool_keeps_a_connection_for_each_worker() {
             .build()
             .unwrap();
         let before = server.accepted();
-        let report = client
-            .batch()
-            .concurrency(WORKERS)
-            .run(&ids, |client, id| {
-                let file = client.retrieve(id);
-                if first_calls(id) {
-                    answered.wait();
-                }
-                file
-            });
+        let report = client.batch().concurrency(WORKERS).run(&ids, |client, id| {
+            let file = client.retrieve(id);
+            if first_calls(id) {
+                answered.wait();
+            }
+            file
+        });
         assert!(report.is_success(), "{:?}", report.first_error());
         server.accepted() - before
     };
