@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::scripted::{self, Next, Scripted};
 use common::{TestDir, client_for, emulator_and_client, temp_dir, text};
-use openrouter_files::{Error, FilesClient, Outcome, RetryPolicy, Upload};
+use openrouter_files::{Attempt, Error, FilesClient, Outcome, RetryPolicy, Upload};
 use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 
 /// Writes `files` (name, size) into a fresh directory and returns their paths.
@@ -489,14 +489,34 @@ fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
     );
 }
 
+/// Blocks (at most 20 s) until `flag` is set.
+fn until_set(flag: &AtomicBool) {
+    let started = Instant::now();
+    while !flag.load(Ordering::SeqCst) {
+        assert!(started.elapsed() < Duration::from_secs(20), "never set");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled() {
-    let (server, client, id) = one_file_and_a_40_s_retry_after();
+    let (server, _, id) = one_file_and_a_40_s_retry_after();
+    // Set when the first item's try got its 429 and the call will wait: the observer is told
+    // just before its worker closes the batch's pause. (The server's having received the
+    // request is too early: a second call sent before the pause closes went through.)
+    let waiting = Arc::new(AtomicBool::new(false));
+    let client = FilesClient::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry(RetryPolicy::default().with_max_retries(2))
+        .observer(on_a_429_that_waits(&waiting))
+        .build()
+        .unwrap();
     let cancel = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
         scope.spawn(|| {
             // The first item's 429 closes the pause; the second item's call waits there.
-            until_first_request(&server);
+            until_set(&waiting);
             std::thread::sleep(Duration::from_millis(500));
             cancel.store(true, Ordering::SeqCst);
         });
@@ -506,7 +526,9 @@ fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled()
             .cancel_flag(&cancel)
             .run(&[0, 1], |client, n| {
                 if **n == 1 {
-                    until_first_request(&server);
+                    // A moment for the worker told of the 429 to close the pause.
+                    until_set(&waiting);
+                    std::thread::sleep(Duration::from_millis(100));
                 }
                 client.retrieve(&id)
             })
@@ -777,6 +799,17 @@ fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
     }
     assert_eq!(report.failed().count(), 3);
     assert!(!dir.exists(), "nothing recreated the folder");
+}
+
+/// An observer that sets `flag` once a try got a 429 and its call will wait before the next:
+/// it is told just before the call closes its batch's pause.
+fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send + Sync + 'static {
+    let flag = Arc::clone(flag);
+    move |a: &Attempt<'_>| {
+        if a.status == Some(429) && a.retry_in.is_some() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 #[test]
