@@ -814,12 +814,16 @@ fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send +
 
 #[test]
 fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
-    // Call "c" starts first (deadline 5 s) and gets a 503 at 3 s; call "a" starts at 2 s and
-    // gets a 429 asking for 4 s, which closes the shared gate until 6 s: past c's deadline, so
-    // c gives up at once with its 503 instead of waiting for the gate and timing out.
-    let server = Scripted::start(|_, request, stream| {
+    // Call "c" starts first (deadline 5 s); call "a" starts at 2 s and gets a 429 asking for
+    // 4 s, which closes the shared gate until 6 s: past c's deadline. Only then does c get its
+    // 503, so c gives up at once with it instead of waiting for the gate and timing out.
+    let a_waits = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&a_waits);
+    let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/c") {
-            std::thread::sleep(Duration::from_millis(3000));
+            // A moment for a's worker, once told of its 429, to close the gate.
+            until_set(&seen);
+            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 503, "", "busy");
         } else if request.target.ends_with("/a") {
             scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
@@ -833,15 +837,28 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
         .base_url(server.url("/api/v1"))
         .retry(common::fast_retries(2))
         .deadline(Duration::from_secs(5))
+        .observer(on_a_429_that_waits(&a_waits))
         .build()
         .unwrap();
+    // Once c has its outcome, the batch is cancelled: a's pause, which ends at 6 s, has
+    // nothing more to show.
+    let c_ended = AtomicBool::new(false);
     let start = Instant::now();
-    let report = client.batch().concurrency(2).run(["c", "a"], |client, id| {
-        if *id == "a" {
-            std::thread::sleep(Duration::from_secs(2));
-        }
-        client.retrieve(id)
-    });
+    let report =
+        client
+            .batch()
+            .concurrency(2)
+            .cancel_flag(&c_ended)
+            .run(["c", "a"], |client, id| {
+                if *id == "a" {
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                let result = client.retrieve(id);
+                if *id == "c" {
+                    c_ended.store(true, Ordering::SeqCst);
+                }
+                result
+            });
     let c = report.items()[0].outcome.error().expect("c cannot succeed");
     assert_eq!(c.status(), Some(503), "{c}");
     assert!(start.elapsed() >= Duration::from_secs(2));
@@ -868,8 +885,10 @@ fn a_client_kept_from_a_stopped_batch_still_sends() {
 
 #[test]
 fn a_retry_after_that_keeps_coming_ends_after_the_policys_tries() {
+    // Each answer asks for 300 ms (`retry-after-ms`, so that the three rounds of pauses take
+    // about a second, not three): the count of tries, not the wait, is what is checked.
     let server = Scripted::start(|_, _, stream| {
-        scripted::api_error(stream, 429, "retry-after: 1\r\n", "slow down");
+        scripted::api_error(stream, 429, "retry-after-ms: 300\r\n", "slow down");
         Next::KeepAlive
     });
     let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(1));
@@ -917,13 +936,20 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
 
 #[test]
 fn stop_on_error_ends_a_retry_after_pause_at_once() {
-    let server = Scripted::start(|_, request, stream| {
-        // Both first requests are out before the 429 closes the gate (or "bad" would wait).
+    // Both first requests are out before the 429 closes the gate (or "bad" would wait), and
+    // the 404 comes once "slow" waits at the pause.
+    let bad_sent = Arc::new(AtomicBool::new(false));
+    let slow_waits = Arc::new(AtomicBool::new(false));
+    let (sent, waits) = (Arc::clone(&bad_sent), Arc::clone(&slow_waits));
+    let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/slow") {
-            std::thread::sleep(Duration::from_millis(1000));
+            until_set(&sent);
             scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
         } else {
-            std::thread::sleep(Duration::from_millis(1500));
+            sent.store(true, Ordering::SeqCst);
+            // A moment for slow's worker, once told of its 429, to close the gate.
+            until_set(&waits);
+            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 404, "", "no such file");
         }
         Next::Close
@@ -932,6 +958,7 @@ fn stop_on_error_ends_a_retry_after_pause_at_once() {
         .api_key("sk-test")
         .base_url(server.url("/api/v1"))
         .retry(common::fast_retries(2))
+        .observer(on_a_429_that_waits(&slow_waits))
         .build()
         .unwrap();
     let start = Instant::now();
