@@ -1093,24 +1093,62 @@ const LOST_FAULTS: [&str; 6] = [
     "503",
 ];
 
+/// One generated lost-answer case: the upload's name and size, its decoys, and its fault.
+struct LostCase {
+    name: String,
+    size: usize,
+    /// A file of the same name and size is stored first: the upload is ambiguous.
+    ambiguous: bool,
+    /// Files of the same name and another size, and of another name and the same size, are
+    /// stored first: they must never be taken for it.
+    others: bool,
+    fault: &'static str,
+}
+
+/// The lost-answer cases of a run (at most 120), drawn one after another from one generator.
+fn draw_lost(cases: usize, seed: u64) -> Vec<LostCase> {
+    let mut rng = Rng(seed ^ 0x1057);
+    (0..cases.min(120))
+        .map(|case| LostCase {
+            name: format!("case {case} {}.txt", rng.pick(&["a", "b*", "[c]", "d é"])),
+            size: 1 + rng.below(64),
+            ambiguous: rng.below(8) == 0,
+            others: rng.below(2) == 0,
+            fault: rng.pick(&LOST_FAULTS),
+        })
+        .collect()
+}
+
+/// The cases are drawn first, in order, then run on [`workers`] threads, each with its own
+/// emulator.
 #[test]
 fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() {
     use openrouter_files_emulator::{Emulator, Fault, Route};
     let (cases, seed) = settings();
-    let mut rng = Rng(seed ^ 0x1057);
-    let emulator = Emulator::start().unwrap();
-    let client = FilesClient::builder()
-        .api_key(emulator.api_key())
-        .base_url(emulator.base_url())
-        .retry(fast_retries(2))
-        .build()
-        .unwrap();
-    for case in 0..cases.min(120) {
-        let name = format!("case {case} {}.txt", rng.pick(&["a", "b*", "[c]", "d é"]));
-        let size = 1 + rng.below(64);
+    let cases = draw_lost(cases, seed);
+    let stages: Vec<(Emulator, FilesClient)> = (0..workers())
+        .map(|_| {
+            let emulator = Emulator::start().unwrap();
+            let client = FilesClient::builder()
+                .api_key(emulator.api_key())
+                .base_url(emulator.base_url())
+                .retry(fast_retries(2))
+                .build()
+                .unwrap();
+            (emulator, client)
+        })
+        .collect();
+    each_case(&stages, cases.len(), |(emulator, client), case| {
+        let LostCase {
+            name,
+            size,
+            ambiguous,
+            others,
+            fault,
+        } = &cases[case];
+        let (name, size, ambiguous, fault) = (name.clone(), *size, *ambiguous, *fault);
         // Decoys: a file of the same name and size makes the upload ambiguous; the others must
         // never be taken for it.
-        let ambiguous = rng.below(8) == 0;
         if ambiguous {
             emulator
                 .seed_file_in(
@@ -1120,7 +1158,7 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
                 )
                 .unwrap();
         }
-        if rng.below(2) == 0 {
+        if *others {
             emulator
                 .seed_file_in(
                     openrouter_files_emulator::DEFAULT_WORKSPACE,
@@ -1136,7 +1174,6 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
                 )
                 .unwrap();
         }
-        let fault = rng.pick(&LOST_FAULTS);
         match fault {
             "drop-after" => emulator.inject(Fault::DropAfterRunning.on(Route::Upload), 1),
             "500-after" => emulator.inject(Fault::StatusAfterRunning(500).on(Route::Upload), 1),
@@ -1188,5 +1225,5 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
             }
             Err(other) => panic!("{context}: {other}"),
         }
-    }
+    });
 }
