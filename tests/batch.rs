@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::scripted::{self, Next, Scripted};
 use common::{TestDir, client_for, emulator_and_client, temp_dir, text};
-use openrouter_files::{Error, FilesClient, Outcome, RetryPolicy, Upload};
+use openrouter_files::{Attempt, Error, FilesClient, Outcome, RetryPolicy, Upload};
 use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator, Fault};
 
 /// Writes `files` (name, size) into a fresh directory and returns their paths.
@@ -489,14 +489,34 @@ fn a_cancel_flag_ends_a_retry_after_pause_without_sending_anything_more() {
     );
 }
 
+/// Blocks (at most 20 s) until `flag` is set.
+fn until_set(flag: &AtomicBool) {
+    let started = Instant::now();
+    while !flag.load(Ordering::SeqCst) {
+        assert!(started.elapsed() < Duration::from_secs(20), "never set");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled() {
-    let (server, client, id) = one_file_and_a_40_s_retry_after();
+    let (server, _, id) = one_file_and_a_40_s_retry_after();
+    // Set when the first item's try got its 429 and the call will wait: the observer is told
+    // just before its worker closes the batch's pause. (The server's having received the
+    // request is too early: a second call sent before the pause closes went through.)
+    let waiting = Arc::new(AtomicBool::new(false));
+    let client = FilesClient::builder()
+        .api_key(server.api_key())
+        .base_url(server.base_url())
+        .retry(RetryPolicy::default().with_max_retries(2))
+        .observer(on_a_429_that_waits(&waiting))
+        .build()
+        .unwrap();
     let cancel = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
         scope.spawn(|| {
             // The first item's 429 closes the pause; the second item's call waits there.
-            until_first_request(&server);
+            until_set(&waiting);
             std::thread::sleep(Duration::from_millis(500));
             cancel.store(true, Ordering::SeqCst);
         });
@@ -506,7 +526,9 @@ fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled()
             .cancel_flag(&cancel)
             .run(&[0, 1], |client, n| {
                 if **n == 1 {
-                    until_first_request(&server);
+                    // A moment for the worker told of the 429 to close the pause.
+                    until_set(&waiting);
+                    std::thread::sleep(Duration::from_millis(100));
                 }
                 client.retrieve(&id)
             })
@@ -779,14 +801,29 @@ fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
     assert!(!dir.exists(), "nothing recreated the folder");
 }
 
+/// An observer that sets `flag` once a try got a 429 and its call will wait before the next:
+/// it is told just before the call closes its batch's pause.
+fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send + Sync + 'static {
+    let flag = Arc::clone(flag);
+    move |a: &Attempt<'_>| {
+        if a.status == Some(429) && a.retry_in.is_some() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 #[test]
 fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
-    // Call "c" starts first (deadline 5 s) and gets a 503 at 3 s; call "a" starts at 2 s and
-    // gets a 429 asking for 4 s, which closes the shared gate until 6 s: past c's deadline, so
-    // c gives up at once with its 503 instead of waiting for the gate and timing out.
-    let server = Scripted::start(|_, request, stream| {
+    // Call "c" starts first (deadline 5 s); call "a" starts at 2 s and gets a 429 asking for
+    // 4 s, which closes the shared gate until 6 s: past c's deadline. Only then does c get its
+    // 503, so c gives up at once with it instead of waiting for the gate and timing out.
+    let a_waits = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&a_waits);
+    let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/c") {
-            std::thread::sleep(Duration::from_millis(3000));
+            // A moment for a's worker, once told of its 429, to close the gate.
+            until_set(&seen);
+            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 503, "", "busy");
         } else if request.target.ends_with("/a") {
             scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
@@ -800,15 +837,28 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
         .base_url(server.url("/api/v1"))
         .retry(common::fast_retries(2))
         .deadline(Duration::from_secs(5))
+        .observer(on_a_429_that_waits(&a_waits))
         .build()
         .unwrap();
+    // Once c has its outcome, the batch is cancelled: a's pause, which ends at 6 s, has
+    // nothing more to show.
+    let c_ended = AtomicBool::new(false);
     let start = Instant::now();
-    let report = client.batch().concurrency(2).run(["c", "a"], |client, id| {
-        if *id == "a" {
-            std::thread::sleep(Duration::from_secs(2));
-        }
-        client.retrieve(id)
-    });
+    let report =
+        client
+            .batch()
+            .concurrency(2)
+            .cancel_flag(&c_ended)
+            .run(["c", "a"], |client, id| {
+                if *id == "a" {
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                let result = client.retrieve(id);
+                if *id == "c" {
+                    c_ended.store(true, Ordering::SeqCst);
+                }
+                result
+            });
     let c = report.items()[0].outcome.error().expect("c cannot succeed");
     assert_eq!(c.status(), Some(503), "{c}");
     assert!(start.elapsed() >= Duration::from_secs(2));
@@ -835,8 +885,10 @@ fn a_client_kept_from_a_stopped_batch_still_sends() {
 
 #[test]
 fn a_retry_after_that_keeps_coming_ends_after_the_policys_tries() {
+    // Each answer asks for 300 ms (`retry-after-ms`, so that the three rounds of pauses take
+    // about a second, not three): the count of tries, not the wait, is what is checked.
     let server = Scripted::start(|_, _, stream| {
-        scripted::api_error(stream, 429, "retry-after: 1\r\n", "slow down");
+        scripted::api_error(stream, 429, "retry-after-ms: 300\r\n", "slow down");
         Next::KeepAlive
     });
     let client = common::client_at(&server.url("/api/v1"), "sk-test", common::fast_retries(1));
@@ -884,13 +936,20 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
 
 #[test]
 fn stop_on_error_ends_a_retry_after_pause_at_once() {
-    let server = Scripted::start(|_, request, stream| {
-        // Both first requests are out before the 429 closes the gate (or "bad" would wait).
+    // Both first requests are out before the 429 closes the gate (or "bad" would wait), and
+    // the 404 comes once "slow" waits at the pause.
+    let bad_sent = Arc::new(AtomicBool::new(false));
+    let slow_waits = Arc::new(AtomicBool::new(false));
+    let (sent, waits) = (Arc::clone(&bad_sent), Arc::clone(&slow_waits));
+    let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/slow") {
-            std::thread::sleep(Duration::from_millis(1000));
+            until_set(&sent);
             scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
         } else {
-            std::thread::sleep(Duration::from_millis(1500));
+            sent.store(true, Ordering::SeqCst);
+            // A moment for slow's worker, once told of its 429, to close the gate.
+            until_set(&waits);
+            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 404, "", "no such file");
         }
         Next::Close
@@ -899,6 +958,7 @@ fn stop_on_error_ends_a_retry_after_pause_at_once() {
         .api_key("sk-test")
         .base_url(server.url("/api/v1"))
         .retry(common::fast_retries(2))
+        .observer(on_a_429_that_waits(&slow_waits))
         .build()
         .unwrap();
     let start = Instant::now();

@@ -556,6 +556,14 @@ fn trickle(bytes: usize) -> Scripted {
 
 #[test]
 fn a_json_call_trickled_under_the_stall_timeout_ends_at_its_deadline() {
+    // Turning the deadline off lets the same slow answer complete: on its own server, while
+    // the call with a deadline runs.
+    let without = std::thread::spawn(|| {
+        let server = trickle(12);
+        crate::client(&server, RetryPolicy::none())
+            .with_deadline(None)
+            .retrieve("or_file_1")
+    });
     let server = trickle(30);
     let client = client(&server, fast_retries(3)).with_deadline(Duration::from_millis(900));
     let started = Instant::now();
@@ -567,12 +575,7 @@ fn a_json_call_trickled_under_the_stall_timeout_ends_at_its_deadline() {
         elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
-    // Turning the deadline off lets the same slow answer complete.
-    let server = trickle(12);
-    let meta = crate::client(&server, RetryPolicy::none())
-        .with_deadline(None)
-        .retrieve("or_file_1")
-        .unwrap();
+    let meta = without.join().unwrap().unwrap();
     assert_eq!(meta.id, "or_file_1");
 }
 
@@ -613,6 +616,16 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
             Next::Close
         })
     };
+    // Transfers keep the stall rule: a slow but moving download completes. On its own server,
+    // while the download with a deadline runs.
+    let slow = body_server();
+    let unhurried = std::thread::spawn(move || {
+        let mut text = String::new();
+        client(&slow, RetryPolicy::none())
+            .download("or_file_1")?
+            .read_to_string(&mut text)?;
+        Ok::<_, Error>(text)
+    });
     let server = body_server();
     let hurried = client(&server, RetryPolicy::none()).with_deadline(Duration::from_millis(500));
     let mut body = hurried.download("or_file_1").unwrap();
@@ -621,14 +634,7 @@ fn a_download_body_is_cut_at_the_deadline_but_not_by_default() {
     assert!(
         matches!(&err, Error::Transport(t) if t.method() == "GET" && t.path() == "/files/or_file_1/content")
     );
-    // Transfers keep the stall rule: a slow but moving download completes.
-    let server = body_server();
-    let mut text = String::new();
-    client(&server, RetryPolicy::none())
-        .download("or_file_1")
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = unhurried.join().unwrap().unwrap();
     assert_eq!(text.len(), 20);
 }
 
@@ -954,27 +960,32 @@ fn a_download_to_a_target_that_cannot_be_written_fails_before_anything_is_sent()
 
 /// Every record at DEBUG or above from any crate, checked for the key as it arrives, and
 /// kept with the name of the thread that logged it. The client is blocking, so its records
-/// (and ureq's) come from the thread that makes the call: the test's own. Tests run in
-/// parallel and some make ureq log server text on purpose (ureq's debug records show headers
-/// such as `Content-Encoding` as sent), so each test looks at its own thread's records and at
-/// those of server threads (the emulator's `emu-…`, unnamed ones), never at another test's.
+/// (and ureq's) come from the thread that makes the call: the test's own, or one of the
+/// `TEST worker N` threads it runs its cases on. Tests run in parallel and some make ureq log
+/// server text on purpose (ureq's debug records show headers such as `Content-Encoding` as
+/// sent), so each test looks at its own threads' records and at those of server threads (the
+/// emulator's `emu-…`, unnamed ones), never at another test's.
 struct KeyWatch {
     records: AtomicUsize,
     leaks: Mutex<Vec<(Option<String>, String)>>,
 }
 
 impl KeyWatch {
-    /// The records holding the key that were logged on the calling thread, a server's or a
-    /// batch worker's (only the batch test of `generated` runs batches in this binary).
+    /// The records holding the key that were logged on the calling thread, one of its
+    /// workers, a server's or a batch worker's (only the batch test of `generated` runs
+    /// batches in this binary).
     fn leaks_here(&self) -> Vec<String> {
         let here = std::thread::current().name().map(str::to_string);
+        let worker = here.as_ref().map(|name| format!("{name} worker "));
         let leaks = self.leaks.lock().unwrap_or_else(|e| e.into_inner());
         leaks
             .iter()
             .filter(|(thread, _)| {
                 *thread == here
                     || thread.as_deref().is_none_or(|name| {
-                        name.starts_with("emu-") || name == "openrouter-files-batch"
+                        name.starts_with("emu-")
+                            || name == "openrouter-files-batch"
+                            || worker.as_deref().is_some_and(|w| name.starts_with(w))
                     })
             })
             .map(|(_, line)| line.clone())

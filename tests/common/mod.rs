@@ -60,11 +60,14 @@ pub fn text(n: usize) -> Vec<u8> {
 }
 
 /// A fresh temporary directory for one test, removed with what it holds when the value is
-/// dropped (also when the test fails), so test runs leave nothing in the temp dir.
+/// dropped (also when the test fails), so test runs leave nothing in the temp dir. Its name
+/// holds a count, so two threads asking in the same nanosecond get two directories.
 pub fn temp_dir(name: &str) -> TestDir {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "openrouter-files-test-{}-{name}-{}",
+        "openrouter-files-test-{}-{name}-{}-{}",
         std::process::id(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

@@ -10,7 +10,7 @@ use std::fmt::Debug;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -421,10 +421,94 @@ pub(super) fn settings() -> (usize, u64) {
     (cases, seed)
 }
 
+/// How many threads a generated suite runs its cases on (`HOSTILE_THREADS`, default 8, at
+/// least 1). Its calls mostly wait (on short timeouts, on a server that sleeps or closes), so
+/// more threads than cores fit; each has its own servers and client.
+pub(super) fn workers() -> usize {
+    std::env::var("HOSTILE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8usize)
+        .max(1)
+}
+
+/// Runs `run(state, case)` for every case of `0..cases` on one thread per state (each thread
+/// using only its own), and returns the results in case order. A case must depend on its
+/// number and the seed alone, never on the thread or the cases run before it, so that a
+/// failure is the same whichever thread met it. A failing case ends the run: the other
+/// threads take no new case, and its panic (which names the case) is the test's.
+///
+/// The threads are named after the test's (`NAME worker N`), so that [`super::KeyWatch`]
+/// counts their log records as the test's own.
+pub(super) fn each_case<S: Sync, R: Send>(
+    states: &[S],
+    cases: usize,
+    run: impl Fn(&S, usize) -> R + Sync,
+) -> Vec<R> {
+    /// Tells the other threads to stop when the case it guards panics.
+    struct StopOnPanic<'a>(&'a AtomicBool);
+    impl Drop for StopOnPanic<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("hostile")
+        .to_string();
+    let (next, failed, run) = (&next, &failed, &run);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = states
+            .iter()
+            .enumerate()
+            .map(|(w, state)| {
+                std::thread::Builder::new()
+                    .name(format!("{test} worker {w}"))
+                    .spawn_scoped(scope, move || {
+                        let mut done = Vec::new();
+                        while !failed.load(Ordering::SeqCst) {
+                            let case = next.fetch_add(1, Ordering::SeqCst);
+                            if case >= cases {
+                                break;
+                            }
+                            let _stop = StopOnPanic(failed);
+                            done.push((case, run(state, case)));
+                        }
+                        done
+                    })
+                    .unwrap()
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut panic = None;
+        for thread in threads {
+            match thread.join() {
+                Ok(done) => all.extend(done),
+                Err(payload) => panic = panic.or(Some(payload)),
+            }
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+        all
+    });
+    assert_eq!(results.len(), cases, "every case ran once");
+    results.sort_by_key(|(case, _)| *case);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
 /// A server answering `clean` percent of the requests with [`clean_answer`] and the others
 /// with [`hostile_answer`], the second origin its redirects lead to (it answers a file and
-/// closes), every answer either sent since the last [`Rig::clear`], and a client for the
+/// closes), every answer either sent since the last [`Rig::begin`], and a client for the
 /// first with short timeouts, one retry and a `bound` deadline.
+///
+/// The answer to a request is drawn from the seed, the case (set by [`Rig::begin`]) and how
+/// many requests of the case came before it: a case gets the same answers on any rig, after
+/// any other case.
 struct Rig {
     server: Scripted,
     elsewhere: Scripted,
@@ -433,6 +517,9 @@ struct Rig {
     bound: Duration,
     /// Every try the client's observer was told about, as `Debug` shows it.
     observed: Arc<Mutex<Vec<String>>>,
+    /// The case being run, and how many requests it made so far.
+    case: Arc<AtomicUsize>,
+    asked: Arc<AtomicUsize>,
 }
 
 impl Rig {
@@ -445,8 +532,15 @@ impl Rig {
         });
         let elsewhere_port = elsewhere.addr.port();
         let answers = Arc::clone(&sent);
-        let server = Scripted::start(move |n, request, s| {
-            let mut rng = Rng(seed ^ (n as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let case = Arc::new(AtomicUsize::new(0));
+        let asked = Arc::new(AtomicUsize::new(0));
+        let (this_case, before) = (Arc::clone(&case), Arc::clone(&asked));
+        let server = Scripted::start(move |_, request, s| {
+            let n = before.fetch_add(1, Ordering::SeqCst) as u64;
+            let case = this_case.load(Ordering::SeqCst) as u64;
+            let mut rng = Rng(seed
+                ^ (case + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)
+                ^ n.wrapping_mul(0x2545_F491_4F6C_DD1D));
             if clean > 0 && rng.chance(clean) {
                 return clean_answer(request, s, &answers);
             }
@@ -474,21 +568,40 @@ impl Rig {
             client,
             bound,
             observed,
+            case,
+            asked,
         }
     }
 
-    /// Forgets the answers sent so far, before the next case.
-    fn clear(&self) {
-        self.sent.lock().unwrap().clear();
+    /// One rig per thread of [`each_case`].
+    fn start_each(seed: u64, clean: usize) -> Vec<Rig> {
+        (0..workers()).map(|_| Rig::start(seed, clean)).collect()
     }
 
-    /// Ends a run that began at `started`: asserts that nothing leaked and that some calls
-    /// succeeded, and prints the run's size and how its calls ended.
-    fn conclude(&self, run: &str, started: Instant, outcomes: &BTreeMap<String, usize>) {
-        self.assert_nothing_leaked();
-        let answers = self.server.received().len() + self.elsewhere.received().len();
+    /// Forgets the answers sent so far, and draws the next answers for `case`.
+    fn begin(&self, case: usize) {
+        self.sent.lock().unwrap().clear();
+        self.case.store(case, Ordering::SeqCst);
+        self.asked.store(0, Ordering::SeqCst);
+    }
+
+    /// Ends a run over `rigs` that began at `started`: asserts that nothing leaked and that
+    /// some calls succeeded, and prints the run's size and how its calls ended.
+    fn conclude(rigs: &[Rig], run: &str, started: Instant, outcomes: &BTreeMap<String, usize>) {
+        rigs.iter().for_each(Rig::assert_nothing_leaked);
+        assert_eq!(key_watch().leaks_here(), Vec::<String>::new());
+        assert!(
+            rigs.iter()
+                .any(|rig| !rig.observed.lock().unwrap().is_empty()),
+            "the observer was told about the tries"
+        );
+        let answers: usize = rigs
+            .iter()
+            .map(|rig| rig.server.received().len() + rig.elsewhere.received().len())
+            .sum();
         eprintln!(
-            "{run}, {answers} answers, in {:?}: {outcomes:?}",
+            "{run} on {} threads, {answers} answers, in {:?}: {outcomes:?}",
+            rigs.len(),
             started.elapsed()
         );
         assert!(
@@ -497,8 +610,8 @@ impl Rig {
         );
     }
 
-    /// Asserts that neither the key nor a user header reached the second origin, and that no
-    /// DEBUG record of this test showed the key.
+    /// Asserts that neither the key nor a user header reached the second origin, and that the
+    /// observer was never shown the key.
     fn assert_nothing_leaked(&self) {
         let leaked: Vec<Received> = self
             .elsewhere
@@ -514,12 +627,7 @@ impl Rig {
             leaked.is_empty(),
             "the key or a user header reached another origin: {leaked:?}"
         );
-        assert_eq!(key_watch().leaks_here(), Vec::<String>::new());
         let observed = self.observed.lock().unwrap();
-        assert!(
-            !observed.is_empty(),
-            "the observer was told about the tries"
-        );
         let shown: Vec<&String> = observed
             .iter()
             .filter(|a| a.contains(KEY) || a.contains("s3cret"))
@@ -528,20 +636,20 @@ impl Rig {
     }
 }
 
-/// `HOSTILE_CASES` sets the number of calls (default 2000, about 2,300 answers: ~15 s on an
-/// idle 2-core machine), `HOSTILE_SEED` the seed; a failure names its case.
+/// `HOSTILE_CASES` sets the number of calls (default 2000, about 2,300 answers),
+/// `HOSTILE_SEED` the seed; a failure names its case. The cases run on [`workers`] threads,
+/// each with its own [`Rig`].
 #[test]
 fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_leak_the_key() {
     let (cases, seed) = settings();
     key_watch();
-    let rig = Rig::start(seed, 0);
-    let (client, sent, bound) = (&rig.client, &rig.sent, rig.bound);
+    let rigs = Rig::start_each(seed, 0);
     let dir = temp_dir("hostile-random");
-    let mut outcomes = BTreeMap::<String, usize>::new();
     let started = Instant::now();
-    for case in 0..cases {
+    let calls = each_case(&rigs, cases, |rig, case| {
+        let (client, sent, bound) = (&rig.client, &rig.sent, rig.bound);
         let op = case % 8;
-        rig.clear();
+        rig.begin(case);
         let t = Instant::now();
         let result: Result<String, Error> = match op {
             0 => client.retrieve(SHARED_ID).map(|m| {
@@ -580,7 +688,8 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
                 out.len().to_string()
             }),
             _ => {
-                let target = dir.join("out");
+                // One target per rig, downloaded over again and again.
+                let target = dir.join(format!("out{}", rig.server.addr.port()));
                 client.download_to(SHARED_ID, &target).map(|n| {
                     let saved = std::fs::read(&target).unwrap();
                     assert_eq!(saved.len() as u64, n, "case {case}");
@@ -594,15 +703,23 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
         // the 4th page in a row without a file, and `files().take(3)` stops at the 3rd file: at most
         // 3 × (3 empty + 1) = 12 pages.
         let calls = if op == 7 { 12 } else { 1 };
-        assert!(
-            elapsed < bound * calls + Duration::from_secs(3),
-            "case {case} (op {op}) took {elapsed:?}"
-        );
+        let limit = bound * calls + Duration::from_secs(3);
+        assert!(elapsed < limit, "case {case} (op {op}) took {elapsed:?}");
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
             Err(e) => variant_without_key(e, case),
         };
-        *outcomes.entry(format!("op{op} {outcome}")).or_default() += 1;
+        (format!("op{op} {outcome}"), elapsed, limit)
+    });
+    let mut outcomes = BTreeMap::<String, usize>::new();
+    // The call that used the most of its bound: (share, elapsed, bound).
+    let mut slowest = (0.0, Duration::ZERO, Duration::ZERO);
+    for (name, elapsed, limit) in calls {
+        let share = elapsed.as_secs_f64() / limit.as_secs_f64();
+        if share > slowest.0 {
+            slowest = (share, elapsed, limit);
+        }
+        *outcomes.entry(name).or_default() += 1;
     }
     assert!(
         std::fs::read_dir(&dir).unwrap().all(|e| !e
@@ -611,7 +728,9 @@ fn thousands_of_malformed_answers_give_typed_outcomes_in_bounded_time_and_never_
             .to_string_lossy()
             .ends_with(".part"))
     );
-    rig.conclude(&format!("{cases} cases"), started, &outcomes);
+    let (_, elapsed, limit) = slowest;
+    let run = format!("{cases} cases (the slowest for its bound {elapsed:?} of {limit:?})");
+    Rig::conclude(&rigs, &run, started, &outcomes);
 }
 
 /// A streamed download of `id`, read to its end.
@@ -924,7 +1043,8 @@ const CLEAN_PERCENT: usize = 30;
 /// the same generated answers and some well-formed ones: every batch reports each item once,
 /// in input order, as an exact success, a typed error or (stopped early) skipped, leaves no
 /// file for a failed download, reports progress that never goes back or past its totals,
-/// ends within a bound made of the deadline, and never leaks the key.
+/// ends within a bound made of the deadline, and never leaks the key. The batches run on
+/// [`workers`] threads, each with its own [`Rig`].
 ///
 /// The seed fixes each batch's plan; which answer goes to which item also depends on the
 /// order the workers' requests reach the server, so a failure prints the answers it judged.
@@ -932,32 +1052,35 @@ const CLEAN_PERCENT: usize = 30;
 fn batches_of_malformed_answers_report_every_item_in_order_exactly_and_in_bounded_time() {
     let (cases, seed) = settings();
     key_watch();
-    let rig = Rig::start(seed, CLEAN_PERCENT);
+    let rigs = Rig::start_each(seed, CLEAN_PERCENT);
     let dir = temp_dir("hostile-batches");
-    let mut outcomes = BTreeMap::<String, usize>::new();
     let started = Instant::now();
     let batches = cases.div_ceil(4);
-    // The batch that used the most of its bound: (share, elapsed, bound).
-    let mut slowest = (0.0, Duration::ZERO, Duration::ZERO);
-    for case in 0..batches {
+    let runs = each_case(&rigs, batches, |rig, case| {
         let mut rng = Rng(seed ^ 0xBA7C_4000 ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let plan = Plan::draw(&mut rng, case);
-        rig.clear();
+        rig.begin(case);
         let t = Instant::now();
-        let names = run_batch(&rig, &plan, &dir.join(format!("case{case}")));
+        let names = run_batch(rig, &plan, &dir.join(format!("case{case}")));
         let (elapsed, bound) = (t.elapsed(), plan.bound(rig.bound));
         assert!(elapsed < bound, "case {case} took {elapsed:?}: {plan:?}");
+        (plan.op, names, elapsed, bound)
+    });
+    let mut outcomes = BTreeMap::<String, usize>::new();
+    // The batch that used the most of its bound: (share, elapsed, bound).
+    let mut slowest = (0.0, Duration::ZERO, Duration::ZERO);
+    for (op, names, elapsed, bound) in runs {
         let share = elapsed.as_secs_f64() / bound.as_secs_f64();
         if share > slowest.0 {
             slowest = (share, elapsed, bound);
         }
         for name in names {
-            *outcomes.entry(format!("{:?} {name}", plan.op)).or_default() += 1;
+            *outcomes.entry(format!("{op:?} {name}")).or_default() += 1;
         }
     }
     let (_, elapsed, bound) = slowest;
     let run = format!("{batches} batches (the slowest for its bound {elapsed:?} of {bound:?})");
-    rig.conclude(&run, started, &outcomes);
+    Rig::conclude(&rigs, &run, started, &outcomes);
 }
 
 /// What the generated lost-answer cases inject before an upload.
@@ -970,24 +1093,62 @@ const LOST_FAULTS: [&str; 6] = [
     "503",
 ];
 
+/// One generated lost-answer case: the upload's name and size, its decoys, and its fault.
+struct LostCase {
+    name: String,
+    size: usize,
+    /// A file of the same name and size is stored first: the upload is ambiguous.
+    ambiguous: bool,
+    /// Files of the same name and another size, and of another name and the same size, are
+    /// stored first: they must never be taken for it.
+    others: bool,
+    fault: &'static str,
+}
+
+/// The lost-answer cases of a run (at most 120), drawn one after another from one generator.
+fn draw_lost(cases: usize, seed: u64) -> Vec<LostCase> {
+    let mut rng = Rng(seed ^ 0x1057);
+    (0..cases.min(120))
+        .map(|case| LostCase {
+            name: format!("case {case} {}.txt", rng.pick(&["a", "b*", "[c]", "d é"])),
+            size: 1 + rng.below(64),
+            ambiguous: rng.below(8) == 0,
+            others: rng.below(2) == 0,
+            fault: rng.pick(&LOST_FAULTS),
+        })
+        .collect()
+}
+
+/// The cases are drawn first, in order, then run on [`workers`] threads, each with its own
+/// emulator.
 #[test]
 fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() {
     use openrouter_files_emulator::{Emulator, Fault, Route};
     let (cases, seed) = settings();
-    let mut rng = Rng(seed ^ 0x1057);
-    let emulator = Emulator::start().unwrap();
-    let client = FilesClient::builder()
-        .api_key(emulator.api_key())
-        .base_url(emulator.base_url())
-        .retry(fast_retries(2))
-        .build()
-        .unwrap();
-    for case in 0..cases.min(120) {
-        let name = format!("case {case} {}.txt", rng.pick(&["a", "b*", "[c]", "d é"]));
-        let size = 1 + rng.below(64);
+    let cases = draw_lost(cases, seed);
+    let stages: Vec<(Emulator, FilesClient)> = (0..workers())
+        .map(|_| {
+            let emulator = Emulator::start().unwrap();
+            let client = FilesClient::builder()
+                .api_key(emulator.api_key())
+                .base_url(emulator.base_url())
+                .retry(fast_retries(2))
+                .build()
+                .unwrap();
+            (emulator, client)
+        })
+        .collect();
+    each_case(&stages, cases.len(), |(emulator, client), case| {
+        let LostCase {
+            name,
+            size,
+            ambiguous,
+            others,
+            fault,
+        } = &cases[case];
+        let (name, size, ambiguous, fault) = (name.clone(), *size, *ambiguous, *fault);
         // Decoys: a file of the same name and size makes the upload ambiguous; the others must
         // never be taken for it.
-        let ambiguous = rng.below(8) == 0;
         if ambiguous {
             emulator
                 .seed_file_in(
@@ -997,7 +1158,7 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
                 )
                 .unwrap();
         }
-        if rng.below(2) == 0 {
+        if *others {
             emulator
                 .seed_file_in(
                     openrouter_files_emulator::DEFAULT_WORKSPACE,
@@ -1013,7 +1174,6 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
                 )
                 .unwrap();
         }
-        let fault = rng.pick(&LOST_FAULTS);
         match fault {
             "drop-after" => emulator.inject(Fault::DropAfterRunning.on(Route::Upload), 1),
             "500-after" => emulator.inject(Fault::StatusAfterRunning(500).on(Route::Upload), 1),
@@ -1065,5 +1225,5 @@ fn generated_lost_answers_store_each_upload_once_or_say_which_files_may_be_it() 
             }
             Err(other) => panic!("{context}: {other}"),
         }
-    }
+    });
 }

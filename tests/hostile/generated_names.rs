@@ -4,8 +4,8 @@
 //! answered about another id is `Error::OtherFile`; a retried delete answered 404 is deleted
 //! only when its first try may have gone through; any target name of up to 255 bytes is
 //! saved, and nothing else is left beside it; a password in a base URL or a `Location` shows
-//! in no error and no `Debug` output. `HOSTILE_CASES` cases (2000: about 5 s), seeded by
-//! `HOSTILE_SEED`.
+//! in no error and no `Debug` output. `HOSTILE_CASES` cases (2000), seeded by `HOSTILE_SEED`,
+//! run on `HOSTILE_THREADS` threads, each with its own server.
 
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,7 @@ use super::KEY;
 use super::common::generate::{Rng, odd_json_string};
 use super::common::scripted::{Next, Received, Scripted, api_error, json, redirect, respond};
 use super::common::{client_at, fast_retries, temp_dir};
-use super::generated::settings;
+use super::generated::{each_case, settings, workers};
 
 /// A file's metadata as JSON, named by the JSON text `name`.
 fn file_body(id: &str, name: &str) -> String {
@@ -293,33 +293,59 @@ fn userinfo_case(rng: &mut Rng, case: usize, set: &dyn Fn(Script), base: &str) {
     }
 }
 
+/// A server answering as its script says, and a client for it: one per thread of
+/// [`each_case`].
+struct Stage {
+    script: Arc<Mutex<Script>>,
+    base: String,
+    client: FilesClient,
+    _server: Scripted,
+}
+
+impl Stage {
+    fn start() -> Stage {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let serving = Arc::clone(&script);
+        let server = Scripted::start(move |_, request, s| {
+            let script = serving.lock().unwrap().clone();
+            answer(&script, request, s)
+        });
+        let base = server.url("/api/v1");
+        let client = client_at(&base, KEY, RetryPolicy::none());
+        Stage {
+            script,
+            base,
+            client,
+            _server: server,
+        }
+    }
+}
+
 #[test]
 fn generated_names_ids_and_credentials_have_exact_outcomes() {
     let (cases, seed) = settings();
-    let script = Arc::new(Mutex::new(Script::default()));
-    let serving = Arc::clone(&script);
-    let server = Scripted::start(move |_, request, s| {
-        let script = serving.lock().unwrap().clone();
-        answer(&script, request, s)
-    });
-    let set = |next: Script| *script.lock().unwrap() = next;
-    let base = server.url("/api/v1");
-    let client = client_at(&base, KEY, RetryPolicy::none());
-    let mut spent = [std::time::Duration::ZERO; 5];
-    for case in 0..cases {
+    let stages: Vec<Stage> = (0..workers()).map(|_| Stage::start()).collect();
+    let took = each_case(&stages, cases, |stage, case| {
+        let set = |next: Script| *stage.script.lock().unwrap() = next;
+        let client = &stage.client;
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let started = std::time::Instant::now();
         match case % 5 {
-            0 => list_case(&mut rng, case, &set, &client),
-            1 => other_id_case(&mut rng, case, &set, &client),
-            2 => long_name_case(&mut rng, case, &set, &client),
-            3 => retried_delete_case(&mut rng, case, &set, &client),
-            _ => userinfo_case(&mut rng, case, &set, &base),
+            0 => list_case(&mut rng, case, &set, client),
+            1 => other_id_case(&mut rng, case, &set, client),
+            2 => long_name_case(&mut rng, case, &set, client),
+            3 => retried_delete_case(&mut rng, case, &set, client),
+            _ => userinfo_case(&mut rng, case, &set, &stage.base),
         }
-        spent[case % 5] += started.elapsed();
+        started.elapsed()
+    });
+    let mut spent = [std::time::Duration::ZERO; 5];
+    for (case, took) in took.into_iter().enumerate() {
+        spent[case % 5] += took;
     }
     eprintln!(
-        "{cases} cases; time in lists, other ids, long names, retried deletes, credentials: \
-         {spent:?}"
+        "{cases} cases on {} threads; time in lists, other ids, long names, retried deletes, \
+         credentials: {spent:?}",
+        stages.len()
     );
 }
