@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
+use indicatif::ProgressBar;
 use openrouter_files::{Download, Error, FileMetadata, FilesClient};
 
 use super::select::{self, Targets};
@@ -36,13 +37,7 @@ pub fn get(
     if matches!(&chosen, Targets::Files(files) if files.is_empty()) {
         return Ok(()); // the filters selected nothing
     }
-    let mut wanted = Vec::new();
-    for id in ids(&chosen.ids()) {
-        wanted.push(id?);
-        if wanted.len() > MAX_IDS {
-            return Err(Failure::usage(format!("get takes at most {MAX_IDS} ids")));
-        }
-    }
+    let wanted = at_most_max_ids(&chosen)?;
     // The directories `-d` created, removed again (when still empty) if the command fails.
     let Some((targets, created)) = destinations(client, args, wanted, &known, report, out)? else {
         return Ok(()); // written to standard output, or previewed
@@ -75,20 +70,7 @@ pub fn get(
         batch,
         Tally::default(),
         report,
-        |client, (id, target): &(String, PathBuf), bar| {
-            let download = client.download(id)?.on_progress(follow(bar));
-            if is_special(target) {
-                return write_through(download, target);
-            }
-            // `save_to` reads one answer, with progress; a transfer that breaks is handed to
-            // `download_to`, which tries again within the client's retry policy and resumes
-            // with a range where the server allows (without progress: the bar waits).
-            let saved = match download.save_to(target) {
-                Err(error) if error.is_retryable() => client.download_to(id, target),
-                saved => saved,
-            };
-            saved.map(drop).map_err(|e| write_failure(e, target))
-        },
+        |client, (id, target): &(String, PathBuf), bar| fetch(client, id, target, bar),
         |_| Ok(()),
     );
     if result.is_err() {
@@ -247,6 +229,34 @@ fn check_file_name(id: &str) -> Result<(), Failure> {
 /// a temporary file over it would replace the device or FIFO itself.
 fn is_special(target: &Path) -> bool {
     std::fs::metadata(target).is_ok_and(|meta| !meta.is_file() && !meta.is_dir())
+}
+
+/// The ids chosen, read and checked, refused past [`MAX_IDS`].
+fn at_most_max_ids(chosen: &Targets) -> Result<Vec<String>, Failure> {
+    let mut wanted = Vec::new();
+    for id in ids(&chosen.ids()) {
+        wanted.push(id?);
+        if wanted.len() > MAX_IDS {
+            return Err(Failure::usage(format!("get takes at most {MAX_IDS} ids")));
+        }
+    }
+    Ok(wanted)
+}
+
+/// Downloads file `id` to `target`, with progress on `bar`.
+fn fetch(client: &FilesClient, id: &str, target: &Path, bar: &ProgressBar) -> Result<(), Failure> {
+    let download = client.download(id)?.on_progress(follow(bar));
+    if is_special(target) {
+        return write_through(download, target);
+    }
+    // `save_to` reads one answer, with progress; a transfer that breaks is handed to
+    // `download_to`, which tries again within the client's retry policy and resumes with a
+    // range where the server allows (without progress: the bar waits).
+    let saved = match download.save_to(target) {
+        Err(error) if error.is_retryable() => client.download_to(id, target),
+        saved => saved,
+    };
+    saved.map(drop).map_err(|e| write_failure(e, target))
 }
 
 /// Copies `download` into the existing, non-regular file `target`.

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use openrouter_files::{FilesClient, Upload};
+use indicatif::ProgressBar;
+use openrouter_files::{FileMetadata, FilesClient, Upload};
 use tempfile::NamedTempFile;
 
 use super::transfer::{self, Job, Plan};
@@ -49,16 +50,8 @@ pub fn put(
     let mut batch = checked_jobs(&paths, args, limit, report, &mut tally)?;
     // Standard input is read only once every named file has passed its checks.
     let spooled = if from_stdin == 1 {
-        let spool = spool_stdin(limit)?;
-        let size = spool.as_file().metadata().ok().map(|m| m.len());
-        batch.push(Job {
-            label: "-".into(),
-            size,
-            task: Item {
-                path: spool.path().to_path_buf(),
-                name: args.name.clone(),
-            },
-        });
+        let (spool, job) = stdin_job(limit, args)?;
+        batch.push(job);
         Some(spool)
     } else {
         None
@@ -87,14 +80,7 @@ pub fn put(
         batch,
         tally,
         report,
-        |client, item: &Item, bar| {
-            let mut upload = Upload::path(&item.path).on_progress(follow(bar));
-            if let Some(name) = &item.name {
-                upload = upload.filename(name);
-            }
-            let meta = client.upload(upload)?;
-            Ok((meta, item.path.clone()))
-        },
+        |client, item: &Item, bar| Ok((send(client, item, bar)?, item.path.clone())),
         |(meta, path)| {
             // With -r, each line also says which local file it came from.
             let line = if recursive {
@@ -107,6 +93,30 @@ pub fn put(
     );
     drop(spooled);
     result
+}
+
+/// Standard input spooled to a temporary file (kept until the upload ends) and its job.
+fn stdin_job(limit: u64, args: &Put) -> Result<(NamedTempFile, Job<Item>), Failure> {
+    let spool = spool_stdin(limit)?;
+    let size = spool.as_file().metadata().ok().map(|m| m.len());
+    let job = Job {
+        label: "-".into(),
+        size,
+        task: Item {
+            path: spool.path().to_path_buf(),
+            name: args.name.clone(),
+        },
+    };
+    Ok((spool, job))
+}
+
+/// Uploads one item, with progress on `bar`.
+fn send(client: &FilesClient, item: &Item, bar: &ProgressBar) -> Result<FileMetadata, Failure> {
+    let mut upload = Upload::path(&item.path).on_progress(follow(bar));
+    if let Some(name) = &item.name {
+        upload = upload.filename(name);
+    }
+    Ok(client.upload(upload)?)
 }
 
 fn is_stdin(path: &Path) -> bool {
