@@ -226,8 +226,16 @@ fn pipelined_answers_never_read_do_not_lock_out_a_well_behaved_client() {
             })
         })
         .collect();
-    // Long enough for the stalled answers to be all that recent writes show.
-    std::thread::sleep(PAST_TWO_WINDOWS);
+    let started = Instant::now();
+    // Past two rate windows, and two since the answers stalled, however long a loaded machine
+    // takes to fill the buffers of clients that read nothing: the stall is all recent writes
+    // show.
+    common::wait_for_quiet(
+        || server.requests_served() as usize,
+        started,
+        PAST_TWO_WINDOWS,
+        2 * RATE_WINDOW,
+    );
     assert_eq!(
         list_status(&server),
         200,

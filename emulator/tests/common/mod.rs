@@ -208,6 +208,32 @@ pub const RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(50
 pub const PAST_TWO_WINDOWS: std::time::Duration =
     std::time::Duration::from_millis(2 * RATE_WINDOW.as_millis() as u64 + 1500);
 
+/// Waits until `at_least` has passed since `since` and `count()` has stayed the same for
+/// `quiet` (failing after a minute): the answers it counts have stalled, however long a
+/// loaded machine took to fill the socket buffers of clients that read nothing.
+pub fn wait_for_quiet(
+    count: impl Fn() -> usize,
+    since: std::time::Instant,
+    at_least: std::time::Duration,
+    quiet: std::time::Duration,
+) {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut last, mut changed) = (count(), Instant::now());
+    while since.elapsed() < at_least || changed.elapsed() < quiet {
+        assert!(Instant::now() < deadline, "answers never stalled: {last}");
+        std::thread::sleep(Duration::from_millis(20));
+        let now = count();
+        if now != last {
+            (last, changed) = (now, Instant::now());
+        }
+    }
+}
+
+/// The query of the listings a [`Hold::Pipelined`] client asks for, so the log tells its
+/// answers from others'.
+pub const PIPELINED_QUERY: &str = "limit=999";
+
 /// How a hostile client holds a connection to the emulator.
 #[derive(Debug, Clone)]
 pub enum Hold {
@@ -220,7 +246,7 @@ pub enum Hold {
     },
     /// A download of the file `id` (large) whose answer is never read.
     NeverRead { id: String },
-    /// `n` pipelined listings whose answers are never read.
+    /// `n` pipelined listings (of [`PIPELINED_QUERY`]) whose answers are never read.
     Pipelined { n: usize },
 }
 
@@ -292,6 +318,7 @@ pub fn hold(
                 wait_out(stream);
             }
             Hold::Pipelined { n } => {
+                let listing = listing.replace("limit=1000", PIPELINED_QUERY);
                 let many = listing.repeat(n);
                 let mut rest = many.as_bytes();
                 while !rest.is_empty() && holding() {
