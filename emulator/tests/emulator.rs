@@ -815,8 +815,7 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
             let mut stream = connect(addr);
             let started = Instant::now();
             for byte in b"GET /api/v1/files HTTP/1.1\r\nHost: x\r\n" {
-                if started.elapsed() > Duration::from_secs(1)
-                    || stream.write_all(&[*byte]).is_err()
+                if started.elapsed() > Duration::from_secs(1) || stream.write_all(&[*byte]).is_err()
                 {
                     break;
                 }
