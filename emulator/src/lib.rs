@@ -387,8 +387,8 @@ impl EmulatorBuilder {
     ///
     /// Only the time scale of that judgement changes, not the rule: a shorter window lets a
     /// connection that slowed down give way sooner (tests of slow clients use it to wait less),
-    /// a longer one judges over a longer past. The rate rule itself, the second a new or idle
-    /// connection keeps, and every timeout are unchanged. At least 1 ms.
+    /// a longer one judges over a longer past. The rate rule itself, the second a new
+    /// connection keeps before it may give way, and every timeout are unchanged. At least 1 ms.
     ///
     /// ```
     /// use std::time::Duration;
