@@ -69,7 +69,7 @@ impl Connections {
             }
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::new(Activity::new(rules.rate_window));
         if let Ok(handle) = stream.try_clone() {
             let live = Live {
                 stream: handle,

@@ -43,9 +43,10 @@
 //!   served in place of one that gives way: a connection lingering after its answer, else the
 //!   one idle the longest (kept alive between requests, at any age, as a client must expect;
 //!   a new one silent for a second), else the one receiving a request or sending an answer
-//!   that has lately (over the last few seconds, across its requests) moved bytes that way
-//!   the slowest below the rate rule (a fast start buys time under the rule, not a slot). Only when none may is the new connection
-//!   answered 503 at once and closed.
+//!   that has lately (over the last few seconds, across its requests:
+//!   [`EmulatorBuilder::rate_window`]) moved bytes that way the slowest below the rate rule
+//!   (a fast start buys time under the rule, not a slot). Only when none may is the new
+//!   connection answered 503 at once and closed.
 //! - **Early answers are read.** An answer sent while the client is still sending its body
 //!   (413 over the limit, 401, 400, 404) is followed by a *lingering close* (RFC 9112 §9.6,
 //!   nginx `lingering_close`): the server half-closes, then reads and discards what still
@@ -139,6 +140,10 @@ pub const DEFAULT_MIN_RATE: u64 = 500;
 /// [`EmulatorBuilder::min_rate`] sets another.
 pub const DEFAULT_RATE_GRACE: Duration = Duration::from_secs(20);
 
+/// At the connection cap, how far back a connection's recent rate is measured (over the last
+/// one to two of these) unless [`EmulatorBuilder::rate_window`] sets another.
+pub const DEFAULT_RATE_WINDOW: Duration = Duration::from_secs(2);
+
 /// Which published version of the Files API the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -173,6 +178,7 @@ pub(crate) struct Config {
     min_rate: u64,
     rate_grace: Duration,
     request_timeout: Option<Duration>,
+    rate_window: Duration,
     max_connections: usize,
     request_log_limit: usize,
     storage_dir: Option<PathBuf>,
@@ -186,6 +192,7 @@ impl Config {
             min_rate: self.min_rate,
             grace: self.rate_grace,
             request_timeout: self.request_timeout,
+            rate_window: self.rate_window,
         }
     }
 }
@@ -204,6 +211,7 @@ impl std::fmt::Debug for Config {
             .field("min_rate", &self.min_rate)
             .field("rate_grace", &self.rate_grace)
             .field("request_timeout", &self.request_timeout)
+            .field("rate_window", &self.rate_window)
             .field("max_connections", &self.max_connections)
             .field("request_log_limit", &self.request_log_limit)
             .field("storage_dir", &self.storage_dir)
@@ -226,6 +234,7 @@ impl Default for EmulatorBuilder {
                 min_rate: DEFAULT_MIN_RATE,
                 rate_grace: DEFAULT_RATE_GRACE,
                 request_timeout: None,
+                rate_window: DEFAULT_RATE_WINDOW,
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 request_log_limit: DEFAULT_REQUEST_LOG_LIMIT,
                 storage_dir: None,
@@ -362,11 +371,37 @@ impl EmulatorBuilder {
     /// of one that gives way: one lingering after its answer, else the one idle the longest
     /// (kept alive between requests, at any age; a new one once silent for a second), else
     /// the connection whose request or answer has moved the slowest below the rate rule over
-    /// the last two to four seconds, across its requests; when none may, the new connection is
-    /// answered 503 at once and closed. Slow or idle clients thus never lock well-behaved ones
-    /// out.
+    /// the last one to two rate windows ([`EmulatorBuilder::rate_window`]; two to four seconds
+    /// by default), across its requests; when none may, the new connection is answered 503 at
+    /// once and closed. Slow or idle clients thus never lock well-behaved ones out.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.config.max_connections = n.max(1);
+        self
+    }
+
+    /// How far back a connection's recent rate is measured when every connection is taken
+    /// (default [`DEFAULT_RATE_WINDOW`], 2 s): over the last one to two of these, across its
+    /// requests. A connection receiving a request or sending an answer gives way to a new one
+    /// when it has moved bytes slower than the rate rule ([`EmulatorBuilder::min_rate`]) over
+    /// that span, whatever it sent before: a fast start buys time under the rule, not a slot.
+    ///
+    /// Only the time scale of that judgement changes, not the rule: a shorter window lets a
+    /// connection that slowed down give way sooner (tests of slow clients use it to wait less),
+    /// a longer one judges over a longer past. The rate rule itself, the second a new
+    /// connection keeps before it may give way, and every timeout are unchanged. At least 1 ms.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use openrouter_files_emulator::Emulator;
+    ///
+    /// let quick = Emulator::builder()
+    ///     .max_connections(4)
+    ///     .rate_window(Duration::from_millis(500))
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn rate_window(mut self, window: Duration) -> Self {
+        self.config.rate_window = window.max(Duration::from_millis(1));
         self
     }
 
@@ -598,5 +633,20 @@ impl Drop for Emulator {
         }
         // Now, not when the last serving thread lets go of the store: the process may end first.
         lock(&self.shared.store).close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_window_defaults_to_two_seconds_and_is_at_least_a_millisecond() {
+        let rules = |builder: EmulatorBuilder| builder.config.rules();
+        assert_eq!(rules(Emulator::builder()).rate_window, DEFAULT_RATE_WINDOW);
+        let short = Emulator::builder().rate_window(Duration::from_millis(300));
+        assert_eq!(rules(short).rate_window, Duration::from_millis(300));
+        let zero = Emulator::builder().rate_window(Duration::ZERO);
+        assert_eq!(rules(zero).rate_window, Duration::from_millis(1));
     }
 }

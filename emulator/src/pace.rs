@@ -18,10 +18,15 @@ pub(crate) const SHED_MIN_AGE: Duration = Duration::from_secs(1);
 /// cut in its first moments for what its connection did before.
 const SHED_MIN_STEP: Duration = Duration::from_millis(100);
 
-/// At the cap, a connection is judged by its rate over the last one to two of these, not
-/// since it began: bytes sent fast at the start buy time under the rate rule (an average, as
-/// Apache's), but no right to hold a slot while others wait.
-const RATE_WINDOW_MS: u64 = 2_000;
+/// A rate window in whole milliseconds, at least 1.
+///
+/// At the cap, a connection is judged by its rate over the last one to two rate windows
+/// ([`Rules::rate_window`], by default [`crate::DEFAULT_RATE_WINDOW`]), not since it began:
+/// bytes sent fast at the start buy time under the rate rule (an average, as Apache's), but no
+/// right to hold a slot while others wait.
+fn window_ms(window: Duration) -> u64 {
+    u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1)
+}
 
 /// The limits a request is read under.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +40,8 @@ pub(crate) struct Rules {
     pub(crate) grace: Duration,
     /// The longest a whole request (head and body) may take to arrive, whatever its rate.
     pub(crate) request_timeout: Option<Duration>,
+    /// At the cap, a connection's recent rate is measured over the last one to two of these.
+    pub(crate) rate_window: Duration,
 }
 
 impl Rules {
@@ -80,6 +87,8 @@ pub(crate) enum Phase {
 pub(crate) struct Activity {
     phase: AtomicU8,
     state: Mutex<State>,
+    /// The rate window, in milliseconds (at least 1).
+    window_ms: u64,
 }
 
 /// Which way bytes move on a connection.
@@ -110,29 +119,29 @@ struct Meter {
     total: u64,
     /// When bytes last moved.
     last_ms: u64,
-    /// `(milliseconds, total)` marks, rolled forward at most every [`RATE_WINDOW_MS`]: the
-    /// recent rate is measured from `older`, one to two windows back.
+    /// `(milliseconds, total)` marks, rolled forward at most every rate window: the recent
+    /// rate is measured from `older`, one to two windows back.
     older: (u64, u64),
     newer: (u64, u64),
 }
 
 impl Meter {
-    /// `n` more bytes moved at `now_ms`.
-    fn record(&mut self, now_ms: u64, n: u64) {
+    /// `n` more bytes moved at `now_ms`; the rate window is `window_ms`.
+    fn record(&mut self, now_ms: u64, n: u64, window_ms: u64) {
         let before = self.total;
         if self.started_ms.is_none() {
             self.started_ms = Some(now_ms);
             self.older = (now_ms, 0);
             self.newer = (now_ms, 0);
-        } else if now_ms.saturating_sub(self.last_ms) >= RATE_WINDOW_MS {
+        } else if now_ms.saturating_sub(self.last_ms) >= window_ms {
             // Nothing moved for a window: a mark one window back is exact.
-            let mark = (now_ms - RATE_WINDOW_MS, before);
+            let mark = (now_ms - window_ms, before);
             self.older = mark;
             self.newer = mark;
         }
         self.total = before.saturating_add(n);
         self.last_ms = now_ms;
-        if now_ms.saturating_sub(self.newer.0) >= RATE_WINDOW_MS {
+        if now_ms.saturating_sub(self.newer.0) >= window_ms {
             self.older = self.newer;
             self.newer = (now_ms, self.total);
         }
@@ -145,9 +154,9 @@ impl Meter {
     }
 
     /// Bytes a second since the `older` mark, up to `now_ms`; 0 when nothing has moved for a
-    /// whole window (as when a write has blocked since).
-    fn recent_rate(&self, now_ms: u64) -> u64 {
-        if now_ms.saturating_sub(self.last_ms) >= RATE_WINDOW_MS {
+    /// whole window of `window_ms` (as when a write has blocked since).
+    fn recent_rate(&self, now_ms: u64, window_ms: u64) -> u64 {
+        if now_ms.saturating_sub(self.last_ms) >= window_ms {
             return 0;
         }
         let (at, total) = self.older;
@@ -156,8 +165,9 @@ impl Meter {
     }
 }
 
-impl Default for Activity {
-    fn default() -> Self {
+impl Activity {
+    /// A connection just accepted, busy, whose recent rate is measured over `rate_window`.
+    pub(crate) fn new(rate_window: Duration) -> Activity {
         Activity {
             phase: AtomicU8::new(Phase::Busy as u8),
             state: Mutex::new(State {
@@ -165,11 +175,10 @@ impl Default for Activity {
                 received: Meter::default(),
                 sent: Meter::default(),
             }),
+            window_ms: window_ms(rate_window),
         }
     }
-}
 
-impl Activity {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -190,8 +199,8 @@ impl Activity {
         let now_ms = millis(Instant::now());
         let mut state = self.state();
         match flow {
-            Flow::In => state.received.record(now_ms, n),
-            Flow::Out => state.sent.record(now_ms, n),
+            Flow::In => state.received.record(now_ms, n, self.window_ms),
+            Flow::Out => state.sent.record(now_ms, n, self.window_ms),
         }
     }
 
@@ -228,7 +237,7 @@ impl Activity {
         if rules.min_rate == 0 || age < SHED_MIN_STEP || !meter.old(now_ms) {
             return None;
         }
-        let rate = meter.recent_rate(now_ms);
+        let rate = meter.recent_rate(now_ms, self.window_ms);
         (rate < rules.min_rate).then_some((2, rate))
     }
 }
@@ -260,6 +269,7 @@ mod tests {
         min_rate: 500,
         grace: Duration::from_secs(20),
         request_timeout: None,
+        rate_window: crate::DEFAULT_RATE_WINDOW,
     };
 
     #[test]
@@ -282,10 +292,48 @@ mod tests {
     }
 
     #[test]
+    fn a_fast_start_leaves_the_recent_rate_within_two_windows_of_any_size() {
+        for window in [crate::DEFAULT_RATE_WINDOW.as_millis() as u64, 500, 40] {
+            let mut meter = Meter::default();
+            // A megabyte at once, then a byte every tenth of a window.
+            meter.record(0, 1_000_000, window);
+            let tick = window / 10;
+            let mut now = 0;
+            while now < window + tick {
+                now += tick;
+                meter.record(now, 1, window);
+            }
+            // Within two windows the start still shows...
+            assert!(meter.recent_rate(now, window) > 100_000, "window {window}");
+            while now < 2 * window + 2 * tick {
+                now += tick;
+                meter.record(now, 1, window);
+            }
+            // ...past them only the trickle does: ten bytes a window.
+            let rate = meter.recent_rate(now, window);
+            assert!(
+                rate <= 10_000 / window + 1,
+                "window {window}: {rate} bytes/s"
+            );
+            // Nothing for a whole window: no rate at all.
+            assert_eq!(meter.recent_rate(now + window, window), 0);
+        }
+    }
+
+    #[test]
+    fn the_rate_window_is_two_seconds_by_default_and_never_zero() {
+        assert_eq!(crate::DEFAULT_RATE_WINDOW, Duration::from_secs(2));
+        assert_eq!(Activity::new(crate::DEFAULT_RATE_WINDOW).window_ms, 2_000);
+        assert_eq!(Activity::new(Duration::from_millis(250)).window_ms, 250);
+        assert_eq!(Activity::new(Duration::ZERO).window_ms, 1);
+        assert_eq!(Activity::new(Duration::MAX).window_ms, u64::MAX);
+    }
+
+    #[test]
     fn lingering_then_idle_then_the_slowest_give_way_and_busy_and_new_ones_never() {
         let long_ago = Instant::now();
         let make = |phase, since, bytes| {
-            let activity = Activity::default();
+            let activity = Activity::new(RULES.rate_window);
             activity.moved(Flow::In, bytes);
             activity.begin(phase, since);
             activity

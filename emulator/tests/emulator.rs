@@ -807,30 +807,40 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
             .unwrap(),
     );
     let addr = raw.emulator.addr();
-    // A head at one byte every 300 ms never arrives whole within 1.5 s. The client stops
-    // writing after 1 s, so its writes never race the server's close.
-    let mut stream = connect(addr);
-    let started = Instant::now();
-    for byte in b"GET /api/v1/files HTTP/1.1\r\nHost: x\r\n" {
-        if started.elapsed() > Duration::from_secs(1) || stream.write_all(&[*byte]).is_err() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    assert_eq!(read_status(&mut stream), Some(408));
-    assert!(started.elapsed() >= Duration::from_millis(1400));
-    // A body that stalls longer than the read timeout fails its request.
-    let mut stream = connect(addr);
-    write!(
-        stream,
-        "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n",
-        raw.auth()
-    )
-    .unwrap();
-    assert_eq!(read_status(&mut stream), Some(408));
-    // An idle kept-alive connection is closed.
-    let mut idle = connect(addr);
-    assert_eq!(read_status(&mut idle), None);
+    // The three cases wait on the read timeout each on a connection of its own, at once.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // A head at one byte every 300 ms never arrives whole within 1.5 s. The client
+            // stops writing after 1 s, so its writes never race the server's close.
+            let mut stream = connect(addr);
+            let started = Instant::now();
+            for byte in b"GET /api/v1/files HTTP/1.1\r\nHost: x\r\n" {
+                if started.elapsed() > Duration::from_secs(1) || stream.write_all(&[*byte]).is_err()
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            assert_eq!(read_status(&mut stream), Some(408));
+            assert!(started.elapsed() >= Duration::from_millis(1400));
+        });
+        s.spawn(|| {
+            // A body that stalls longer than the read timeout fails its request.
+            let mut stream = connect(addr);
+            write!(
+                stream,
+                "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n",
+                raw.auth()
+            )
+            .unwrap();
+            assert_eq!(read_status(&mut stream), Some(408));
+        });
+        s.spawn(|| {
+            // An idle kept-alive connection is closed.
+            let mut idle = connect(addr);
+            assert_eq!(read_status(&mut idle), None);
+        });
+    });
 }
 
 #[test]
@@ -1827,8 +1837,18 @@ fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
     const HELD: usize = 300;
     let raw = Raw::new(Emulator::builder().max_connections(CAP).start().unwrap());
     let (addr, port) = (raw.emulator.addr(), raw.emulator.addr().port());
-    let held: Vec<TcpStream> = (0..HELD).map(|_| connect(addr)).collect();
     let deadline = Instant::now() + Duration::from_secs(20);
+    // Opened no faster than the server takes them (at most 64 waiting): a full accept queue
+    // (128) drops the next handshake, whose retry comes a second later.
+    let held: Vec<TcpStream> = (0..HELD)
+        .map(|n| {
+            while raw.emulator.connections_accepted() + 64 < n {
+                assert!(Instant::now() < deadline, "connections were not accepted");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            connect(addr)
+        })
+        .collect();
     while raw.emulator.connections_accepted() < HELD {
         assert!(
             Instant::now() < deadline,
@@ -1837,19 +1857,30 @@ fn connections_held_open_past_the_cap_get_503_and_their_threads_go_with_them() {
         std::thread::sleep(Duration::from_millis(10));
     }
     // Each is answered 503, or closed having given way to a newer one (idle for a second
-    // while all were taken), or served: exactly the cap of them.
-    let (mut refused, mut gave_way, mut served) = (0, 0, 0);
-    for s in &held {
-        s.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
+    // while all were taken), or served: exactly the cap of them. Those that are not served
+    // hear so, all of them, then those served hear nothing for 100 ms more.
+    let (mut refused, mut gave_way) = (0, 0);
+    let mut heard = |s: &TcpStream| {
         let mut buf = [0u8; 12];
         match (&*s).read(&mut buf) {
             Ok(12) if &buf == b"HTTP/1.1 503" => refused += 1,
             Ok(0) => gave_way += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => served += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
             other => panic!("{other:?}"),
         }
+        true
+    };
+    let mut silent: Vec<&TcpStream> = held.iter().collect();
+    for s in &silent {
+        s.set_nonblocking(true).unwrap();
     }
+    while silent.len() > CAP && Instant::now() < deadline {
+        silent.retain(|s| !heard(s));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    silent.retain(|s| !heard(s));
+    let served = silent.len();
     assert_eq!(served, CAP, "{refused} refused, {gave_way} gave way");
     assert_eq!(refused + gave_way, HELD - CAP);
     wait_for_threads(port, CAP + 1, 20);

@@ -4,6 +4,8 @@
 //! symlink at random moments of concurrent uploads. Each is bounded in count and time, and
 //! asserts: nothing lost, nothing left, others keep being served. `EMULATOR_HOSTILE_CASES`
 //! sets the size of a run and `EMULATOR_HOSTILE_SEED` its seed; a failure names its case.
+//! A suite's cases run at once, each on its own server (`EMULATOR_HOSTILE_PARALLEL` of them at
+//! most, 4 by default), since they mostly wait on the server's clocks.
 
 mod common;
 
@@ -13,7 +15,10 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Hold, Rng, connect, hold, raw_agent, read_status, settings, text, upload_head};
+use common::{
+    Hold, PAST_TWO_WINDOWS, PIPELINED_QUERY, RATE_WINDOW, Release, Rng, connect, hold, raw_agent,
+    read_status, run_cases, settings, text, upload_head,
+};
 use openrouter_files_emulator::Emulator;
 use serde_json::Value;
 
@@ -115,7 +120,7 @@ fn trickler(addr: SocketAddr, key: &str, declared: u64, how: Trickle) -> JoinHan
 #[test]
 fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
     let (cases, seed) = settings("trickle", 4);
-    for case in 0..cases {
+    run_cases("trickle", (cases, seed), |_, case| {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
         let cap = rng.range(2, 6) as usize;
         let min_rate = rng.range(400, 4000);
@@ -162,7 +167,7 @@ fn trickled_bodies_at_random_rates_never_lock_out_others_nor_leave_bytes() {
             1,
             "case {case}: stray bytes"
         );
-    }
+    });
 }
 
 /// A random burst at once (from 20 s to 200 s of credit at `min_rate`), then a trickle below
@@ -185,7 +190,7 @@ fn burst_then_trickle(rng: &mut Rng, min_rate: u64) -> Trickle {
 #[test]
 fn trickles_after_a_fast_start_give_way_at_the_cap() {
     let (cases, seed) = settings("burst then trickle", 3);
-    for case in 0..cases {
+    run_cases("burst then trickle", (cases, seed), |_, case| {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
         let cap = rng.range(2, 5) as usize;
         let min_rate = rng.range(400, 4000);
@@ -193,6 +198,7 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
         let server = Emulator::builder()
             .max_connections(cap)
             .min_rate(min_rate, grace)
+            .rate_window(RATE_WINDOW)
             .start()
             .unwrap();
         let trickles: Vec<_> = (0..cap)
@@ -202,7 +208,7 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
             })
             .collect();
         // Past two rate windows: what recent reads show is the trickle alone.
-        std::thread::sleep(Duration::from_millis(5000));
+        std::thread::sleep(PAST_TWO_WINDOWS);
         let (status, answer) = upload(&server, "good.txt", &text(rng.range(1, 50_000) as usize));
         assert_eq!(status, 200, "case {case} (seed {seed}): {answer}");
         let files = listed(&server);
@@ -215,7 +221,7 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
                 "case {case} (seed {seed}): a trickle got {answered:?}"
             );
         }
-    }
+    });
 }
 
 /// Connections held at the cap by hostile clients of random kinds (bursts then trickles,
@@ -225,14 +231,16 @@ fn trickles_after_a_fast_start_give_way_at_the_cap() {
 #[test]
 fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
     let (cases, seed) = settings("holders", 3);
-    for case in 0..cases {
+    run_cases("holders", (cases, seed), |_, case| {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x94D0_49BB_1331_11EB));
         let cap = rng.range(2, 5) as usize;
         let min_rate = rng.range(400, 4000);
         let mut builder = Emulator::builder()
             .max_connections(cap)
             .min_rate(min_rate, Duration::from_millis(rng.range(500, 2000)))
-            .write_timeout(Duration::from_secs(60));
+            .rate_window(RATE_WINDOW)
+            .write_timeout(Duration::from_secs(60))
+            .request_log_limit(1 << 20);
         for n in 0..50 {
             builder = builder.seed_file(&format!("seeded-with-a-long-name-{n:04}.txt"), vec![b'x']);
         }
@@ -245,6 +253,7 @@ fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
             )
             .unwrap();
         let until = Instant::now() + Duration::from_secs(8);
+        let release = Release::default();
         let mut kinds = Vec::new();
         let holders: Vec<_> = (0..cap)
             .map(|_| {
@@ -271,11 +280,20 @@ fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
                         after: Duration::ZERO,
                     },
                 };
-                hold(server.addr(), server.api_key(), how, until)
+                hold(server.addr(), server.api_key(), how, until, &release)
             })
             .collect();
-        // Past two rate windows: what recent bytes show is the holding alone.
-        std::thread::sleep(Duration::from_millis(5000));
+        let started = Instant::now();
+        // Past two rate windows: what recent bytes show is the holding alone. Pipelined
+        // answers stall first, however long a loaded machine takes to fill the buffers of a
+        // client that reads nothing: none for two windows.
+        let pipelined = || {
+            let log = server.requests();
+            log.iter()
+                .filter(|r| r.query.as_deref() == Some(PIPELINED_QUERY))
+                .count()
+        };
+        common::wait_for_quiet(pipelined, started, PAST_TWO_WINDOWS, 2 * RATE_WINDOW);
         let (status, answer) = upload(&server, "good.txt", &text(rng.range(1, 50_000) as usize));
         assert_eq!(
             status, 200,
@@ -283,6 +301,7 @@ fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
         );
         drop(server);
         let ended = Instant::now();
+        release.now();
         for h in holders {
             h.join().unwrap();
         }
@@ -290,19 +309,23 @@ fn hostile_holders_of_random_kinds_never_lock_out_a_well_behaved_client() {
             ended.elapsed() < Duration::from_secs(20),
             "case {case} (seed {seed}): holders outlived their bound"
         );
-    }
+    });
 }
 
 /// Early answers (413 over the limit, declared or found while reading; 401; 400 for a body
 /// that is not a form; 404) with a random amount of body still to come, sent after a random
 /// pause, in random pieces, with a length or chunked: the client sends it all and reads its
-/// answer, the server stays up, and no temporary file is left.
+/// answer, the server stays up, and no temporary file is left. The cases run in lanes, each
+/// lane's cases one after the other on a server of its own, so a server meets several.
 #[test]
 fn early_errors_with_random_remaining_bodies_reach_the_client() {
     let (cases, seed) = settings("early errors", 24);
-    let server = Emulator::builder().upload_limit(1000).start().unwrap();
-    let key = server.api_key().to_string();
-    for case in 0..cases {
+    let servers: Vec<Emulator> = (0..common::lanes(cases))
+        .map(|_| Emulator::builder().upload_limit(1000).start().unwrap())
+        .collect();
+    run_cases("early errors", (cases, seed), |lane, case| {
+        let server = &servers[lane];
+        let key = server.api_key().to_string();
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let size = rng.range(1, 4_000_000) as usize;
         let chunked = rng.chance(30);
@@ -362,8 +385,10 @@ fn early_errors_with_random_remaining_bodies_reach_the_client() {
             0,
             "{what}: a file was left"
         );
+    });
+    for server in &servers {
+        assert!(listed(server).is_empty());
     }
-    assert!(listed(&server).is_empty());
 }
 
 /// Concurrent uploads while the storage directory is swapped for a symlink to a folder of
@@ -375,7 +400,7 @@ fn early_errors_with_random_remaining_bodies_reach_the_client() {
 fn storage_swapped_for_a_symlink_at_random_moments_is_never_written_through() {
     use std::os::unix::fs::symlink;
     let (cases, seed) = settings("storage races", 6);
-    for case in 0..cases {
+    run_cases("storage races", (cases, seed), |_, case| {
         let mut rng = Rng(seed ^ (case as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
         let parent = common::temp_dir("race");
         let victims = common::temp_dir("race-victims");
@@ -447,5 +472,5 @@ fn storage_swapped_for_a_symlink_at_random_moments_is_never_written_through() {
         } else {
             assert_eq!(entries(&moved), 0, "{what}: uploads left behind");
         }
-    }
+    });
 }

@@ -9,7 +9,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Hold, connect, hold, raw_agent, read_status, text, upload_head};
+use common::{
+    Hold, PAST_TWO_WINDOWS, RATE_WINDOW, Release, connect, hold, raw_agent, read_status, text,
+    upload_head,
+};
 use openrouter_files_emulator::{DEFAULT_WORKSPACE, Emulator};
 
 /// A well-behaved client's `GET /files`: its status.
@@ -59,6 +62,7 @@ fn a_fast_start_buys_no_right_to_hold_a_slot_at_the_cap() {
     let server = Emulator::builder()
         .max_connections(3)
         .min_rate(1000, Duration::from_secs(1))
+        .rate_window(RATE_WINDOW)
         .start()
         .unwrap();
     let holders: Vec<_> = (0..3)
@@ -73,7 +77,7 @@ fn a_fast_start_buys_no_right_to_hold_a_slot_at_the_cap() {
         })
         .collect();
     // Long enough for the trickle to be all that recent reads show.
-    std::thread::sleep(Duration::from_secs(7));
+    std::thread::sleep(PAST_TWO_WINDOWS);
     assert_eq!(
         list_status(&server),
         200,
@@ -108,6 +112,7 @@ fn downloads_never_read_do_not_lock_out_a_well_behaved_client() {
     let server = Emulator::builder()
         .max_connections(2)
         .min_rate(1000, Duration::from_secs(1))
+        .rate_window(RATE_WINDOW)
         .write_timeout(Duration::from_secs(60))
         .start()
         .unwrap();
@@ -117,7 +122,8 @@ fn downloads_never_read_do_not_lock_out_a_well_behaved_client() {
     let stalled: Vec<_> = (0..2)
         .map(|_| never_read(server.addr(), server.api_key(), &id))
         .collect();
-    std::thread::sleep(Duration::from_secs(4));
+    // Long enough for the stalled answers to be all that recent writes show.
+    std::thread::sleep(PAST_TWO_WINDOWS);
     let started = Instant::now();
     assert_eq!(
         list_status(&server),
@@ -194,6 +200,7 @@ fn pipelined_answers_never_read_do_not_lock_out_a_well_behaved_client() {
     let mut builder = Emulator::builder()
         .max_connections(2)
         .min_rate(1000, Duration::from_secs(1))
+        .rate_window(RATE_WINDOW)
         .write_timeout(Duration::from_secs(60));
     for n in 0..50 {
         builder = builder.seed_file(
@@ -219,7 +226,16 @@ fn pipelined_answers_never_read_do_not_lock_out_a_well_behaved_client() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(4));
+    let started = Instant::now();
+    // Past two rate windows, and two since the answers stalled, however long a loaded machine
+    // takes to fill the buffers of clients that read nothing: the stall is all recent writes
+    // show.
+    common::wait_for_quiet(
+        || server.requests_served() as usize,
+        started,
+        PAST_TWO_WINDOWS,
+        2 * RATE_WINDOW,
+    );
     assert_eq!(
         list_status(&server),
         200,
@@ -252,19 +268,37 @@ fn the_longest_durations_mean_no_limit_and_never_panic() {
     assert_eq!(read_status(&mut stream), Some(400));
 }
 
-/// Four keep-alive clients of `server` holding connections as [`Hold::KeepAlive`] says.
+/// Four keep-alive clients of `server` holding connections as [`Hold::KeepAlive`] says, until
+/// `release` is given or `for_at_most` has passed.
 fn keep_alive_holders(
     server: &Emulator,
     split: usize,
     mid: Duration,
     after: Duration,
     for_at_most: Duration,
+    release: &Release,
 ) -> Vec<JoinHandle<()>> {
     let until = Instant::now() + for_at_most;
     let how = Hold::KeepAlive { split, mid, after };
     (0..4)
-        .map(|_| hold(server.addr(), server.api_key(), how.clone(), until))
+        .map(|_| hold(server.addr(), server.api_key(), how.clone(), until, release))
         .collect()
+}
+
+/// Waits (at most 20 s) until the four holders of `server`, its only clients so far, hold
+/// every slot and have been answered four times in all: the one answered last has its answer,
+/// and since its first request its connection is a kept-alive one.
+fn wait_for_four_holders_answered(server: &Emulator) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.connections_accepted() < 4 || server.requests_served() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the holders never got going: {} connections, {} answers",
+            server.connections_accepted(),
+            server.requests_served()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Keep-alive clients that send a request every 0.9 s were never "a second into" their
@@ -276,19 +310,24 @@ fn keep_alive_holders(
 fn keep_alive_clients_idle_under_a_second_give_way_at_the_cap() {
     let server = Emulator::builder().max_connections(4).start().unwrap();
     let (whole, no_pause) = (usize::MAX, Duration::ZERO);
+    let release = Release::default();
     let holders = keep_alive_holders(
         &server,
         whole,
         no_pause,
         Duration::from_millis(900),
         Duration::from_secs(6),
+        &release,
     );
-    std::thread::sleep(Duration::from_secs(2));
+    wait_for_four_holders_answered(&server);
+    // A third into the 0.9 s the holder answered last idles: kept alive, under a second idle.
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         list_status(&server),
         200,
         "keep-alive clients idle just under a second locked a new client out"
     );
+    release.now();
     for h in holders {
         h.join().unwrap();
     }
@@ -301,19 +340,26 @@ fn keep_alive_clients_idle_under_a_second_give_way_at_the_cap() {
 #[test]
 fn heads_split_under_a_second_apart_give_way_at_the_cap() {
     let server = Emulator::builder().max_connections(4).start().unwrap();
+    let release = Release::default();
     let holders = keep_alive_holders(
         &server,
         10,
         Duration::from_millis(800),
         Duration::ZERO,
         Duration::from_secs(7),
+        &release,
     );
-    std::thread::sleep(Duration::from_secs(4));
+    wait_for_four_holders_answered(&server);
+    // The holder answered last sent its first bytes over 0.8 s ago and is starting its next
+    // request: 0.45 s on, it is over a second into its bytes, mid-way through the 0.8 s its
+    // split head takes, never a second into this request.
+    std::thread::sleep(Duration::from_millis(450));
     assert_eq!(
         list_status(&server),
         200,
         "heads split under a second apart locked a new client out"
     );
+    release.now();
     for h in holders {
         h.join().unwrap();
     }

@@ -17,15 +17,18 @@ pub fn text(n: usize) -> Vec<u8> {
 
 /// A fresh temporary directory for one test, removed with what it holds when dropped.
 pub fn temp_dir(name: &str) -> TestDir {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
+    // The count keeps names apart when cases running at once make them in the same instant.
+    let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
-        "openrouter-files-emulator-test-{}-{name}-{nanos}",
+        "openrouter-files-emulator-test-{}-{name}-{nanos}-{made}",
         std::process::id()
     ));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir(&dir).unwrap();
     TestDir(dir)
 }
 
@@ -95,6 +98,70 @@ pub fn settings(suite: &str, default: usize) -> (usize, u64) {
     (cases, seed)
 }
 
+/// How many cases of a generated suite run at once (`EMULATOR_HOSTILE_PARALLEL`, else 4):
+/// each opens a server, threads and sockets of its own, so a large `EMULATOR_HOSTILE_CASES`
+/// runs in lanes of this many rather than all at once.
+pub fn parallel() -> usize {
+    std::env::var("EMULATOR_HOSTILE_PARALLEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4)
+        .max(1)
+}
+
+/// How many lanes [`run_cases`] runs `cases` cases in.
+pub fn lanes(cases: usize) -> usize {
+    parallel().min(cases.max(1))
+}
+
+/// Runs the cases `0..cases` of the generated suite `suite` in lanes ([`parallel`] of them at
+/// most), each lane on its own thread running its cases (`lane`, `lane + lanes`, ...)
+/// one after the other as `case(lane, case)`; so a suite whose cases mostly wait takes about
+/// the time of its slowest lane. Every case runs even when one fails; then the test fails
+/// naming each failed case, its message and the seed.
+pub fn run_cases(suite: &str, (cases, seed): (usize, u64), case: impl Fn(usize, usize) + Sync) {
+    let lanes = lanes(cases);
+    let failed: Vec<(usize, String)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..lanes)
+            .map(|lane| {
+                let case = &case;
+                scope.spawn(move || {
+                    let mut failed = Vec::new();
+                    for n in (lane..cases).step_by(lanes) {
+                        let run = std::panic::AssertUnwindSafe(|| case(lane, n));
+                        if let Err(panic) = std::panic::catch_unwind(run) {
+                            let message = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "a panic without a message".to_string());
+                            failed.push((n, message));
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a lane of cases"))
+            .collect()
+    });
+    if !failed.is_empty() {
+        let mut failed = failed;
+        failed.sort_by_key(|(n, _)| *n);
+        let list: Vec<String> = failed
+            .iter()
+            .map(|(n, message)| format!("case {n}: {message}"))
+            .collect();
+        panic!(
+            "{suite}: {} of {cases} cases failed (EMULATOR_HOSTILE_SEED={seed}):\n{}",
+            failed.len(),
+            list.join("\n")
+        );
+    }
+}
+
 /// A connection to `addr` whose reads give up after 15 s.
 pub fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
     let stream = std::net::TcpStream::connect(addr).unwrap();
@@ -129,6 +196,44 @@ pub fn upload_head(key: &str, len: u64) -> String {
     )
 }
 
+/// The rate window ([`openrouter_files_emulator::EmulatorBuilder::rate_window`]) of the servers
+/// whose cap is held by clients that slowed down: a quarter of the default, so what recent
+/// bytes show is the slowing alone after a second, not four. The rule they are judged by is
+/// the same; only its time scale is shorter.
+pub const RATE_WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Past two [`RATE_WINDOW`]s, with 1.5 s to spare (more than the generated suites had when
+/// the windows took 4 s of a 5 s wait) for threads to start and bursts to be read on a loaded
+/// machine: what recent bytes show is then what the clients do now.
+pub const PAST_TWO_WINDOWS: std::time::Duration =
+    std::time::Duration::from_millis(2 * RATE_WINDOW.as_millis() as u64 + 1500);
+
+/// Waits until `at_least` has passed since `since` and `count()` has stayed the same for
+/// `quiet` (failing after a minute): the answers it counts have stalled, however long a
+/// loaded machine took to fill the socket buffers of clients that read nothing.
+pub fn wait_for_quiet(
+    count: impl Fn() -> usize,
+    since: std::time::Instant,
+    at_least: std::time::Duration,
+    quiet: std::time::Duration,
+) {
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut last, mut changed) = (count(), Instant::now());
+    while since.elapsed() < at_least || changed.elapsed() < quiet {
+        assert!(Instant::now() < deadline, "answers never stalled: {last}");
+        std::thread::sleep(Duration::from_millis(20));
+        let now = count();
+        if now != last {
+            (last, changed) = (now, Instant::now());
+        }
+    }
+}
+
+/// The query of the listings a [`Hold::Pipelined`] client asks for, so the log tells its
+/// answers from others'.
+pub const PIPELINED_QUERY: &str = "limit=999";
+
 /// How a hostile client holds a connection to the emulator.
 #[derive(Debug, Clone)]
 pub enum Hold {
@@ -141,17 +246,34 @@ pub enum Hold {
     },
     /// A download of the file `id` (large) whose answer is never read.
     NeverRead { id: String },
-    /// `n` pipelined listings whose answers are never read.
+    /// `n` pipelined listings (of [`PIPELINED_QUERY`]) whose answers are never read.
     Pipelined { n: usize },
 }
 
-/// A client of `addr` that holds a connection as `how` says until `until` or until the
-/// server closes it; its thread ends by then (every write gives up after a second).
+/// Lets the clients of [`hold`] go before their deadline, once a test has seen what it needed.
+#[derive(Debug, Clone, Default)]
+pub struct Release(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Release {
+    /// Every holder given this lets go of its connection within about a second.
+    pub fn now(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn given(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A client of `addr` that holds a connection as `how` says until `until`, until `release`
+/// is given, or until the server closes it; its thread ends by then (every write gives up
+/// after a second).
 pub fn hold(
     addr: std::net::SocketAddr,
     key: &str,
     how: Hold,
     until: std::time::Instant,
+    release: &Release,
 ) -> std::thread::JoinHandle<()> {
     use std::io::{Read, Write};
     use std::time::{Duration, Instant};
@@ -159,13 +281,15 @@ pub fn hold(
         "GET /api/v1/files?limit=1000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n"
     );
     let key = key.to_string();
+    let release = release.clone();
     std::thread::spawn(move || {
+        let holding = || Instant::now() < until && !release.given();
         let mut stream = connect(addr);
         stream
             .set_write_timeout(Some(Duration::from_secs(1)))
             .unwrap();
         let wait_out = |stream: std::net::TcpStream| {
-            while Instant::now() < until {
+            while holding() {
                 std::thread::sleep(Duration::from_millis(50));
             }
             drop(stream);
@@ -173,7 +297,7 @@ pub fn hold(
         match how {
             Hold::KeepAlive { split, mid, after } => {
                 let (first, second) = listing.split_at(split.min(listing.len()));
-                while Instant::now() < until {
+                while holding() {
                     let sent = stream.write_all(first.as_bytes()).is_ok() && {
                         std::thread::sleep(mid);
                         stream.write_all(second.as_bytes()).is_ok()
@@ -194,9 +318,10 @@ pub fn hold(
                 wait_out(stream);
             }
             Hold::Pipelined { n } => {
+                let listing = listing.replace("limit=1000", PIPELINED_QUERY);
                 let many = listing.repeat(n);
                 let mut rest = many.as_bytes();
-                while !rest.is_empty() && Instant::now() < until {
+                while !rest.is_empty() && holding() {
                     match stream.write(rest) {
                         Ok(0) => break,
                         Ok(k) => rest = &rest[k..],
