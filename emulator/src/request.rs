@@ -389,6 +389,9 @@ impl<'a> Body<'a> {
         if self.continue_pending {
             return false; // The client has not sent it and waits.
         }
+        if self.conn.ended {
+            return false; // A read failed or timed out: another would only wait again.
+        }
         if matches!(self.framing, Framing::Length(_)) && self.left > DRAIN_LIMIT {
             return false;
         }

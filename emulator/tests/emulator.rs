@@ -825,8 +825,11 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
             assert!(started.elapsed() >= Duration::from_millis(1400));
         });
         s.spawn(|| {
-            // A body that stalls longer than the read timeout fails its request.
+            // A body that stalls longer than the read timeout fails its request, once that
+            // timeout has passed (before, the 408 waited for a second timeout on a read made
+            // to drain the rest of the body).
             let mut stream = connect(addr);
+            let started = Instant::now();
             write!(
                 stream,
                 "POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n",
@@ -834,6 +837,11 @@ fn a_head_or_body_that_trickles_past_the_read_timeout_gets_408() {
             )
             .unwrap();
             assert_eq!(read_status(&mut stream), Some(408));
+            let took = started.elapsed();
+            assert!(
+                (Duration::from_millis(1400)..Duration::from_millis(2700)).contains(&took),
+                "a 1.5 s read timeout answered in {took:?}"
+            );
         });
         s.spawn(|| {
             // An idle kept-alive connection is closed.
