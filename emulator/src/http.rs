@@ -268,10 +268,7 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> Next {
         }
     };
     let target = origin_form(&head.target);
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (target, None),
-    };
+    let (path, query) = path_and_query(target);
     let expects_continue = head
         .header("Expect")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
@@ -311,21 +308,44 @@ fn serve_one(shared: &Shared, conn: &mut Inbound, head: &Head) -> Next {
     }
     // The entry is logged just before the answer is written, so a client that has its answer
     // always finds its request in the log.
-    shared.journal.record(LoggedRequest {
+    let answer_bytes = if delivery.body {
+        response_bytes(&answer)
+    } else {
+        0
+    };
+    shared
+        .journal
+        .record(logged(head, target, &answer, request_bytes, answer_bytes));
+    match write_answer(conn, answer, delivery) {
+        Ok(()) => after,
+        Err(_) => Next::Close,
+    }
+}
+
+/// A request target's path and query (without its `?`).
+fn path_and_query(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    }
+}
+
+/// The request log's entry for a request to `target` and its answer.
+fn logged(
+    head: &Head,
+    target: &str,
+    answer: &Answer,
+    request_bytes: u64,
+    response_bytes: u64,
+) -> LoggedRequest {
+    let (path, query) = path_and_query(target);
+    LoggedRequest {
         method: head.method.clone(),
         path: path.to_string(),
         query: query.map(str::to_string),
         status: answer.status(),
         request_bytes,
-        response_bytes: if delivery.body {
-            response_bytes(&answer)
-        } else {
-            0
-        },
-    });
-    match write_answer(conn, answer, delivery) {
-        Ok(()) => after,
-        Err(_) => Next::Close,
+        response_bytes,
     }
 }
 

@@ -112,48 +112,17 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         .unwrap_or("");
     let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     let route = route(request.method, &segments);
-    let mut truncate = None;
-    let mut after = None;
     // Taken in its own statement: the lock must be released before a delay sleeps.
     let fault = lock(&shared.faults).next(route);
-    match fault {
-        Some(Fault::Status {
-            status,
-            mut headers,
-            body,
-        }) => {
-            let body = body.unwrap_or_else(|| error(status, standard_message(status)).to_string());
-            headers.push(("Content-Type".into(), "application/json".into()));
-            return Answer::Raw(status, headers, body.into_bytes());
-        }
-        Some(Fault::Delay(delay)) => std::thread::sleep(delay),
-        Some(Fault::DropConnection) => return Answer::Drop,
-        Some(Fault::TruncateDownload { after_bytes }) => truncate = Some(after_bytes),
-        Some(fault @ (Fault::DropAfterRunning | Fault::StatusAfterRunning(_))) => {
-            after = Some(fault);
-        }
-        None => {}
-    }
-    match request.header("Authorization") {
-        None => return Answer::error(401, "Missing Authentication header"),
-        Some(given) if given.strip_prefix("Bearer ") != Some(shared.config.api_key.as_str()) => {
-            return Answer::error(401, "Invalid API key");
-        }
-        Some(_) => {}
+    let (truncate, after) = match before_running(fault) {
+        Ok(kept) => kept,
+        Err(answer) => return answer,
+    };
+    if let Some(refused) = unauthorized(shared, request) {
+        return refused;
     }
     let Some(route) = route else {
-        let allow = match segments.as_slice() {
-            ["files"] => "GET, HEAD, POST",
-            ["files", _] => "GET, HEAD, DELETE",
-            ["files", _, "content"] => "GET, HEAD",
-            _ => return Answer::error(404, "Resource not found"),
-        };
-        let body = error(405, "Method not allowed").to_string().into_bytes();
-        let headers = vec![
-            ("Allow".to_string(), allow.to_string()),
-            ("Content-Type".to_string(), "application/json".to_string()),
-        ];
-        return Answer::Raw(405, headers, body);
+        return unrouted(&segments);
     };
     let params = parse_query(request.query.unwrap_or(""));
     let scope = match scope(shared.config.version, &params) {
@@ -175,6 +144,60 @@ pub(crate) fn answer(shared: &Shared, request: &mut Request<'_>) -> Answer {
         Some(Fault::StatusAfterRunning(status)) => Answer::error(status, standard_message(status)),
         _ => answer,
     }
+}
+
+/// What a fault does before the request runs: an answer in its place (`Err`), a delay (slept
+/// here), or what it leaves for later: the bytes a download is cut after, and a fault that acts
+/// once the request has run.
+fn before_running(fault: Option<Fault>) -> Result<(Option<u64>, Option<Fault>), Answer> {
+    match fault {
+        Some(Fault::Status {
+            status,
+            mut headers,
+            body,
+        }) => {
+            let body = body.unwrap_or_else(|| error(status, standard_message(status)).to_string());
+            headers.push(("Content-Type".into(), "application/json".into()));
+            Err(Answer::Raw(status, headers, body.into_bytes()))
+        }
+        Some(Fault::Delay(delay)) => {
+            std::thread::sleep(delay);
+            Ok((None, None))
+        }
+        Some(Fault::DropConnection) => Err(Answer::Drop),
+        Some(Fault::TruncateDownload { after_bytes }) => Ok((Some(after_bytes), None)),
+        Some(fault @ (Fault::DropAfterRunning | Fault::StatusAfterRunning(_))) => {
+            Ok((None, Some(fault)))
+        }
+        None => Ok((None, None)),
+    }
+}
+
+/// The 401 for a request without the emulator's key, if it is one.
+fn unauthorized(shared: &Shared, request: &Request<'_>) -> Option<Answer> {
+    match request.header("Authorization") {
+        None => Some(Answer::error(401, "Missing Authentication header")),
+        Some(given) if given.strip_prefix("Bearer ") != Some(shared.config.api_key.as_str()) => {
+            Some(Answer::error(401, "Invalid API key"))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The answer for a path no route takes: 405 with `Allow` for a known path, else 404.
+fn unrouted(segments: &[&str]) -> Answer {
+    let allow = match segments {
+        ["files"] => "GET, HEAD, POST",
+        ["files", _] => "GET, HEAD, DELETE",
+        ["files", _, "content"] => "GET, HEAD",
+        _ => return Answer::error(404, "Resource not found"),
+    };
+    let body = error(405, "Method not allowed").to_string().into_bytes();
+    let headers = vec![
+        ("Allow".to_string(), allow.to_string()),
+        ("Content-Type".to_string(), "application/json".to_string()),
+    ];
+    Answer::Raw(405, headers, body)
 }
 
 /// Runs one operation of the API and answers it.
