@@ -496,7 +496,6 @@ fn a_malformed_http_proxy_does_not_stop_an_https_client() {
 #[test]
 fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
     use connect_proxy::{Answer, connect_proxy};
-    let dir = tempfile::tempdir().unwrap();
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], usize);
     let cases: [Case; 12] = [
         (&[("NO_PROXY", "127.0.0.1")], &["--proxy", "PROXY"], 0),
@@ -544,21 +543,27 @@ fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
             0,
         ),
     ];
-    for (vars, args, through) in cases {
-        let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
-        let proxy = format!("http://127.0.0.1:{port}");
-        let out = info_over_tls(&dir, |cmd, ca| {
-            cmd.arg("--ca-cert").arg(ca);
-            for (var, value) in vars {
-                cmd.env(var, value.replace("PROXY", &proxy));
-            }
-            cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
-        });
-        let name = format!("{vars:?} {args:?}");
-        assert!(retrieved(&out), "{name}: {out:?}");
-        let crossed = crossed.lock().unwrap();
-        assert_eq!(crossed.heads.len(), through, "{name}: {:?}", crossed.heads);
-    }
+    // At once, each case with its own proxy, server and CA file: they only wait.
+    std::thread::scope(|scope| {
+        for (vars, args, through) in cases {
+            scope.spawn(move || {
+                let dir = tempfile::tempdir().unwrap();
+                let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
+                let proxy = format!("http://127.0.0.1:{port}");
+                let out = info_over_tls(&dir, |cmd, ca| {
+                    cmd.arg("--ca-cert").arg(ca);
+                    for (var, value) in vars {
+                        cmd.env(var, value.replace("PROXY", &proxy));
+                    }
+                    cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
+                });
+                let name = format!("{vars:?} {args:?}");
+                assert!(retrieved(&out), "{name}: {out:?}");
+                let crossed = crossed.lock().unwrap();
+                assert_eq!(crossed.heads.len(), through, "{name}: {:?}", crossed.heads);
+            });
+        }
+    });
 }
 
 /// `--noproxy` after the command replaces the one before it, as the other options do; the
