@@ -16,7 +16,7 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::model::{FileDeleted, FileMetadata, Provider};
 use crate::observe::{Observer, SharedObserver};
-use crate::proxy::{Proxies, ProxyChoice};
+use crate::proxy::{Bypass, Proxies, ProxyChoice};
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{Call, Replay, Transport, read_checked_answer};
@@ -383,6 +383,7 @@ pub struct FilesClientBuilder {
     root_certificates: Vec<Vec<u8>>,
     tls_roots: TlsRoots,
     proxy: ProxyChoice,
+    proxy_bypass: Option<Vec<Bypass>>,
     observer: Option<SharedObserver>,
     max_idle_connections: usize,
     options: Options,
@@ -394,6 +395,7 @@ impl fmt::Debug for FilesClientBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("base_url", &hide_userinfo(&self.base_url))
             .field("proxy", &self.proxy)
+            .field("proxy_bypass", &self.proxy_bypass)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
@@ -411,6 +413,7 @@ impl Default for FilesClientBuilder {
             root_certificates: Vec::new(),
             tls_roots: TlsRoots::Default,
             proxy: ProxyChoice::Environment,
+            proxy_bypass: None,
             observer: None,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             options: Options {
@@ -600,7 +603,8 @@ impl FilesClientBuilder {
     /// `HTTPS_PROXY` for https URLs, `http_proxy` (lower case only) for http URLs, else
     /// `all_proxy` or `ALL_PROXY`, and `no_proxy` or `NO_PROXY` for the hosts reached
     /// directly (`*`; a name with its subdomains, `.example.com` alike; an address; a
-    /// `10.0.0.0/8` network). A proxy set here ignores the environment, `NO_PROXY` included.
+    /// `10.0.0.0/8` network). A proxy set here ignores the environment, `NO_PROXY` included:
+    /// name the hosts to reach directly with [`proxy_bypass`](Self::proxy_bypass).
     /// A proxy that refuses the tunnel (407, 502, …) is [`Error::Proxy`], naming the proxy.
     ///
     /// ```
@@ -613,6 +617,39 @@ impl FilesClientBuilder {
     /// ```
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// The hosts reached directly although a proxy is set, by [`proxy`](Self::proxy) or by
+    /// the environment: `list` in the syntax of `NO_PROXY`, and read by the same rules. Entries
+    /// are separated by commas or spaces: `*` for every host; a name for itself and its
+    /// subdomains (`example.com` and `.example.com` both cover `api.example.com`; a `:port`
+    /// after it is ignored); an IP address, IPv6 with or without brackets; a CIDR network such
+    /// as `10.0.0.0/8`. An entry that cannot be a name, an address or a network
+    /// (`10.0.0.0/33`, `host/8`, anything with an `@`) is ignored, as curl never matches it,
+    /// and the others still apply. The list is shown by `Debug`, as applied.
+    ///
+    /// The list replaces the environment's `no_proxy` or `NO_PROXY` for this client, as
+    /// `curl --noproxy LIST` does (an empty list: every host goes through the proxy). Without
+    /// it, a proxy set by [`proxy`](Self::proxy) serves every host: a library does not read
+    /// the environment behind an explicit setting. reqwest is alike: a proxy set in code has
+    /// no bypass list unless the application gives it one (`Proxy::no_proxy`, with
+    /// `NoProxy::from_env()` for the environment's). An application that wants curl's `-x`,
+    /// which honours `NO_PROXY`, passes the variable's value here, as the CLI's `--proxy`
+    /// does. With [`no_proxy`](Self::no_proxy), no request goes through a proxy anyway.
+    ///
+    /// ```
+    /// let client = openrouter_files::FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .proxy("http://proxy.corp.example:3128")
+    ///     .proxy_bypass("localhost, .corp.example, 10.0.0.0/8, [::1]")
+    ///     .build()?;
+    /// // The proxy serves openrouter.ai; localhost, *.corp.example and 10.x.x.x are direct.
+    /// assert!(format!("{client:?}").contains("[localhost, corp.example, 10.0.0.0/8, ::1]"));
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn proxy_bypass(mut self, list: impl Into<String>) -> Self {
+        self.proxy_bypass = Some(crate::proxy::parse_bypass(&list.into()));
         self
     }
 
@@ -666,7 +703,7 @@ impl FilesClientBuilder {
             .base_url
             .get(..8)
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        let proxies = Proxies::new(&self.proxy, https_base)?;
+        let proxies = Proxies::new(&self.proxy, self.proxy_bypass.as_deref(), https_base)?;
         let config = tls::configure(
             self.agent_config(),
             self.tls_roots,

@@ -14,7 +14,15 @@
 //!   for every host; a name matches itself and its subdomains (`example.com` and
 //!   `.example.com` both match `example.com` and `api.example.com`); an IP address matches
 //!   itself, and `10.0.0.0/8` (CIDR) every address in it; IPv6 with or without brackets (a
-//!   port after a bracketed one, `[::1]:8443`, is ignored, as after a name).
+//!   port after a bracketed one, `[::1]:8443`, is ignored, as after a name). An entry that
+//!   cannot be a name, an address or a network (`10.0.0.0/33`, `host/8`, `user:pw@host`) is
+//!   ignored, as curl never matches it; the others still apply.
+//!
+//! The builder's bypass list ([`FilesClientBuilder::proxy_bypass`]) is read by the same parser
+//! and replaces the environment's `no_proxy` for every proxy, as curl's `--noproxy` does; a
+//! proxy set on the builder without one reaches every host through the proxy.
+//!
+//! [`FilesClientBuilder::proxy_bypass`]: crate::FilesClientBuilder::proxy_bypass
 
 use std::fmt;
 use std::net::IpAddr;
@@ -71,25 +79,43 @@ pub(crate) struct Proxies {
 
 impl Proxies {
     /// The proxies `choice` names, reading the process environment for
-    /// [`ProxyChoice::Environment`]. Fails with [`Error::Config`] on a proxy URL that is not
-    /// one (naming the variable or the setting, never its credentials). An `https_only`
-    /// client (its base URL is https; it never follows a redirect to http) reads no variable
-    /// for http URLs, as curl reads none for an https one.
-    pub(crate) fn new(choice: &ProxyChoice, https_only: bool) -> Result<Proxies> {
-        match choice {
-            ProxyChoice::Off => Ok(Proxies::default()),
+    /// [`ProxyChoice::Environment`], with the hosts of `bypass` reached directly: a list set on
+    /// the builder, which replaces the environment's `no_proxy` (`None`: the environment's
+    /// for its proxies, none for a proxy set on the builder). Fails with [`Error::Config`] on
+    /// a proxy URL that is not one (naming the variable or the setting, never its
+    /// credentials). An `https_only` client (its base URL is https; it never follows a
+    /// redirect to http) reads no variable for http URLs, as curl reads none for an https one.
+    pub(crate) fn new(
+        choice: &ProxyChoice,
+        bypass: Option<&[Bypass]>,
+        https_only: bool,
+    ) -> Result<Proxies> {
+        Proxies::with_vars(choice, bypass, https_only, |name| std::env::var(name).ok())
+    }
+
+    /// [`Proxies::new`] with `var` reading the environment.
+    fn with_vars(
+        choice: &ProxyChoice,
+        bypass: Option<&[Bypass]>,
+        https_only: bool,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Proxies> {
+        let mut proxies = match choice {
+            ProxyChoice::Off => return Ok(Proxies::default()),
             ProxyChoice::Url(url) => {
                 let route = route(url, "the proxy")?;
-                Ok(Proxies {
+                Proxies {
                     http: Some(route.clone()),
                     https: Some(route),
                     bypass: Vec::new(),
-                })
+                }
             }
-            ProxyChoice::Environment => {
-                Proxies::from_vars(|name| std::env::var(name).ok(), https_only)
-            }
+            ProxyChoice::Environment => Proxies::from_vars(var, https_only)?,
+        };
+        if let Some(bypass) = bypass {
+            proxies.bypass = bypass.to_vec();
         }
+        Ok(proxies)
     }
 
     /// The environment's proxies by curl's rules (see the module docs), `var` reading one
@@ -204,9 +230,9 @@ fn route(url: &str, what: &str) -> Result<Route> {
     Ok(Route { proxy, shown })
 }
 
-/// One entry of a `no_proxy` list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Bypass {
+/// One entry of a `no_proxy` list (the environment's or the builder's).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Bypass {
     All,
     /// A host name, in lower case, without leading dots: itself and its subdomains.
     Domain(String),
@@ -214,13 +240,34 @@ enum Bypass {
     Network(IpAddr, u8),
 }
 
-fn parse_bypass(list: &str) -> Vec<Bypass> {
+/// In `no_proxy`'s syntax: `*`, `example.com`, `10.0.0.0/8`, `::1` (a whole address without
+/// its length).
+impl fmt::Debug for Bypass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bypass::All => f.write_str("*"),
+            // Escaped: a control character in a list must not reach a terminal raw.
+            Bypass::Domain(name) => write!(f, "{}", name.escape_debug()),
+            Bypass::Network(ip, bits) if u32::from(*bits) == max_bits(*ip) => write!(f, "{ip}"),
+            Bypass::Network(ip, bits) => write!(f, "{ip}/{bits}"),
+        }
+    }
+}
+
+/// The entries of a `no_proxy` list, in order; those that cannot be a name, an address or a
+/// network are left out (curl never matches them).
+pub(crate) fn parse_bypass(list: &str) -> Vec<Bypass> {
     list.split([',', ' ', '\t'])
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .filter_map(|entry| {
             if entry == "*" {
                 return Some(Bypass::All);
+            }
+            // No host has an `@`: this is a URL's credentials, pasted by mistake; kept, it
+            // would show in `Debug`.
+            if entry.contains('@') {
+                return None;
             }
             let (address, bits) = match entry.split_once('/') {
                 Some((address, bits)) => (address, Some(bits.parse::<u8>().ok()?)),
@@ -232,7 +279,7 @@ fn parse_bypass(list: &str) -> Vec<Bypass> {
                 None => address,
             };
             if let Some(ip) = parse_ip(address) {
-                let max = if ip.is_ipv4() { 32 } else { 128 };
+                let max = max_bits(ip) as u8;
                 let bits = bits.unwrap_or(max);
                 return (bits <= max).then_some(Bypass::Network(ip, bits));
             }
@@ -246,6 +293,11 @@ fn parse_bypass(list: &str) -> Vec<Bypass> {
             (!name.is_empty()).then_some(Bypass::Domain(name))
         })
         .collect()
+}
+
+/// How many bits an address of `ip`'s family has.
+fn max_bits(ip: IpAddr) -> u32 {
+    if ip.is_ipv4() { 32 } else { 128 }
 }
 
 /// An IP address, IPv6 with or without brackets.
@@ -392,6 +444,7 @@ mod tests {
     fn an_explicit_proxy_serves_every_url_and_off_none() {
         let p = Proxies::new(
             &ProxyChoice::Url("http://u:pw@127.0.0.1:3128".into()),
+            None,
             false,
         )
         .unwrap();
@@ -403,7 +456,7 @@ mod tests {
             format!("{choice:?}"),
             r#"Url("http://[redacted]@127.0.0.1:3128")"#
         );
-        let p = Proxies::new(&ProxyChoice::Off, false).unwrap();
+        let p = Proxies::new(&ProxyChoice::Off, None, false).unwrap();
         assert_eq!(through(&p, "https://x/"), None);
     }
 
@@ -420,11 +473,11 @@ mod tests {
     #[test]
     fn a_port_out_of_range_is_a_config_error_not_port_80() {
         for url in ["http://u:pw@p:99999", "p:65536", "socks5h://p:1x"] {
-            let err = Proxies::new(&ProxyChoice::Url(url.into()), false).unwrap_err();
+            let err = Proxies::new(&ProxyChoice::Url(url.into()), None, false).unwrap_err();
             assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
             assert!(!err.to_string().contains("pw"), "{err}");
         }
-        let p = Proxies::new(&ProxyChoice::Url("p:65535".into()), false).unwrap();
+        let p = Proxies::new(&ProxyChoice::Url("p:65535".into()), None, false).unwrap();
         assert_eq!(through(&p, "https://x/"), Some("http://p:65535"));
     }
 
@@ -438,5 +491,284 @@ mod tests {
         assert_eq!(through(&p, "https://[::1]/"), None);
         assert_eq!(through(&p, "https://[fe80::1]/"), None);
         assert_eq!(through(&p, "https://[::2]/"), Some("http://p:1"));
+    }
+
+    /// `Proxies::with_vars` with the variables of `pairs`.
+    fn with(choice: &ProxyChoice, bypass: Option<&str>, pairs: &[(&str, &str)]) -> Proxies {
+        let bypass = bypass.map(parse_bypass);
+        Proxies::with_vars(choice, bypass.as_deref(), false, |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_bypass_list_replaces_the_environments_no_proxy_for_its_proxies_and_the_builders() {
+        let env = [("https_proxy", "http://e:1"), ("NO_PROXY", "example.com")];
+        let explicit = ProxyChoice::Url("http://p:1".into());
+        // No list: the environment's for its proxies, none for the builder's.
+        let p = with(&ProxyChoice::Environment, None, &env);
+        assert_eq!(through(&p, "https://api.example.com/"), None);
+        let p = with(&explicit, None, &env);
+        assert_eq!(through(&p, "https://api.example.com/"), Some("http://p:1"));
+        // A list replaces the environment's, an empty one with nothing.
+        for choice in [&ProxyChoice::Environment, &explicit] {
+            let p = with(choice, Some("10.0.0.0/8"), &env);
+            assert!(through(&p, "https://api.example.com/").is_some());
+            assert_eq!(through(&p, "https://10.1.2.3/"), None);
+            let p = with(choice, Some(""), &env);
+            assert!(through(&p, "https://example.com/").is_some());
+            let p = with(choice, Some(" *, "), &env);
+            assert_eq!(through(&p, "http://anything/"), None);
+        }
+        // No proxy at all, list or not.
+        let p = with(&ProxyChoice::Off, Some(""), &env);
+        assert_eq!(through(&p, "https://x/"), None);
+    }
+
+    #[test]
+    fn entries_that_cannot_be_a_name_an_address_or_a_network_are_ignored_the_rest_apply() {
+        for entry in INVALID {
+            assert_eq!(parse_bypass(entry), [], "{entry}");
+        }
+        let list = format!("{},10.0.0.1,{}", INVALID.join(" "), INVALID.join(","));
+        let parsed = parse_bypass(&list);
+        assert_eq!(format!("{parsed:?}"), "[10.0.0.1]");
+        let parsed = parse_bypass("*.Example.COM., [fe80::1]:8443, fe80::/10 0.0.0.0/0, *");
+        assert_eq!(
+            format!("{parsed:?}"),
+            "[example.com, fe80::1, fe80::/10, 0.0.0.0/0, *]"
+        );
+        let parsed = parse_bypass("a\u{1b}[2Jb.example");
+        assert_eq!(format!("{parsed:?}"), r"[a\u{1b}[2jb.example]");
+    }
+
+    /// Entries no host can match: each is left out of a list.
+    const INVALID: [&str; 16] = [
+        "10.0.0.0/33",
+        "::1/129",
+        "10.0.0.1/x",
+        "10.0.0.1/",
+        "10.0.0.0/8/8",
+        "1.2.3.4/-1",
+        "host/8",
+        "example.com/16",
+        "*/8",
+        "/8",
+        "user:pw@example.com",
+        "pw@localhost",
+        "http://u:p@10.1.2.3:1/",
+        ".",
+        "*.",
+        "..",
+    ];
+
+    /// splitmix64, seeded, so that a failing case can be replayed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    /// What a drawn entry means, known when it is drawn.
+    #[derive(Debug)]
+    enum Meant {
+        All,
+        Name(&'static str),
+        Network(IpAddr, u32),
+        Nothing,
+    }
+
+    const NAMES: [&str; 6] = [
+        "example.com",
+        "api.example.com",
+        "corp.internal",
+        "b.corp.internal",
+        "localhost",
+        "xn--bcher-kva.example",
+    ];
+    const V4: [&str; 5] = [
+        "10.0.0.0",
+        "10.1.2.3",
+        "192.168.1.7",
+        "127.0.0.1",
+        "0.0.0.0",
+    ];
+    const V6: [&str; 5] = ["::1", "fe80::", "fe80::1", "2001:db8::", "2001:db8:8000::1"];
+
+    /// An entry as someone might write it, and what it means.
+    fn draw_entry(rng: &mut Rng) -> (String, Meant) {
+        match rng.below(10) {
+            0 => ("*".into(), Meant::All),
+            1..=3 => {
+                let name = NAMES[rng.below(NAMES.len())];
+                let name_text = match rng.below(3) {
+                    0 => name.to_ascii_uppercase(),
+                    1 => name[..1].to_ascii_uppercase() + &name[1..],
+                    _ => name.to_string(),
+                };
+                let text = format!(
+                    "{}{name_text}{}{}",
+                    rng.pick(&["", ".", "*."]),
+                    rng.pick(&["", "."]),
+                    rng.pick(&["", ":8080", ":443"])
+                );
+                (text, Meant::Name(name))
+            }
+            4..=7 => {
+                let v6 = rng.below(2) == 0;
+                let ip: IpAddr = match v6 {
+                    true => V6[rng.below(V6.len())].parse().unwrap(),
+                    false => V4[rng.below(V4.len())].parse().unwrap(),
+                };
+                let max = max_bits(ip);
+                let bits = (rng.below(2) == 0).then(|| rng.below(max as usize + 1) as u32);
+                let address = match (v6, rng.below(3)) {
+                    (true, 0) => format!("[{ip}]"),
+                    (true, 1) if bits.is_none() => format!("[{ip}]:8443"),
+                    _ => ip.to_string(),
+                };
+                let text = match bits {
+                    Some(bits) => format!("{address}/{bits}"),
+                    None => address,
+                };
+                (text, Meant::Network(ip, bits.unwrap_or(max)))
+            }
+            _ => (INVALID[rng.below(INVALID.len())].into(), Meant::Nothing),
+        }
+    }
+
+    const HOSTS: [&str; 28] = [
+        "example.com",
+        "api.example.com",
+        "corp.internal",
+        "b.corp.internal",
+        "a.b.corp.internal",
+        "localhost",
+        "xn--bcher-kva.example",
+        "notexample.com",
+        "example.com.evil",
+        "EXAMPLE.com",
+        "Api.Example.Com.",
+        "internal",
+        "com",
+        "10.0.0.0",
+        "10.1.2.3",
+        "10.200.0.1",
+        "11.0.0.1",
+        "192.168.1.7",
+        "192.168.1.70",
+        "127.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "::2",
+        "fe80::1",
+        "fe80::ffff:1",
+        "2001:db8::5",
+        "2001:db8:8000::1",
+        "::ffff:10.1.2.3",
+    ];
+
+    /// Whether an entry meaning `meant` covers `host`, worked out apart from the module: names
+    /// by their labels, networks bit by bit.
+    fn covers(meant: &Meant, host: &str) -> bool {
+        match meant {
+            Meant::All => true,
+            Meant::Nothing => false,
+            Meant::Name(name) => {
+                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                let labels: Vec<&str> = host.split('.').collect();
+                let wanted: Vec<&str> = name.split('.').collect();
+                labels.ends_with(&wanted)
+            }
+            Meant::Network(network, bits) => {
+                let Ok(ip) = host.parse::<IpAddr>() else {
+                    return false;
+                };
+                let octets = |ip: IpAddr| match ip {
+                    IpAddr::V4(v4) => v4.octets().to_vec(),
+                    IpAddr::V6(v6) => v6.octets().to_vec(),
+                };
+                let (a, b) = (octets(ip), octets(*network));
+                let bit = |o: &[u8], i: u32| o[i as usize / 8] >> (7 - i % 8) & 1;
+                a.len() == b.len() && (0..*bits).all(|i| bit(&a, i) == bit(&b, i))
+            }
+        }
+    }
+
+    /// Generated lists (names written with dots, stars, ports and capitals; addresses and
+    /// networks with or without brackets; entries nothing can match; every separator): the
+    /// builder's list, beside a proxy of its own or the environment's (whose `no_proxy` it
+    /// replaces), and the same list in `no_proxy` send exactly the hosts its entries cover
+    /// direct, and its `Debug` text reads back as the same list. `HOSTILE_CASES` lists
+    /// (default 2000), seeded by `HOSTILE_SEED`.
+    #[test]
+    fn generated_bypass_lists_send_the_hosts_their_entries_cover_direct_by_every_path() {
+        let cases = std::env::var("HOSTILE_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000usize);
+        let seed = std::env::var("HOSTILE_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0x5EED_0011u64);
+        let mut rng = Rng(seed ^ 0xB1FA55);
+        let explicit = ProxyChoice::Url("http://p:1".into());
+        for case in 0..cases {
+            let mut list = String::from(rng.pick(&["", " ", ","]));
+            let mut meant = Vec::new();
+            for i in 0..rng.below(6) {
+                if i > 0 {
+                    list.push_str(rng.pick(&[",", ", ", " ", ",,", "\t", " , "]));
+                }
+                let (text, meaning) = draw_entry(&mut rng);
+                list.push_str(&text);
+                meant.push(meaning);
+            }
+            list.push_str(rng.pick(&["", " ", ","]));
+            let what = format!("case {case} (seed {seed}): {list:?} = {meant:?}");
+            let env = [("https_proxy", "http://e:1"), ("no_proxy", "*")];
+            let paths = [
+                with(&explicit, Some(&list), &[]),
+                with(&ProxyChoice::Environment, Some(&list), &env),
+                with(
+                    &ProxyChoice::Environment,
+                    None,
+                    &[("https_proxy", "http://e:1"), ("NO_PROXY", &list)],
+                ),
+            ];
+            for host in HOSTS {
+                let url = match host.contains(':') {
+                    true => format!("https://[{host}]/"),
+                    false => format!("https://{host}/"),
+                };
+                let direct = meant.iter().any(|m| covers(m, host));
+                for (path, proxies) in paths.iter().enumerate() {
+                    assert_eq!(
+                        proxies.for_url(&url).is_none(),
+                        direct,
+                        "{what}: {host} by path {path}"
+                    );
+                }
+            }
+            let parsed = parse_bypass(&list);
+            let shown: Vec<String> = parsed.iter().map(|b| format!("{b:?}")).collect();
+            assert_eq!(parse_bypass(&shown.join(",")), parsed, "{what}: {shown:?}");
+        }
     }
 }

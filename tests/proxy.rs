@@ -152,6 +152,88 @@ fn no_proxy_on_the_builder_goes_straight_to_the_server() {
     assert_eq!(seen.lock().unwrap().heads.len(), 1);
 }
 
+/// `proxy_bypass` names the hosts reached directly although a proxy is set, in `NO_PROXY`'s
+/// syntax: the origin (`127.0.0.1`) named by address, network or `*` is reached without the
+/// proxy seeing a `CONNECT` (or a SOCKS greeting); a list that does not name it, or an empty
+/// one, leaves it to the proxy. Entries that cannot be a host, an address or a network are
+/// ignored, as curl ignores them, and the others still apply.
+#[test]
+fn a_bypass_list_sends_the_hosts_it_names_past_an_explicit_proxy_and_the_others_through_it() {
+    // (the proxy's scheme, the bypass list, whether the request crosses the proxy)
+    let cases = [
+        ("http", "127.0.0.1", false),
+        ("http", "localhost, 127.0.0.0/8", false),
+        ("http", "*", false),
+        ("http", "example.com .corp.example,::1", true),
+        ("http", "", true),
+        (
+            "http",
+            "127.0.0.1/33,127.0.0.1/x,host/8,u:pw@127.0.0.1,127.0.0.1",
+            false,
+        ),
+        ("http", "127.0.0.1/33,127.0.0.1/x,localhost/8", true),
+        ("socks5h", "10.0.0.0/8 127.0.0.1", false),
+        ("socks5h", "localhost", true),
+    ];
+    let pki = pki();
+    for (scheme, list, through) in cases {
+        let (proxy, crossed) = match scheme {
+            "http" => connect_proxy(Answer::Tunnel, 1),
+            _ => socks5_proxy(1),
+        };
+        let credentials = if scheme == "http" { "user:s3cret@" } else { "" };
+        let (origin, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+        let client = https_builder(origin, KEY)
+            .add_root_certificate(&pki.ca_pem)
+            .proxy(format!("{scheme}://{credentials}127.0.0.1:{proxy}"))
+            .proxy_bypass(list)
+            .build()
+            .unwrap();
+        let what = format!("{scheme} proxy, bypass {list:?}");
+        assert_eq!(client.retrieve("file_px").unwrap().id, "file_px", "{what}");
+        let crossed = crossed.lock().unwrap();
+        assert_eq!(
+            crossed.heads.len(),
+            usize::from(through),
+            "{what}: {:?}",
+            crossed.heads
+        );
+        assert_eq!(seen.lock().unwrap().heads.len(), 1, "{what}");
+    }
+}
+
+/// The bypass list shows in the `Debug` output of the builder and of the client as it is
+/// applied, in `NO_PROXY`'s syntax, without the entries that were ignored (a pasted URL's
+/// credentials among them) and without the proxy's credentials; the order of `proxy` and
+/// `proxy_bypass` does not matter.
+#[test]
+fn the_bypass_list_shows_in_debug_without_ignored_entries_or_credentials() {
+    let list = ".Corp.Example, 10.0.0.0/8 [::1]:8443,10.0.0.0/33, user:pw@host,pw@host";
+    let builder = FilesClient::builder()
+        .api_key(KEY)
+        .proxy_bypass(list)
+        .proxy("http://user:s3cret@127.0.0.1:3128");
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.contains("proxy_bypass: Some([corp.example, 10.0.0.0/8, ::1])"),
+        "{shown}"
+    );
+    let client = builder.build().unwrap();
+    let shown = format!("{shown}\n{client:?}");
+    assert!(
+        shown.contains("bypass: [corp.example, 10.0.0.0/8, ::1]"),
+        "{shown}"
+    );
+    for secret in ["s3cret", "pw", KEY] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    let shown = format!(
+        "{:?}",
+        FilesClient::builder().proxy("http://127.0.0.1:3128")
+    );
+    assert!(shown.contains("proxy_bypass: None"), "{shown}");
+}
+
 #[test]
 fn a_bad_proxy_url_fails_the_build_without_its_credentials() {
     let err = FilesClient::builder()

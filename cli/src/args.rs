@@ -65,6 +65,11 @@ impl Cli {
             given.proxy.clone_from(&api.proxy);
             given.no_proxy = api.no_proxy;
         }
+        // `--no-proxy` is `--noproxy '*'`: a later list replaces it.
+        if api.bypass.is_some() {
+            given.bypass.clone_from(&api.bypass);
+            given.no_proxy = false;
+        }
         given.verbose |= api.verbose;
         given.json |= api.json;
         global.bars.quiet |= bars.is_some_and(|bars| bars.quiet);
@@ -100,11 +105,17 @@ pub struct Api {
     pub ca_cert: Option<PathBuf>,
     /// Send every request through this proxy (http://, https://, socks5://, socks5h://;
     /// credentials as http://user:pass@host:port, never printed) instead of the one the
-    /// environment names (https_proxy, http_proxy, all_proxy and no_proxy, as curl reads them)
+    /// environment names (https_proxy, http_proxy or all_proxy, as curl reads them), except to
+    /// the hosts in no_proxy or NO_PROXY (or --noproxy), as curl's -x does
     #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
     pub proxy: Option<String>,
-    /// Use no proxy, whatever the environment says
-    #[arg(long)]
+    /// Reach these hosts without a proxy, instead of no_proxy or NO_PROXY (curl's --noproxy):
+    /// names (with their subdomains), addresses and networks (10.0.0.0/8), separated by commas;
+    /// '' for none, '*' for every host
+    #[arg(long = "noproxy", value_name = "LIST")]
+    pub bypass: Option<String>,
+    /// Use no proxy, whatever the environment says (the same as --noproxy '*')
+    #[arg(long, conflicts_with = "bypass")]
     pub no_proxy: bool,
     /// Print each request on standard error: method, path, status, try, time, bytes, request
     /// id, proxy, retries (JSON objects with --json); no progress bars

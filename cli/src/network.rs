@@ -1,6 +1,8 @@
 //! What the tool takes from a company network: the machine's trust store plus `--ca-cert`
 //! (or `OPENROUTER_CA_CERT`), as curl takes `--cacert` and `SSL_CERT_FILE`; the proxy of
-//! `--proxy`, none with `--no-proxy`, else the environment's as curl reads it; and `-v`.
+//! `--proxy`, none with `--no-proxy`, else the environment's as curl reads it, and for either
+//! proxy the hosts reached directly, `--noproxy`'s or else `no_proxy`'s, as curl's `-x` and
+//! `--noproxy` do; and `-v`.
 
 use openrouter_files::{FilesClientBuilder, TlsRoots};
 
@@ -28,14 +30,35 @@ pub fn configure(
         })?;
         builder = builder.add_root_certificate(pem);
     }
-    if let Some(proxy) = &global.proxy {
-        builder = builder.proxy(proxy);
-    } else if global.no_proxy {
+    // The library's own proxy ignores the environment; curl's `-x` honours `no_proxy`. For the
+    // environment's proxies the library reads `no_proxy` itself, unless `--noproxy` replaces it.
+    let bypass = match &global.proxy {
+        Some(_) => global.bypass.clone().or_else(environment_bypass),
+        None => global.bypass.clone(),
+    };
+    // `--noproxy '*'` is `--no-proxy`: no proxy is even read, as with curl.
+    if global.no_proxy || bypass.as_deref().is_some_and(|list| list.trim() == "*") {
         builder = builder.no_proxy();
+    } else {
+        if let Some(proxy) = &global.proxy {
+            builder = builder.proxy(proxy);
+        }
+        if let Some(list) = bypass {
+            builder = builder.proxy_bypass(list);
+        }
     }
     if global.verbose {
         let secret = crate::commands::api_key();
         builder = builder.observer(crate::verbose::observer(global.json, secret));
     }
     Ok(builder)
+}
+
+/// The environment's list of hosts reached directly: `no_proxy`, else `NO_PROXY`, as curl
+/// reads them and as the library reads them for the environment's proxies (a blank value
+/// counts as unset).
+fn environment_bypass() -> Option<String> {
+    ["no_proxy", "NO_PROXY"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
 }

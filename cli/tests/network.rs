@@ -489,3 +489,120 @@ fn a_malformed_http_proxy_does_not_stop_an_https_client() {
         "{stderr}"
     );
 }
+
+/// `--proxy` honours `no_proxy`/`NO_PROXY` as curl's `-x` does, and `--noproxy LIST` replaces
+/// the environment's list for either proxy, the option's or the environment's: `''` leaves no
+/// host to bypass it, `'*'` is `--no-proxy` (no proxy, so not even a malformed one is read).
+#[test]
+fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
+    use connect_proxy::{Answer, connect_proxy};
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], usize);
+    let cases: [Case; 12] = [
+        (&[("NO_PROXY", "127.0.0.1")], &["--proxy", "PROXY"], 0),
+        (
+            &[("no_proxy", "localhost,127.0.0.0/8")],
+            &["--proxy", "PROXY"],
+            0,
+        ),
+        (&[("NO_PROXY", "example.com")], &["--proxy", "PROXY"], 1),
+        (
+            &[("NO_PROXY", "127.0.0.1")],
+            &["--proxy", "PROXY", "--noproxy", ""],
+            1,
+        ),
+        (
+            &[("no_proxy", "127.0.0.1")],
+            &["--proxy", "PROXY", "--noproxy="],
+            1,
+        ),
+        (
+            &[("NO_PROXY", "127.0.0.1")],
+            &["--proxy", "PROXY", "--noproxy", "example.com"],
+            1,
+        ),
+        (&[], &["--proxy", "PROXY", "--noproxy", "127.0.0.1"], 0),
+        (&[], &["--proxy", "PROXY", "--noproxy", "*"], 0),
+        (
+            &[("HTTPS_PROXY", "PROXY"), ("NO_PROXY", "127.0.0.1")],
+            &["--noproxy", ""],
+            1,
+        ),
+        (
+            &[("HTTPS_PROXY", "PROXY")],
+            &["--noproxy", "10.0.0.0/8,127.0.0.1"],
+            0,
+        ),
+        (
+            &[("HTTPS_PROXY", "garbage://u:s3cret@x")],
+            &["--noproxy", "*"],
+            0,
+        ),
+        (
+            &[],
+            &["--proxy", "garbage://u:s3cret@x", "--noproxy", "*"],
+            0,
+        ),
+    ];
+    // At once, each case with its own proxy, server and CA file: they only wait.
+    std::thread::scope(|scope| {
+        for (vars, args, through) in cases {
+            scope.spawn(move || {
+                let dir = tempfile::tempdir().unwrap();
+                let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
+                let proxy = format!("http://127.0.0.1:{port}");
+                let out = info_over_tls(&dir, |cmd, ca| {
+                    cmd.arg("--ca-cert").arg(ca);
+                    for (var, value) in vars {
+                        cmd.env(var, value.replace("PROXY", &proxy));
+                    }
+                    cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
+                });
+                let name = format!("{vars:?} {args:?}");
+                assert!(retrieved(&out), "{name}: {out:?}");
+                let crossed = crossed.lock().unwrap();
+                assert_eq!(crossed.heads.len(), through, "{name}: {:?}", crossed.heads);
+            });
+        }
+    });
+}
+
+/// `--noproxy` after the command replaces the one before it, as the other options do; the
+/// help of `--proxy` and `--noproxy` says how they meet the environment.
+#[test]
+fn noproxy_after_the_command_wins_and_the_help_says_what_the_options_do() {
+    use connect_proxy::{Answer, connect_proxy};
+    use scripted::{Next, Scripted, json};
+    for (before, after, through) in [("127.0.0.1", "", 1), ("", "127.0.0.1", 0)] {
+        let origin = Scripted::start(|_, _, s| {
+            json(s, 200, "", FILE_JSON);
+            Next::Close
+        });
+        let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
+        let mut cmd = bare();
+        for name in PROXY_VARIABLES {
+            cmd.env_remove(name);
+        }
+        let out = cmd
+            .arg("--proxy")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .args(["--noproxy", before, "info", "file_tls", "--noproxy", after])
+            .arg("--base-url")
+            .arg(format!("http://127.0.0.1:{}/api/v1", origin.addr.port()))
+            .output()
+            .unwrap();
+        assert!(retrieved(&out), "{before:?} then {after:?}: {out:?}");
+        let crossed = crossed.lock().unwrap().heads.len();
+        assert_eq!(crossed, through, "{before:?} then {after:?}");
+    }
+    let out = bare().args(["info", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "--noproxy <LIST>",
+        "except to the hosts in no_proxy or NO_PROXY",
+        "instead of no_proxy or NO_PROXY",
+        "same as --noproxy '*'",
+    ] {
+        assert!(help.contains(said), "{said:?} not in {help}");
+    }
+}
