@@ -110,22 +110,26 @@ fn n_workers_use_at_most_n_connections() {
 /// The same against a bare thread-per-connection server, with the pool setting shown to be
 /// what makes it hold.
 ///
-/// The first eight calls of each run meet twice, so the check does not depend on how the
-/// threads happen to be scheduled: the server answers none of them until all eight are in
-/// flight (eight connections open at once), and no worker goes on until all eight have their
-/// answers (eight connections idle at once).
+/// The calls meet so that the check does not depend on how the threads happen to be
+/// scheduled: the server answers none of the first eight until all eight are in flight (eight
+/// connections open at once), no worker goes on until all eight have their answers (eight
+/// connections idle at once, so the pool keeps as many of them as it may), and the server
+/// answers none of the next eight until all eight are in flight (eight connections in use at
+/// once: those the pool kept, and new ones for the rest).
 #[test]
 fn the_pool_keeps_a_connection_for_each_worker() {
     const WORKERS: usize = 8;
-    let first_calls = |id: &str| {
+    // Whether `id` is one of the first `n` calls.
+    let among_first = |n: usize, id: &str| {
         id.trim_start_matches("or_file_")
             .parse::<usize>()
-            .is_ok_and(|i| i < WORKERS)
+            .is_ok_and(|i| i < n)
     };
+    let first_calls = |id: &str| among_first(WORKERS, id);
     let in_flight = std::sync::Arc::new(std::sync::Barrier::new(WORKERS));
     let server = Scripted::start(move |_, request, stream| {
         let id = request.target.rsplit('/').next().unwrap_or("x").to_string();
-        if first_calls(&id) {
+        if among_first(2 * WORKERS, &id) {
             in_flight.wait();
         }
         scripted::json(stream, 200, "", &scripted::file_json(&id));
@@ -154,7 +158,8 @@ fn the_pool_keeps_a_connection_for_each_worker() {
     let used = run(FilesClient::builder());
     assert_eq!(used, WORKERS, "8 workers opened {used} connections");
     // The pool setting is what makes this hold: with 2 idle connections kept, the other 6
-    // are closed when all 8 are idle, and the workers must open new ones.
+    // are closed when all 8 are idle, and the next eight calls, in flight at once, must open
+    // 6 new ones.
     let used = run(FilesClient::builder().max_idle_connections(2));
     assert!(
         used >= WORKERS + 6,
