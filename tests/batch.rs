@@ -507,8 +507,8 @@ fn until_set(flag: &AtomicBool) {
 fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled() {
     let (server, _, id) = one_file_and_a_40_s_retry_after();
     // Set when the first item's try got its 429 and the call will wait: the observer is told
-    // just before its worker closes the batch's pause. (The server's having received the
-    // request is too early: a second call sent before the pause closes went through.)
+    // once its worker has closed the batch's pause. (The server's having received the request
+    // is too early: a second call sent before the pause closes went through.)
     let waiting = Arc::new(AtomicBool::new(false));
     let client = FilesClient::builder()
         .api_key(server.api_key())
@@ -531,9 +531,7 @@ fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled()
             .cancel_flag(&cancel)
             .run(&[0, 1], |client, n| {
                 if **n == 1 {
-                    // A moment for the worker told of the 429 to close the pause.
                     until_set(&waiting);
-                    std::thread::sleep(Duration::from_millis(100));
                 }
                 client.retrieve(&id)
             })
@@ -807,7 +805,7 @@ fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
 }
 
 /// An observer that sets `flag` once a try got a 429 and its call will wait before the next:
-/// it is told just before the call closes its batch's pause.
+/// it is told once the call has closed its batch's pause.
 fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send + Sync + 'static {
     let flag = Arc::clone(flag);
     move |a: &Attempt<'_>| {
@@ -821,14 +819,13 @@ fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send +
 fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
     // Call "c" starts first (deadline 5 s); call "a" starts at 2 s and gets a 429 asking for
     // 4 s, which closes the shared gate until 6 s: past c's deadline. Only then does c get its
-    // 503, so c gives up at once with it instead of waiting for the gate and timing out.
+    // 503, so c gives up at once with it (no second try) instead of waiting for the gate and
+    // timing out.
     let a_waits = Arc::new(AtomicBool::new(false));
     let seen = Arc::clone(&a_waits);
     let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/c") {
-            // A moment for a's worker, once told of its 429, to close the gate.
             until_set(&seen);
-            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 503, "", "busy");
         } else if request.target.ends_with("/a") {
             scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
@@ -866,6 +863,12 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
             });
     let c = report.items()[0].outcome.error().expect("c cannot succeed");
     assert_eq!(c.status(), Some(503), "{c}");
+    let c_sent = server
+        .received()
+        .iter()
+        .filter(|r| r.target.ends_with("/c"))
+        .count();
+    assert_eq!(c_sent, 1, "c tried again: {c}");
     assert!(start.elapsed() >= Duration::from_secs(2));
 }
 
@@ -942,7 +945,7 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
 #[test]
 fn stop_on_error_ends_a_retry_after_pause_at_once() {
     // Both first requests are out before the 429 closes the gate (or "bad" would wait), and
-    // the 404 comes once "slow" waits at the pause.
+    // the 404 comes once "slow"'s worker has closed the pause.
     let bad_sent = Arc::new(AtomicBool::new(false));
     let slow_waits = Arc::new(AtomicBool::new(false));
     let (sent, waits) = (Arc::clone(&bad_sent), Arc::clone(&slow_waits));
@@ -952,9 +955,7 @@ fn stop_on_error_ends_a_retry_after_pause_at_once() {
             scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
         } else {
             sent.store(true, Ordering::SeqCst);
-            // A moment for slow's worker, once told of its 429, to close the gate.
             until_set(&waits);
-            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 404, "", "no such file");
         }
         Next::Close

@@ -167,6 +167,12 @@ impl Transport<'_> {
                 }
             };
             let retry_in = failed.retry_in(attempts, policy, deadline);
+            let asked = failed.wait_hint.is_some();
+            if let Some(wait) = retry_in.filter(|_| asked) {
+                // Closed before the observer is told of the wait: from then on, every call of
+                // the batch waits for it.
+                self.hold_batch(wait);
+            }
             watch.report(observer, Ended::Failed(&failed.error), sent.get(), retry_in);
             let Some(wait) = retry_in else {
                 return Err(failed.error);
@@ -179,7 +185,7 @@ impl Transport<'_> {
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
                 policy.max_retries().saturating_add(1),
             );
-            if !self.pause(wait, failed.wait_hint.is_some(), deadline) {
+            if !self.pause(wait, asked, deadline) {
                 return Err(failed.error);
             }
         }
@@ -217,6 +223,13 @@ impl Transport<'_> {
                 let error = TransportError::new(method, path.to_string(), None, timeout);
                 Err(Error::Transport(error))
             }
+        }
+    }
+
+    /// In a batch, closes its shared pause for `wait` from now: a server asked for the wait.
+    fn hold_batch(&self, wait: Duration) {
+        if let Some(gate) = &self.options.gate {
+            gate.hold_for(wait);
         }
     }
 
