@@ -35,7 +35,8 @@ pub struct Attempt<'a> {
     /// Why the try failed, when it did.
     pub error: Option<String>,
     /// When the call will be tried again: how long it waits first. `None` when this try was
-    /// the last (it succeeded, or its failure ends the call).
+    /// the last (it succeeded, or its failure ends the call). In a batch, when the server
+    /// asked for the wait (`Retry-After`), the batch's shared pause is already closed for it.
     pub retry_in: Option<Duration>,
 }
 

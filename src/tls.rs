@@ -217,5 +217,24 @@ mod tests {
     fn without_tls_https_and_roots_are_refused() {
         assert!(check_scheme("https://x", Some("https")).is_err());
         assert!(check_scheme("http://x", Some("http")).is_ok());
+        // A root certificate, or roots other than the default, need TLS too: a client built
+        // with one is refused, even for a plain http base URL.
+        let builder = || {
+            crate::FilesClient::builder()
+                .api_key("sk-test")
+                .base_url("http://127.0.0.1:1/api/v1")
+        };
+        assert!(builder().build().is_ok());
+        let pem = b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+        let refused = builder().add_root_certificate(pem).build().unwrap_err();
+        assert!(
+            matches!(&refused, Error::Config(m) if m.contains("need TLS")),
+            "{refused}"
+        );
+        #[cfg(feature = "platform-roots")]
+        assert!(matches!(
+            builder().tls_roots(TlsRoots::Platform).build(),
+            Err(Error::Config(_))
+        ));
     }
 }

@@ -365,7 +365,7 @@ impl FilesClient {
                 Ok(Search::Found(file)) => return Ok(Uploaded { file, found: true }),
                 Ok(Search::NotStored(error)) => match wait {
                     // In a batch, through its shared pause, which ends when the batch stops.
-                    Some(wait) if self.transport().pause(wait, false, None) => {
+                    Some(wait) if self.transport().pause(wait, None) => {
                         log::debug!("the upload of {filename} was not stored; sending it again");
                     }
                     _ => return Err(error),

@@ -110,22 +110,26 @@ fn n_workers_use_at_most_n_connections() {
 /// The same against a bare thread-per-connection server, with the pool setting shown to be
 /// what makes it hold.
 ///
-/// The first eight calls of each run meet twice, so the check does not depend on how the
-/// threads happen to be scheduled: the server answers none of them until all eight are in
-/// flight (eight connections open at once), and no worker goes on until all eight have their
-/// answers (eight connections idle at once).
+/// The calls meet so that the check does not depend on how the threads happen to be
+/// scheduled: the server answers none of the first eight until all eight are in flight (eight
+/// connections open at once), no worker goes on until all eight have their answers (eight
+/// connections idle at once, so the pool keeps as many of them as it may), and the server
+/// answers none of the next eight until all eight are in flight (eight connections in use at
+/// once: those the pool kept, and new ones for the rest).
 #[test]
 fn the_pool_keeps_a_connection_for_each_worker() {
     const WORKERS: usize = 8;
-    let first_calls = |id: &str| {
+    // Whether `id` is one of the first `n` calls.
+    let among_first = |n: usize, id: &str| {
         id.trim_start_matches("or_file_")
             .parse::<usize>()
-            .is_ok_and(|i| i < WORKERS)
+            .is_ok_and(|i| i < n)
     };
+    let first_calls = |id: &str| among_first(WORKERS, id);
     let in_flight = std::sync::Arc::new(std::sync::Barrier::new(WORKERS));
     let server = Scripted::start(move |_, request, stream| {
         let id = request.target.rsplit('/').next().unwrap_or("x").to_string();
-        if first_calls(&id) {
+        if among_first(2 * WORKERS, &id) {
             in_flight.wait();
         }
         scripted::json(stream, 200, "", &scripted::file_json(&id));
@@ -154,7 +158,8 @@ fn the_pool_keeps_a_connection_for_each_worker() {
     let used = run(FilesClient::builder());
     assert_eq!(used, WORKERS, "8 workers opened {used} connections");
     // The pool setting is what makes this hold: with 2 idle connections kept, the other 6
-    // are closed when all 8 are idle, and the workers must open new ones.
+    // are closed when all 8 are idle, and the next eight calls, in flight at once, must open
+    // 6 new ones.
     let used = run(FilesClient::builder().max_idle_connections(2));
     assert!(
         used >= WORKERS + 6,
@@ -502,8 +507,8 @@ fn until_set(flag: &AtomicBool) {
 fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled() {
     let (server, _, id) = one_file_and_a_40_s_retry_after();
     // Set when the first item's try got its 429 and the call will wait: the observer is told
-    // just before its worker closes the batch's pause. (The server's having received the
-    // request is too early: a second call sent before the pause closes went through.)
+    // once its worker has closed the batch's pause. (The server's having received the request
+    // is too early: a second call sent before the pause closes went through.)
     let waiting = Arc::new(AtomicBool::new(false));
     let client = FilesClient::builder()
         .api_key(server.api_key())
@@ -526,9 +531,7 @@ fn a_run_call_held_at_the_pause_when_the_batch_is_cancelled_fails_as_cancelled()
             .cancel_flag(&cancel)
             .run(&[0, 1], |client, n| {
                 if **n == 1 {
-                    // A moment for the worker told of the 429 to close the pause.
                     until_set(&waiting);
-                    std::thread::sleep(Duration::from_millis(100));
                 }
                 client.retrieve(&id)
             })
@@ -802,7 +805,7 @@ fn a_download_folder_that_disappears_mid_batch_fails_the_rest_cleanly() {
 }
 
 /// An observer that sets `flag` once a try got a 429 and its call will wait before the next:
-/// it is told just before the call closes its batch's pause.
+/// it is told once the call has closed its batch's pause.
 fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send + Sync + 'static {
     let flag = Arc::clone(flag);
     move |a: &Attempt<'_>| {
@@ -816,14 +819,13 @@ fn on_a_429_that_waits(flag: &Arc<AtomicBool>) -> impl Fn(&Attempt<'_>) + Send +
 fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
     // Call "c" starts first (deadline 5 s); call "a" starts at 2 s and gets a 429 asking for
     // 4 s, which closes the shared gate until 6 s: past c's deadline. Only then does c get its
-    // 503, so c gives up at once with it instead of waiting for the gate and timing out.
+    // 503, so c gives up at once with it (no second try) instead of waiting for the gate and
+    // timing out.
     let a_waits = Arc::new(AtomicBool::new(false));
     let seen = Arc::clone(&a_waits);
     let server = Scripted::start(move |_, request, stream| {
         if request.target.ends_with("/c") {
-            // A moment for a's worker, once told of its 429, to close the gate.
             until_set(&seen);
-            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 503, "", "busy");
         } else if request.target.ends_with("/a") {
             scripted::api_error(stream, 429, "retry-after: 4\r\n", "slow down");
@@ -861,6 +863,12 @@ fn a_pause_set_by_another_worker_does_not_carry_a_call_past_its_deadline() {
             });
     let c = report.items()[0].outcome.error().expect("c cannot succeed");
     assert_eq!(c.status(), Some(503), "{c}");
+    let c_sent = server
+        .received()
+        .iter()
+        .filter(|r| r.target.ends_with("/c"))
+        .count();
+    assert_eq!(c_sent, 1, "c tried again: {c}");
     assert!(start.elapsed() >= Duration::from_secs(2));
 }
 
@@ -937,7 +945,7 @@ fn stop_on_error_with_every_worker_failing_at_once_runs_at_most_one_item_each() 
 #[test]
 fn stop_on_error_ends_a_retry_after_pause_at_once() {
     // Both first requests are out before the 429 closes the gate (or "bad" would wait), and
-    // the 404 comes once "slow" waits at the pause.
+    // the 404 comes once "slow"'s worker has closed the pause.
     let bad_sent = Arc::new(AtomicBool::new(false));
     let slow_waits = Arc::new(AtomicBool::new(false));
     let (sent, waits) = (Arc::clone(&bad_sent), Arc::clone(&slow_waits));
@@ -947,9 +955,7 @@ fn stop_on_error_ends_a_retry_after_pause_at_once() {
             scripted::api_error(stream, 429, "retry-after: 40\r\n", "slow down");
         } else {
             sent.store(true, Ordering::SeqCst);
-            // A moment for slow's worker, once told of its 429, to close the gate.
             until_set(&waits);
-            std::thread::sleep(Duration::from_millis(100));
             scripted::api_error(stream, 404, "", "no such file");
         }
         Next::Close

@@ -167,6 +167,12 @@ impl Transport<'_> {
                 }
             };
             let retry_in = failed.retry_in(attempts, policy, deadline);
+            let asked = failed.wait_hint.is_some();
+            if let Some(wait) = retry_in.filter(|_| asked) {
+                // Closed before the observer is told of the wait: from then on, every call of
+                // the batch waits for it.
+                self.hold_batch(wait);
+            }
             watch.report(observer, Ended::Failed(&failed.error), sent.get(), retry_in);
             let Some(wait) = retry_in else {
                 return Err(failed.error);
@@ -179,7 +185,7 @@ impl Transport<'_> {
                     .map_or_else(|| "a transport error".to_string(), |s| format!("HTTP {s}")),
                 policy.max_retries().saturating_add(1),
             );
-            if !self.pause(wait, failed.wait_hint.is_some(), deadline) {
+            if !self.pause(wait, deadline) {
                 return Err(failed.error);
             }
         }
@@ -220,17 +226,20 @@ impl Transport<'_> {
         }
     }
 
-    /// Waits `wait` before a retry; in a batch, through its shared pause, which a server's
-    /// `Retry-After` (`asked`) closes for every worker. False when the call should end with
-    /// what it got instead: the batch stopped, or the pause would outlast the deadline.
-    pub(crate) fn pause(&self, wait: Duration, asked: bool, deadline: Option<Instant>) -> bool {
+    /// In a batch, closes its shared pause for `wait` from now: a server asked for the wait.
+    fn hold_batch(&self, wait: Duration) {
+        if let Some(gate) = &self.options.gate {
+            gate.hold_for(wait);
+        }
+    }
+
+    /// Waits `wait` before a retry; in a batch, through its shared pause (which a server's
+    /// `Retry-After` has closed for every worker: [`hold_batch`](Self::hold_batch)). False when
+    /// the call should end with what it got instead: the batch stopped, or the pause would
+    /// outlast the deadline.
+    pub(crate) fn pause(&self, wait: Duration, deadline: Option<Instant>) -> bool {
         match &self.options.gate {
-            Some(gate) => {
-                if asked {
-                    gate.hold_for(wait);
-                }
-                gate.pause(wait, deadline).is_ok()
-            }
+            Some(gate) => gate.pause(wait, deadline).is_ok(),
             None => {
                 std::thread::sleep(wait);
                 true
