@@ -653,6 +653,27 @@ impl FilesClientBuilder {
         self
     }
 
+    /// [`proxy_bypass`](Self::proxy_bypass) with the environment's list, `no_proxy` or else
+    /// `NO_PROXY` (read now; a blank value counts as unset), when one is set: a proxy set by
+    /// [`proxy`](Self::proxy) then reaches the hosts it names directly, as `curl -x` does.
+    /// Without either variable, nothing changes. (The environment's own proxies read it
+    /// anyway.)
+    ///
+    /// ```
+    /// let client = openrouter_files::FilesClient::builder()
+    ///     .api_key("sk-or-v1-…")
+    ///     .proxy("http://proxy.corp.example:3128")
+    ///     .proxy_bypass_from_env()
+    ///     .build()?;
+    /// # Ok::<(), openrouter_files::Error>(())
+    /// ```
+    pub fn proxy_bypass_from_env(mut self) -> Self {
+        if let Some(list) = crate::proxy::environment_bypass(|name| std::env::var(name).ok()) {
+            self.proxy_bypass = Some(list);
+        }
+        self
+    }
+
     /// No proxy for any request, whatever the environment says (`curl --noproxy '*'`).
     pub fn no_proxy(mut self) -> Self {
         self.proxy = ProxyChoice::Off;

@@ -124,13 +124,7 @@ impl Proxies {
         var: impl Fn(&str) -> Option<String>,
         https_only: bool,
     ) -> Result<Proxies> {
-        let first = |names: &[&'static str]| {
-            names.iter().find_map(|name| {
-                var(name)
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| (*name, v))
-            })
-        };
+        let first = |names: &[&'static str]| first_set(&var, names);
         let all = first(&["all_proxy", "ALL_PROXY"]);
         let pick = |names: &[&'static str]| -> Result<Option<Route>> {
             match first(names).or_else(|| all.clone()) {
@@ -144,9 +138,7 @@ impl Proxies {
                 false => pick(&["http_proxy"])?,
             },
             https: pick(&["https_proxy", "HTTPS_PROXY"])?,
-            bypass: first(&["no_proxy", "NO_PROXY"])
-                .map(|(_, list)| parse_bypass(&list))
-                .unwrap_or_default(),
+            bypass: environment_bypass(&var).unwrap_or_default(),
         })
     }
 
@@ -228,6 +220,25 @@ fn route(url: &str, what: &str) -> Result<Route> {
         .to_ascii_lowercase();
     let shown = format!("{scheme}://{}:{}", proxy.host(), proxy.port());
     Ok(Route { proxy, shown })
+}
+
+/// The first of the variables `names` that `var` finds set, with its value; an empty or blank
+/// value counts as unset, as curl counts it.
+fn first_set(
+    var: impl Fn(&str) -> Option<String>,
+    names: &[&'static str],
+) -> Option<(&'static str, String)> {
+    names.iter().find_map(|name| {
+        var(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (*name, v))
+    })
+}
+
+/// The environment's list of hosts reached directly, `no_proxy` or else `NO_PROXY`, parsed;
+/// `None` when neither is set.
+pub(crate) fn environment_bypass(var: impl Fn(&str) -> Option<String>) -> Option<Vec<Bypass>> {
+    first_set(var, &["no_proxy", "NO_PROXY"]).map(|(_, list)| parse_bypass(&list))
 }
 
 /// One entry of a `no_proxy` list (the environment's or the builder's).

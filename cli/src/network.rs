@@ -30,20 +30,18 @@ pub fn configure(
         })?;
         builder = builder.add_root_certificate(pem);
     }
-    // The library's own proxy ignores the environment; curl's `-x` honours `no_proxy`. For the
-    // environment's proxies the library reads `no_proxy` itself, unless `--noproxy` replaces it.
-    let bypass = match &global.proxy {
-        Some(_) => global.bypass.clone().or_else(environment_bypass),
-        None => global.bypass.clone(),
-    };
     // `--noproxy '*'` is `--no-proxy`: no proxy is even read, as with curl.
-    if global.no_proxy || bypass.as_deref().is_some_and(|list| list.trim() == "*") {
+    let star = |list: &str| list.trim() == "*";
+    if global.no_proxy || global.bypass.as_deref().is_some_and(star) {
         builder = builder.no_proxy();
     } else {
         if let Some(proxy) = &global.proxy {
-            builder = builder.proxy(proxy);
+            // The library's own proxy ignores the environment; curl's `-x` honours
+            // `no_proxy`. (For the environment's proxies the library reads it itself.)
+            builder = builder.proxy(proxy).proxy_bypass_from_env();
         }
-        if let Some(list) = bypass {
+        // `--noproxy` replaces the environment's list, for either proxy.
+        if let Some(list) = &global.bypass {
             builder = builder.proxy_bypass(list);
         }
     }
@@ -52,13 +50,4 @@ pub fn configure(
         builder = builder.observer(crate::verbose::observer(global.json, secret));
     }
     Ok(builder)
-}
-
-/// The environment's list of hosts reached directly: `no_proxy`, else `NO_PROXY`, as curl
-/// reads them and as the library reads them for the environment's proxies (a blank value
-/// counts as unset).
-fn environment_bypass() -> Option<String> {
-    ["no_proxy", "NO_PROXY"]
-        .into_iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
 }
