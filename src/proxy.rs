@@ -10,13 +10,19 @@
 //!   scheme is an HTTP proxy (`proxy.corp:3128`); a client whose base URL is https (it never
 //!   follows a redirect to http) does not read the http one, so a malformed `http_proxy` does
 //!   not stop it, as it does not stop curl.
-//! - `no_proxy` or `NO_PROXY`: hosts reached directly, separated by commas (or spaces): `*`
-//!   for every host; a name matches itself and its subdomains (`example.com` and
-//!   `.example.com` both match `example.com` and `api.example.com`); an IP address matches
-//!   itself, and `10.0.0.0/8` (CIDR) every address in it; IPv6 with or without brackets (a
-//!   port after a bracketed one, `[::1]:8443`, is ignored, as after a name). An entry that
-//!   cannot be a name, an address or a network (`10.0.0.0/33`, `host/8`, `user:pw@host`) is
-//!   ignored, as curl never matches it; the others still apply.
+//! - `no_proxy` or `NO_PROXY` (an empty one counts as unset, a blank one names no host):
+//!   hosts reached directly, as curl's `Curl_check_noproxy` reads the list. `*` alone is
+//!   every host; entries are separated by commas (with blanks around them; an entry followed
+//!   by a blank and no comma ends the list, as in curl). A name matches itself and its
+//!   subdomains (`example.com` and `.example.com` both match `example.com` and
+//!   `api.example.com`, in any case, with or without a trailing dot); an IP address (IPv6
+//!   without brackets) matches itself, and `10.0.0.0/8` every address in it (`/0` is the
+//!   whole address, as in curl). A host that is an address (`127.1` and `0x7f.1` are
+//!   127.0.0.1, as curl's URL parser and the resolver read them; a zone id is left out) is
+//!   matched by addresses and networks only, a name by names only. An entry no host can
+//!   match (`*.example.com`, `localhost:8080`, `[::1]`, `10.0.0.0/33`, `host/8`,
+//!   `user:pw@host`, a `*` beside other entries) is ignored, as curl never matches it; the
+//!   others still apply.
 //!
 //! The builder's bypass list ([`FilesClientBuilder::proxy_bypass`]) is read by the same parser
 //! and replaces the environment's `no_proxy` for every proxy, as curl's `--noproxy` does; a
@@ -150,8 +156,8 @@ impl Proxies {
             "https" => self.https.as_ref()?,
             _ => return None,
         };
-        let host = uri.host()?;
-        (!self.bypass.iter().any(|b| b.matches(host))).then_some(route)
+        let host = Host::of(uri.host()?);
+        (!self.bypass.iter().any(|b| b.matches(&host))).then_some(route)
     }
 }
 
@@ -236,9 +242,13 @@ fn first_set(
 }
 
 /// The environment's list of hosts reached directly, `no_proxy` or else `NO_PROXY`, parsed;
-/// `None` when neither is set.
+/// `None` when neither is set. As for curl, an empty variable is unset, but a blank one is a
+/// list that names no host (it does not give way to `NO_PROXY`).
 pub(crate) fn environment_bypass(var: impl Fn(&str) -> Option<String>) -> Option<Vec<Bypass>> {
-    first_set(var, &["no_proxy", "NO_PROXY"]).map(|(_, list)| parse_bypass(&list))
+    ["no_proxy", "NO_PROXY"]
+        .iter()
+        .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .map(|list| parse_bypass(&list))
 }
 
 /// One entry of a `no_proxy` list (the environment's or the builder's).
@@ -265,45 +275,70 @@ impl fmt::Debug for Bypass {
     }
 }
 
-/// The entries of a `no_proxy` list, in order; those that cannot be a name, an address or a
-/// network are left out (curl never matches them).
+/// The entries of a `no_proxy` list, in order, read as curl's `Curl_check_noproxy` reads
+/// them: `*` is every host only when it is the whole list; entries are separated by commas,
+/// with blanks (spaces, tabs) around them, and an entry followed by a blank but no comma ends
+/// the list (curl reads `a b,c` as `a`). Entries no host can match are left out: a name with
+/// `*`, a `:port` or an `@`, a bracketed address, a bad network (`10.0.0.0/33`, `host/8`).
 pub(crate) fn parse_bypass(list: &str) -> Vec<Bypass> {
-    list.split([',', ' ', '\t'])
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .filter_map(|entry| {
-            if entry == "*" {
-                return Some(Bypass::All);
-            }
-            // No host has an `@`: this is a URL's credentials, pasted by mistake; kept, it
-            // would show in `Debug`.
-            if entry.contains('@') {
-                return None;
-            }
-            let (address, bits) = match entry.split_once('/') {
-                Some((address, bits)) => (address, Some(bits.parse::<u8>().ok()?)),
-                None => (entry, None),
-            };
-            // `[::1]:8443`: a port after a bracketed address is ignored, as curl ignores it.
-            let address = match address.strip_prefix('[').and_then(|a| a.split_once(']')) {
-                Some((inner, _port)) => inner,
-                None => address,
-            };
-            if let Some(ip) = parse_ip(address) {
-                let max = max_bits(ip) as u8;
-                let bits = bits.unwrap_or(max);
-                return (bits <= max).then_some(Bypass::Network(ip, bits));
-            }
-            if bits.is_some() {
-                return None;
-            }
-            // A `:port` after a name is ignored, as curl ignores it.
-            let name = entry.split(':').next().unwrap_or(entry);
-            let name = name.trim_start_matches('*').trim_start_matches('.');
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            (!name.is_empty()).then_some(Bypass::Domain(name))
-        })
-        .collect()
+    if list == "*" {
+        return vec![Bypass::All];
+    }
+    let blank = |c: char| c == ' ' || c == '\t';
+    let mut entries = Vec::new();
+    let mut rest = list;
+    loop {
+        rest = rest.trim_start_matches(blank);
+        let end = rest
+            .find(|c: char| blank(c) || c == ',')
+            .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        entries.extend(parse_entry(token));
+        rest = after.trim_start_matches(blank);
+        match rest.strip_prefix(',') {
+            Some(after) => rest = after.trim_start_matches(','),
+            None => break,
+        }
+    }
+    entries
+}
+
+/// One entry of a list (see [`parse_bypass`]), `None` when it matches no host.
+fn parse_entry(entry: &str) -> Option<Bypass> {
+    if entry.is_empty() {
+        return None;
+    }
+    // An address, or a network: curl reads the length as digits up to 128, `/0` (or none)
+    // as the whole address.
+    if let Some((address, bits)) = entry.split_once('/') {
+        let ip = address.parse::<IpAddr>().ok()?;
+        if bits.is_empty() || !bits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let bits = match bits.trim_start_matches('0') {
+            "" => 0,
+            digits => digits.parse::<u32>().ok()?,
+        };
+        let max = max_bits(ip);
+        return match bits {
+            0 => Some(Bypass::Network(ip, max as u8)),
+            bits if bits <= max => Some(Bypass::Network(ip, bits as u8)),
+            _ => None,
+        };
+    }
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(Bypass::Network(ip, max_bits(ip) as u8));
+    }
+    // A name: one trailing dot and then one leading dot are not part of it. No host name
+    // holds `*`, `:` (a port, which curl does not strip), `[` first (a bracketed address,
+    // which curl never matches) or `@` (a URL's credentials, pasted by mistake: kept, it
+    // would show in `Debug`).
+    let name = entry.strip_suffix('.').unwrap_or(entry);
+    let name = name.strip_prefix('.').unwrap_or(name);
+    if name.is_empty() || name.contains(['*', ':', '@']) || name.starts_with('[') {
+        return None;
+    }
+    Some(Bypass::Domain(name.to_ascii_lowercase()))
 }
 
 /// How many bits an address of `ip`'s family has.
@@ -311,29 +346,81 @@ fn max_bits(ip: IpAddr) -> u32 {
     if ip.is_ipv4() { 32 } else { 128 }
 }
 
-/// An IP address, IPv6 with or without brackets.
-fn parse_ip(text: &str) -> Option<IpAddr> {
-    let text = text
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .unwrap_or(text);
-    text.parse().ok()
+/// A URL's host as curl matches it against a list: an address (IPv6 without its brackets
+/// and zone id; IPv4 in any numeric form the resolver takes, `127.1`, `0x7f.1`,
+/// `2130706433`, which curl's URL parser rewrites as `127.0.0.1`), or a name.
+enum Host<'a> {
+    Ip(IpAddr),
+    Name(&'a str),
+}
+
+impl Host<'_> {
+    fn of(host: &str) -> Host<'_> {
+        if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            let address = inner.split('%').next().unwrap_or(inner);
+            return match address.parse() {
+                Ok(ip) => Host::Ip(ip),
+                Err(_) => Host::Name(host),
+            };
+        }
+        match inet_aton(host) {
+            Some(v4) => Host::Ip(IpAddr::V4(v4)),
+            None => Host::Name(host),
+        }
+    }
+}
+
+/// `text` as an IPv4 address in the forms `inet_aton` (and so the resolver ureq connects
+/// with) takes: one to four parts, each decimal, octal (`0` first) or hex (`0x`), the last
+/// filling the bytes the others leave.
+fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(4);
+    for part in &parts {
+        let (digits, radix) = match part.get(..2) {
+            Some("0x" | "0X") => (&part[2..], 16),
+            _ if part.len() > 1 && part.starts_with('0') => (&part[1..], 8),
+            _ => (*part, 10),
+        };
+        // `0x` alone is 0 to inet_aton; no sign, no empty part.
+        let value = match digits {
+            "" if radix == 16 => 0,
+            _ if !digits.bytes().all(|b| b.is_ascii_hexdigit()) => return None,
+            _ => u32::from_str_radix(digits, radix).ok()?,
+        };
+        values.push(value);
+    }
+    let (last, first) = values.split_last()?;
+    if first.iter().any(|v| *v > 255) || u64::from(*last) >= 1u64 << (8 * (4 - first.len())) {
+        return None;
+    }
+    let high = first
+        .iter()
+        .enumerate()
+        .fold(0u32, |acc, (i, v)| acc | v << (24 - 8 * i));
+    Some(std::net::Ipv4Addr::from(high | last))
 }
 
 impl Bypass {
-    fn matches(&self, host: &str) -> bool {
-        match self {
-            Bypass::All => true,
-            Bypass::Network(network, bits) => {
-                parse_ip(host).is_some_and(|ip| same_prefix(ip, *network, *bits))
+    fn matches(&self, host: &Host<'_>) -> bool {
+        match (self, host) {
+            (Bypass::All, _) => true,
+            (Bypass::Network(network, bits), Host::Ip(ip)) => same_prefix(*ip, *network, *bits),
+            (Bypass::Domain(domain), Host::Name(name)) => {
+                // One trailing dot is not part of the name; the name is the domain or ends
+                // with `.` and the domain, in any case.
+                let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+                let domain = domain.as_bytes();
+                match name.len().checked_sub(domain.len()) {
+                    Some(0) => name.eq_ignore_ascii_case(domain),
+                    Some(cut) => name[cut - 1] == b'.' && name[cut..].eq_ignore_ascii_case(domain),
+                    None => false,
+                }
             }
-            Bypass::Domain(domain) => {
-                let host = host.trim_end_matches('.').to_ascii_lowercase();
-                host == *domain
-                    || host
-                        .strip_suffix(domain.as_str())
-                        .is_some_and(|rest| rest.ends_with('.'))
-            }
+            _ => false,
         }
     }
 }
@@ -407,7 +494,7 @@ mod tests {
             ("https_proxy", "http://p:1"),
             (
                 "no_proxy",
-                "example.com, .corp.internal,10.0.0.0/8 ::1,192.168.1.7,localhost:8080",
+                "example.com, .corp.internal,10.0.0.0/8, ::1,192.168.1.7,localhost",
             ),
         ]);
         for direct in [
@@ -492,12 +579,14 @@ mod tests {
         assert_eq!(through(&p, "https://x/"), Some("http://p:65535"));
     }
 
+    /// curl's list takes IPv6 addresses without brackets ("Enter IPv6 numerical addresses
+    /// in the list of hostnames without enclosing brackets"): a bracketed one matches nothing.
     #[test]
-    fn a_bracketed_address_with_a_port_in_no_proxy_is_the_address_as_curl_reads_it() {
-        let p = vars(&[
-            ("https_proxy", "http://p:1"),
-            ("no_proxy", "[::1]:8443,[fe80::1]"),
-        ]);
+    fn an_address_in_no_proxy_is_written_without_brackets_as_for_curl() {
+        let p = env_list("[::1]:8443,[fe80::1]");
+        assert_eq!(through(&p, "https://[::1]:8443/"), Some("http://p:1"));
+        assert_eq!(through(&p, "https://[fe80::1]/"), Some("http://p:1"));
+        let p = env_list("::1,fe80::1");
         assert_eq!(through(&p, "https://[::1]:8443/"), None);
         assert_eq!(through(&p, "https://[::1]/"), None);
         assert_eq!(through(&p, "https://[fe80::1]/"), None);
@@ -532,8 +621,10 @@ mod tests {
             assert_eq!(through(&p, "https://10.1.2.3/"), None);
             let p = with(choice, Some(""), &env);
             assert!(through(&p, "https://example.com/").is_some());
-            let p = with(choice, Some(" *, "), &env);
+            let p = with(choice, Some("*"), &env);
             assert_eq!(through(&p, "http://anything/"), None);
+            let p = with(choice, Some(" *, "), &env);
+            assert!(through(&p, "https://anything/").is_some());
         }
         // No proxy at all, list or not.
         let p = with(&ProxyChoice::Off, Some(""), &env);
@@ -545,20 +636,138 @@ mod tests {
         for entry in INVALID {
             assert_eq!(parse_bypass(entry), [], "{entry}");
         }
-        let list = format!("{},10.0.0.1,{}", INVALID.join(" "), INVALID.join(","));
+        let list = format!("{},10.0.0.1,{}", INVALID.join(","), INVALID.join(" , "));
         let parsed = parse_bypass(&list);
         assert_eq!(format!("{parsed:?}"), "[10.0.0.1]");
-        let parsed = parse_bypass("*.Example.COM., [fe80::1]:8443, fe80::/10 0.0.0.0/0, *");
+        let parsed = parse_bypass(".Example.COM., fe80::1, fe80::/10, 0.0.0.0/1,0.0.0.0/0, *");
         assert_eq!(
             format!("{parsed:?}"),
-            "[example.com, fe80::1, fe80::/10, 0.0.0.0/0, *]"
+            "[example.com, fe80::1, fe80::/10, 0.0.0.0/1, 0.0.0.0]"
         );
         let parsed = parse_bypass("a\u{1b}[2Jb.example");
         assert_eq!(format!("{parsed:?}"), r"[a\u{1b}[2jb.example]");
+        let parsed = parse_bypass("a\u{2028}b\u{202e}c\nd");
+        assert_eq!(format!("{parsed:?}"), r"[a\u{2028}b\u{202e}c\nd]");
+    }
+
+    /// `Proxies` with `https_proxy` set and `no_proxy` = `list`.
+    fn env_list(list: &str) -> Proxies {
+        vars(&[("https_proxy", "http://p:1"), ("no_proxy", list)])
+    }
+
+    /// curl's `Curl_check_noproxy` (lib/proxy.c, its unit test 1614): `*` bypasses every host
+    /// only when it is the whole list; an entry `*`, `*.example.com`, `name:port` or
+    /// `[::1]` matches no host; the list ends at an entry followed by a blank and no comma;
+    /// `/0` is the whole address; a length is digits only.
+    #[test]
+    fn lists_are_read_as_curl_reads_them() {
+        // (list, host, direct)
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "example.org", true),
+            ("corp.example, *", "example.org", false),
+            ("corp.example,*", "corp.example", true),
+            (" *", "example.org", false),
+            ("*.example.com", "api.example.com", false),
+            ("*.example.com", "example.com", false),
+            ("localhost:8080", "localhost", false),
+            ("[::1]", "[::1]", false),
+            ("[::1]:8443", "[::1]", false),
+            ("::1", "[::1]", true),
+            (
+                "localhost .example.com .example.de",
+                "www.example.com",
+                false,
+            ),
+            ("localhost .example.com .example.de", "localhost", true),
+            (
+                "localhost,.example.com,.example.de",
+                "www.example.com",
+                true,
+            ),
+            ("foo,,,,,              bar, ::1/64", "BAr", true),
+            ("192.168.0.0/16 ", "192.168.0.1", true),
+            ("0.0.0.0/0", "10.1.2.3", false),
+            ("0.0.0.0/0", "0.0.0.0", true),
+            ("::/0", "[::1]", false),
+            ("10.0.0.0/+8", "10.1.2.3", false),
+            ("10.0.0.0/0008", "10.1.2.3", true),
+            ("192.168.0.0/32", "192.168.0.1", false),
+            ("nexample.com", "example.com", false),
+            ("example.com", "nexample.com", false),
+            ("www.example.com.", "www.example.com", true),
+            (".example.com", "example.com.", true),
+            ("..example.com", "www.example.com", false),
+            ("example.com", "example.com..", false),
+        ];
+        for (list, host, direct) in cases {
+            let p = env_list(list);
+            let url = format!("https://{host}/");
+            assert_eq!(p.for_url(&url).is_none(), *direct, "{list:?} for {host}");
+        }
+    }
+
+    /// curl reads `no_proxy` when it is set and not empty: a blank one (`" "`) names no host
+    /// and does not give way to `NO_PROXY`.
+    #[test]
+    fn a_blank_no_proxy_names_no_host_and_hides_upper_case_no_proxy_as_in_curl() {
+        let p = vars(&[
+            ("https_proxy", "http://p:1"),
+            ("no_proxy", " "),
+            ("NO_PROXY", "*"),
+        ]);
+        assert_eq!(through(&p, "https://example.org/"), Some("http://p:1"));
+        let p = vars(&[
+            ("https_proxy", "http://p:1"),
+            ("no_proxy", ""),
+            ("NO_PROXY", "*"),
+        ]);
+        assert_eq!(through(&p, "https://example.org/"), None);
+    }
+
+    /// A host is judged as the address it connects to: the numeric IPv4 forms the resolver
+    /// takes (`127.1`, `0x7f.1`, `2130706433`, `0177.0.0.1`) are 127.0.0.1, as curl's URL
+    /// parser makes them; an IPv6 zone id is not part of the address; an address is matched
+    /// by addresses and networks only, never by a name's tail (`1` is no suffix of 10.0.0.1).
+    #[test]
+    fn hosts_are_judged_as_the_address_they_reach() {
+        let p = env_list("127.0.0.0/8, fe80::/10");
+        for host in [
+            "127.1",
+            "0x7f.1",
+            "2130706433",
+            "0177.0.0.1",
+            "0X7F.0.0.1",
+            "[fe80::1%25eth0]",
+        ] {
+            assert_eq!(
+                through(&p, &format!("https://{host}:8443/")),
+                None,
+                "{host}"
+            );
+        }
+        for host in [
+            "0128.0.0.1",
+            "127.0.0.1.1",
+            "1.2.3.4294967296",
+            "128.0.0.1",
+            "[fe00::1%25x]",
+        ] {
+            assert!(through(&p, &format!("https://{host}/")).is_some(), "{host}");
+        }
+        for (list, host) in [
+            ("0.1", "10.0.0.1"),
+            ("1", "10.0.0.1"),
+            ("10.0.0.1:80", "10.0.0.1"),
+        ] {
+            assert!(
+                through(&env_list(list), &format!("https://{host}/")).is_some(),
+                "{list}"
+            );
+        }
     }
 
     /// Entries no host can match: each is left out of a list.
-    const INVALID: [&str; 16] = [
+    const INVALID: [&str; 25] = [
         "10.0.0.0/33",
         "::1/129",
         "10.0.0.1/x",
@@ -575,6 +784,15 @@ mod tests {
         ".",
         "*.",
         "..",
+        "*.example.com",
+        "*example.com",
+        "localhost:8080",
+        "[::1]",
+        "[::1]:8443",
+        "[10.0.0.1]",
+        "10.0.0.0/+8",
+        "::1/18446744073709551616",
+        "10.0.0.1/99999999999999999999999999",
     ];
 
     /// splitmix64, seeded, so that a failing case can be replayed.
@@ -625,7 +843,8 @@ mod tests {
     /// An entry as someone might write it, and what it means.
     fn draw_entry(rng: &mut Rng) -> (String, Meant) {
         match rng.below(10) {
-            0 => ("*".into(), Meant::All),
+            // `*` is every host only as the whole list (see the list's drawing).
+            0 => ("*".into(), Meant::Nothing),
             1..=3 => {
                 let name = NAMES[rng.below(NAMES.len())];
                 let name_text = match rng.below(3) {
@@ -633,13 +852,17 @@ mod tests {
                     1 => name[..1].to_ascii_uppercase() + &name[1..],
                     _ => name.to_string(),
                 };
-                let text = format!(
-                    "{}{name_text}{}{}",
-                    rng.pick(&["", ".", "*."]),
+                let (before, after, port) = (
+                    rng.pick(&["", ".", "*.", "*"]),
                     rng.pick(&["", "."]),
-                    rng.pick(&["", ":8080", ":443"])
+                    rng.pick(&["", "", ":8080", ":443"]),
                 );
-                (text, Meant::Name(name))
+                let text = format!("{before}{name_text}{after}{port}");
+                // curl strips neither a `*` nor a port: such an entry matches no host.
+                match before.contains('*') || !port.is_empty() {
+                    true => (text, Meant::Nothing),
+                    false => (text, Meant::Name(name)),
+                }
             }
             4..=7 => {
                 let v6 = rng.below(2) == 0;
@@ -649,50 +872,75 @@ mod tests {
                 };
                 let max = max_bits(ip);
                 let bits = (rng.below(2) == 0).then(|| rng.below(max as usize + 1) as u32);
-                let address = match (v6, rng.below(3)) {
-                    (true, 0) => format!("[{ip}]"),
-                    (true, 1) if bits.is_none() => format!("[{ip}]:8443"),
-                    _ => ip.to_string(),
+                // curl takes no brackets in the list.
+                let (address, bracketed) = match (v6, rng.below(3)) {
+                    (true, 0) => (format!("[{ip}]"), true),
+                    (true, 1) if bits.is_none() => (format!("[{ip}]:8443"), true),
+                    _ => (ip.to_string(), false),
                 };
-                let text = match bits {
-                    Some(bits) => format!("{address}/{bits}"),
-                    None => address,
+                // A length as curl reads it: digits (leading zeros too), `/0` the whole
+                // address; a sign or a length past 128 is no length.
+                let (text, bits) = match bits {
+                    Some(bits) => match rng.below(4) {
+                        0 => (format!("{address}/00{bits}"), Some(bits)),
+                        1 => (format!("{address}/+{bits}"), None),
+                        2 => (format!("{address}/{}", u64::MAX - bits as u64), None),
+                        _ => (format!("{address}/{bits}"), Some(bits)),
+                    },
+                    None => (address, Some(max)),
                 };
-                (text, Meant::Network(ip, bits.unwrap_or(max)))
+                match (bracketed, bits) {
+                    (false, Some(0)) => (text, Meant::Network(ip, max)),
+                    (false, Some(bits)) => (text, Meant::Network(ip, bits)),
+                    _ => (text, Meant::Nothing),
+                }
             }
             _ => (INVALID[rng.below(INVALID.len())].into(), Meant::Nothing),
         }
     }
 
-    const HOSTS: [&str; 28] = [
-        "example.com",
-        "api.example.com",
-        "corp.internal",
-        "b.corp.internal",
-        "a.b.corp.internal",
-        "localhost",
-        "xn--bcher-kva.example",
-        "notexample.com",
-        "example.com.evil",
-        "EXAMPLE.com",
-        "Api.Example.Com.",
-        "internal",
-        "com",
-        "10.0.0.0",
-        "10.1.2.3",
-        "10.200.0.1",
-        "11.0.0.1",
-        "192.168.1.7",
-        "192.168.1.70",
-        "127.0.0.1",
-        "255.255.255.255",
-        "::1",
-        "::2",
-        "fe80::1",
-        "fe80::ffff:1",
-        "2001:db8::5",
-        "2001:db8:8000::1",
-        "::ffff:10.1.2.3",
+    /// Hosts as a URL writes them, and the name or address each reaches (curl's URL parser
+    /// and the resolver read numeric IPv4 forms alike; a zone id is not part of an address).
+    const HOSTS: [(&str, &str); 39] = [
+        ("example.com", "example.com"),
+        ("api.example.com", "api.example.com"),
+        ("corp.internal", "corp.internal"),
+        ("b.corp.internal", "b.corp.internal"),
+        ("a.b.corp.internal", "a.b.corp.internal"),
+        ("localhost", "localhost"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ("XN--BCHER-KVA.example.", "xn--bcher-kva.example"),
+        ("notexample.com", "notexample.com"),
+        ("example.com.evil", "example.com.evil"),
+        ("EXAMPLE.com", "example.com"),
+        ("Api.Example.Com.", "api.example.com"),
+        ("internal", "internal"),
+        ("com", "com"),
+        ("10.0.0.0", "10.0.0.0"),
+        ("10.1.2.3", "10.1.2.3"),
+        ("012.1.2.3", "10.1.2.3"),
+        ("167838211", "10.1.2.3"),
+        ("10.0x1.0x203", "10.1.2.3"),
+        ("10.200.0.1", "10.200.0.1"),
+        ("11.0.0.1", "11.0.0.1"),
+        ("192.168.1.7", "192.168.1.7"),
+        ("192.168.1.70", "192.168.1.70"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("255.255.255.255", "255.255.255.255"),
+        ("0", "0.0.0.0"),
+        ("[::1]", "::1"),
+        ("[0:0::1]", "::1"),
+        ("[::2]", "::2"),
+        ("[fe80::1]", "fe80::1"),
+        ("[fe80::1%25eth0]", "fe80::1"),
+        ("[fe80::ffff:1]", "fe80::ffff:1"),
+        ("[2001:db8::5]", "2001:db8::5"),
+        ("[2001:db8:8000::1]", "2001:db8:8000::1"),
+        ("[::ffff:10.1.2.3]", "::ffff:10.1.2.3"),
     ];
 
     /// Whether an entry meaning `meant` covers `host`, worked out apart from the module: names
@@ -701,8 +949,9 @@ mod tests {
         match meant {
             Meant::All => true,
             Meant::Nothing => false,
+            Meant::Name(_) if host.parse::<IpAddr>().is_ok() => false,
             Meant::Name(name) => {
-                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
                 let labels: Vec<&str> = host.split('.').collect();
                 let wanted: Vec<&str> = name.split('.').collect();
                 labels.ends_with(&wanted)
@@ -743,15 +992,28 @@ mod tests {
         for case in 0..cases {
             let mut list = String::from(rng.pick(&["", " ", ","]));
             let mut meant = Vec::new();
+            // curl's list ends at an entry followed by blanks and no comma.
+            let mut ended = false;
             for i in 0..rng.below(6) {
                 if i > 0 {
-                    list.push_str(rng.pick(&[",", ", ", " ", ",,", "\t", " , "]));
+                    let separator = rng.pick(&[",", ", ", " ", ",,", "\t", " , ", ", \t,"]);
+                    list.push_str(separator);
+                    ended |= !separator.contains(',');
                 }
                 let (text, meaning) = draw_entry(&mut rng);
                 list.push_str(&text);
-                meant.push(meaning);
+                if !ended {
+                    meant.push(meaning);
+                }
             }
             list.push_str(rng.pick(&["", " ", ","]));
+            // `*` is every host when it is the whole list.
+            if rng.below(20) == 0 {
+                list = "*".into();
+            }
+            if list == "*" {
+                meant = vec![Meant::All];
+            }
             let what = format!("case {case} (seed {seed}): {list:?} = {meant:?}");
             let env = [("https_proxy", "http://e:1"), ("no_proxy", "*")];
             let paths = [
@@ -763,11 +1025,8 @@ mod tests {
                     &[("https_proxy", "http://e:1"), ("NO_PROXY", &list)],
                 ),
             ];
-            for host in HOSTS {
-                let url = match host.contains(':') {
-                    true => format!("https://[{host}]/"),
-                    false => format!("https://{host}/"),
-                };
+            for (written, host) in HOSTS {
+                let url = format!("https://{written}:8443/");
                 let direct = meant.iter().any(|m| covers(m, host));
                 for (path, proxies) in paths.iter().enumerate() {
                     assert_eq!(

@@ -172,7 +172,12 @@ fn a_bypass_list_sends_the_hosts_it_names_past_an_explicit_proxy_and_the_others_
             false,
         ),
         ("http", "127.0.0.1/33,127.0.0.1/x,localhost/8", true),
-        ("socks5h", "10.0.0.0/8 127.0.0.1", false),
+        ("socks5h", "10.0.0.0/8, 127.0.0.1", false),
+        // As in curl: `*` is every host only as the whole list, a name's `:port` and a
+        // bracketed address match nothing, and the list ends at a blank without a comma.
+        ("http", "example.com, *", true),
+        ("http", "127.0.0.1:443,[127.0.0.1]", true),
+        ("socks5h", "10.0.0.0/8 127.0.0.1", true),
         ("socks5h", "localhost", true),
     ];
     let pki = pki();
@@ -208,7 +213,7 @@ fn a_bypass_list_sends_the_hosts_it_names_past_an_explicit_proxy_and_the_others_
 /// `proxy_bypass` does not matter.
 #[test]
 fn the_bypass_list_shows_in_debug_without_ignored_entries_or_credentials() {
-    let list = ".Corp.Example, 10.0.0.0/8 [::1]:8443,10.0.0.0/33, user:pw@host,pw@host";
+    let list = ".Corp.Example, 10.0.0.0/8, ::1,[::1]:8443,10.0.0.0/33, user:pw@host,pw@host";
     let builder = FilesClient::builder()
         .api_key(KEY)
         .proxy_bypass(list)
@@ -232,6 +237,39 @@ fn the_bypass_list_shows_in_debug_without_ignored_entries_or_credentials() {
         FilesClient::builder().proxy("http://127.0.0.1:3128")
     );
     assert!(shown.contains("proxy_bypass: None"), "{shown}");
+}
+
+/// A host written in a numeric IPv4 form (`127.1`, `0x7f.0.0.1`, `2130706433`) connects to
+/// 127.0.0.1, and curl reads it so: `127.0.0.0/8` in the list sends it past the proxy, and
+/// a list that does not name it sends it through, the key inside TLS.
+#[test]
+fn a_numeric_ipv4_host_is_judged_as_the_address_it_reaches() {
+    let pki = pki();
+    for (host, list, through) in [
+        ("127.1", "127.0.0.0/8", false),
+        ("0x7f.0.0.1", "127.0.0.1", false),
+        ("2130706433", "localhost,127.0.0.0/8", false),
+        ("127.1", "10.0.0.0/8", true),
+    ] {
+        let (proxy, crossed) = connect_proxy(Answer::Tunnel, 1);
+        let (origin, seen) = https_server(Arc::clone(&pki.server), 1, ok_json(FILE_JSON));
+        let client = https_builder(origin, KEY)
+            .base_url(format!("https://{host}:{origin}/api/v1"))
+            .add_root_certificate(&pki.ca_pem)
+            .proxy(format!("http://127.0.0.1:{proxy}"))
+            .proxy_bypass(list)
+            .build()
+            .unwrap();
+        // The certificate names 127.0.0.1, not these spellings: what matters is where the
+        // connection went.
+        let _ = client.retrieve("file_px");
+        let crossed = crossed.lock().unwrap();
+        let what = format!("{host}, bypass {list:?}: {:?}", crossed.heads);
+        assert_eq!(crossed.heads.len(), usize::from(through), "{what}");
+        assert!(!crossed.heads.concat().contains(KEY), "{what}");
+        assert!(!String::from_utf8_lossy(&crossed.tunnelled).contains(KEY));
+        drop(seen);
+    }
 }
 
 #[test]

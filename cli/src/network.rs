@@ -30,8 +30,9 @@ pub fn configure(
         })?;
         builder = builder.add_root_certificate(pem);
     }
-    // `--noproxy '*'` is `--no-proxy`: no proxy is even read, as with curl.
-    let star = |list: &str| list.trim() == "*";
+    // `--noproxy '*'` is `--no-proxy`: no proxy is even read, as with curl. Only a list that
+    // is `*` and nothing else: curl reads `' *'` or `'a,*'` as naming no host for `*`.
+    let star = |list: &str| list == "*";
     if global.no_proxy || global.bypass.as_deref().is_some_and(star) {
         builder = builder.no_proxy();
     } else {

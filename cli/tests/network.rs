@@ -492,12 +492,14 @@ fn a_malformed_http_proxy_does_not_stop_an_https_client() {
 
 /// `--proxy` honours `no_proxy`/`NO_PROXY` as curl's `-x` does, and `--noproxy LIST` replaces
 /// the environment's list for either proxy, the option's or the environment's: `''` leaves no
-/// host to bypass it, `'*'` is `--no-proxy` (no proxy, so not even a malformed one is read).
+/// host to bypass it, `'*'` is `--no-proxy` (no proxy, so not even a malformed one is read);
+/// as for curl, `*` beside other entries or blanks names no host, and a blank `no_proxy` is
+/// read (naming no host) before `NO_PROXY`.
 #[test]
 fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
     use connect_proxy::{Answer, connect_proxy};
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], usize);
-    let cases: [Case; 12] = [
+    let cases: [Case; 15] = [
         (&[("NO_PROXY", "127.0.0.1")], &["--proxy", "PROXY"], 0),
         (
             &[("no_proxy", "localhost,127.0.0.0/8")],
@@ -522,6 +524,18 @@ fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
         ),
         (&[], &["--proxy", "PROXY", "--noproxy", "127.0.0.1"], 0),
         (&[], &["--proxy", "PROXY", "--noproxy", "*"], 0),
+        // As for curl, `*` is every host only as the whole list.
+        (&[], &["--proxy", "PROXY", "--noproxy", " * "], 1),
+        (&[], &["--proxy", "PROXY", "--noproxy", "example.com,*"], 1),
+        (
+            &[
+                ("HTTPS_PROXY", "PROXY"),
+                ("no_proxy", " "),
+                ("NO_PROXY", "*"),
+            ],
+            &[],
+            1,
+        ),
         (
             &[("HTTPS_PROXY", "PROXY"), ("NO_PROXY", "127.0.0.1")],
             &["--noproxy", ""],
