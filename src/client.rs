@@ -621,13 +621,16 @@ impl FilesClientBuilder {
     }
 
     /// The hosts reached directly although a proxy is set, by [`proxy`](Self::proxy) or by
-    /// the environment: `list` in the syntax of `NO_PROXY`, and read by the same rules. Entries
-    /// are separated by commas or spaces: `*` for every host; a name for itself and its
-    /// subdomains (`example.com` and `.example.com` both cover `api.example.com`; a `:port`
-    /// after it is ignored); an IP address, IPv6 with or without brackets; a CIDR network such
-    /// as `10.0.0.0/8`. An entry that cannot be a name, an address or a network
-    /// (`10.0.0.0/33`, `host/8`, anything with an `@`) is ignored, as curl never matches it,
-    /// and the others still apply. The list is shown by `Debug`, as applied.
+    /// the environment: `list` in the syntax of `NO_PROXY`, read as curl reads it. `*` alone
+    /// is every host; entries are separated by commas; a name covers itself and its subdomains
+    /// (`example.com` and `.example.com` both cover `api.example.com`); an IP address (IPv6
+    /// without brackets) itself, and a CIDR network such as `10.0.0.0/8` every address in it.
+    /// A host that is an address (`127.1` is 127.0.0.1) is matched by addresses and networks
+    /// only. An entry no host can match (`*.example.com`, `localhost:8080`, `[::1]`,
+    /// `10.0.0.0/33`, anything with an `@`) is ignored, as curl never matches it, and the
+    /// others still apply. The module's rules in full are in the
+    /// [company-network guide](crate::guide::company_network). The list is shown by `Debug`,
+    /// as applied.
     ///
     /// The list replaces the environment's `no_proxy` or `NO_PROXY` for this client, as
     /// `curl --noproxy LIST` does (an empty list: every host goes through the proxy). Without
@@ -642,7 +645,7 @@ impl FilesClientBuilder {
     /// let client = openrouter_files::FilesClient::builder()
     ///     .api_key("sk-or-v1-…")
     ///     .proxy("http://proxy.corp.example:3128")
-    ///     .proxy_bypass("localhost, .corp.example, 10.0.0.0/8, [::1]")
+    ///     .proxy_bypass("localhost, .corp.example, 10.0.0.0/8, ::1")
     ///     .build()?;
     /// // The proxy serves openrouter.ai; localhost, *.corp.example and 10.x.x.x are direct.
     /// assert!(format!("{client:?}").contains("[localhost, corp.example, 10.0.0.0/8, ::1]"));
@@ -654,7 +657,7 @@ impl FilesClientBuilder {
     }
 
     /// [`proxy_bypass`](Self::proxy_bypass) with the environment's list, `no_proxy` or else
-    /// `NO_PROXY` (read now; a blank value counts as unset), when one is set: a proxy set by
+    /// `NO_PROXY` (read now; an empty value counts as unset), when one is set: a proxy set by
     /// [`proxy`](Self::proxy) then reaches the hosts it names directly, as `curl -x` does.
     /// Without either variable, nothing changes. (The environment's own proxies read it
     /// anyway.)
