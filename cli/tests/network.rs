@@ -151,9 +151,31 @@ fn an_unreadable_or_empty_ca_file_is_a_usage_error_before_anything_is_sent() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
 
+/// `info` over TLS with a tunnelling proxy running on 127.0.0.1, the environment `vars` and
+/// the options `args` (each `PROXY` in them replaced by the proxy's URL): the command's output
+/// and what crossed the proxy.
+fn info_beside_a_proxy(
+    dir: &tempfile::TempDir,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> (
+    std::process::Output,
+    std::sync::Arc<std::sync::Mutex<connect_proxy::Crossed>>,
+) {
+    let (port, crossed) = connect_proxy::connect_proxy(connect_proxy::Answer::Tunnel, 1);
+    let proxy = format!("http://127.0.0.1:{port}");
+    let out = info_over_tls(dir, |cmd, ca| {
+        cmd.arg("--ca-cert").arg(ca);
+        for (var, value) in vars {
+            cmd.env(var, value.replace("PROXY", &proxy));
+        }
+        cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
+    });
+    (out, crossed)
+}
+
 #[test]
 fn the_environments_proxy_is_used_as_curl_uses_it_and_no_proxy_or_the_option_turn_it_off() {
-    use connect_proxy::{Answer, connect_proxy};
     let dir = tempfile::tempdir().unwrap();
     // curl's rules, not ureq's: an https URL ignores http_proxy and HTTP_PROXY.
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], usize);
@@ -180,15 +202,7 @@ fn the_environments_proxy_is_used_as_curl_uses_it_and_no_proxy_or_the_option_tur
         ("--proxy", &[], &["--proxy", "PROXY"], 1),
     ];
     for (name, vars, args, through) in cases {
-        let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
-        let proxy = format!("http://127.0.0.1:{port}");
-        let out = info_over_tls(&dir, |cmd, ca| {
-            cmd.arg("--ca-cert").arg(ca);
-            for (var, value) in vars {
-                cmd.env(var, value.replace("PROXY", &proxy));
-            }
-            cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
-        });
+        let (out, crossed) = info_beside_a_proxy(&dir, vars, args);
         assert!(retrieved(&out), "{name}: {out:?}");
         let crossed = crossed.lock().unwrap();
         assert_eq!(crossed.heads.len(), through, "{name}: {:?}", crossed.heads);
@@ -497,7 +511,6 @@ fn a_malformed_http_proxy_does_not_stop_an_https_client() {
 /// read (naming no host) before `NO_PROXY`.
 #[test]
 fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
-    use connect_proxy::{Answer, connect_proxy};
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], usize);
     let cases: [Case; 15] = [
         (&[("NO_PROXY", "127.0.0.1")], &["--proxy", "PROXY"], 0),
@@ -562,15 +575,7 @@ fn an_explicit_proxy_honours_no_proxy_and_noproxy_replaces_it_as_curl_does() {
         for (vars, args, through) in cases {
             scope.spawn(move || {
                 let dir = tempfile::tempdir().unwrap();
-                let (port, crossed) = connect_proxy(Answer::Tunnel, 1);
-                let proxy = format!("http://127.0.0.1:{port}");
-                let out = info_over_tls(&dir, |cmd, ca| {
-                    cmd.arg("--ca-cert").arg(ca);
-                    for (var, value) in vars {
-                        cmd.env(var, value.replace("PROXY", &proxy));
-                    }
-                    cmd.args(args.iter().map(|a| a.replace("PROXY", &proxy)));
-                });
+                let (out, crossed) = info_beside_a_proxy(&dir, vars, args);
                 let name = format!("{vars:?} {args:?}");
                 assert!(retrieved(&out), "{name}: {out:?}");
                 let crossed = crossed.lock().unwrap();
